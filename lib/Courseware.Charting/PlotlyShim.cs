@@ -1,0 +1,2 @@
+namespace Courseware.Charting;
+public static class PlotlyShim { }

@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace Courseware.Cli;
+
+/// <summary>The list of subcommands. Each area adds its own line: one file per command under Commands/.</summary>
+internal static class CliCommands
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}
