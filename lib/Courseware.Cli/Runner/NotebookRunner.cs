@@ -148,7 +148,7 @@ public static class NotebookRunner
         var failure = result.Failures.FirstOrDefault();
         if (failure is null) return;
         var text = $"<span style=\"color:red\"><b>courseware run: cell {failure.Index} (id {System.Net.WebUtility.HtmlEncode(failure.Id)}) failed</b> — " +
-                   $"{System.Net.WebUtility.HtmlEncode(failure.ErrorName)}: {System.Net.WebUtility.HtmlEncode(NotebookResult.FirstLine(failure.ErrorMessage))}</span>";
+                   $"{System.Net.WebUtility.HtmlEncode(failure.ErrorLine)}</span>";
         var banner = new JsonObject
         {
             ["cell_type"] = "markdown",

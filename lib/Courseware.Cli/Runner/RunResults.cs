@@ -38,6 +38,17 @@ public sealed record CellResult(
     /// <summary>True when the cell ran to completion without error.</summary>
     public bool Succeeded => Status == CellStatus.Succeeded;
 
+    /// <summary>The error as one line: its name, then the first line of the message (without repeating the name).</summary>
+    public string? ErrorLine
+    {
+        get
+        {
+            if (ErrorName is null) return null;
+            var first = NotebookResult.FirstLine(ErrorMessage);
+            return first.StartsWith(ErrorName, StringComparison.Ordinal) ? first : $"{ErrorName}: {first}";
+        }
+    }
+
     /// <summary>Everything the cell printed or displayed as plain text (streams, then text/plain of displays), for assertions and reports.</summary>
     public string Text
     {
@@ -87,7 +98,7 @@ public sealed record NotebookResult(
 
     /// <summary>The first failure as one line: file, cell index and id, cause.</summary>
     public string? FailureSummary =>
-        Error ?? Failures.Select(c => $"{Path}: cell {c.Index} (id {c.Id}) {c.ErrorName}: {FirstLine(c.ErrorMessage)}").FirstOrDefault();
+        Error ?? Failures.Select(c => $"{Path}: cell {c.Index} (id {c.Id}) {c.ErrorLine}").FirstOrDefault();
 
     internal static string FirstLine(string? text) => (text ?? "").Split('\n')[0].TrimEnd('\r');
 }

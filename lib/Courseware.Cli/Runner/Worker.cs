@@ -197,11 +197,11 @@ internal sealed class WorkerClient : IAsyncDisposable
         await _process.StandardInput.FlushAsync();
     }
 
-    /// <summary>The worker is this same program: its apphost when there is one, else `dotnet courseware.dll`.</summary>
+    /// <summary>The worker is this same program: its apphost when there is one, else `dotnet Courseware.Cli.dll`.</summary>
     private static (string FileName, string[] Args) WorkerCommandLine()
     {
         var dll = typeof(WorkerClient).Assembly.Location;
-        var apphost = Path.Combine(Path.GetDirectoryName(dll)!, OperatingSystem.IsWindows() ? "courseware.exe" : "courseware");
+        var apphost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);
         if (File.Exists(apphost)) return (apphost, []);
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         return (dotnet, ["exec", dll]);
