@@ -16,11 +16,15 @@ PY
 dotnet build "$here/Evaluation.Bench.csproj" -c Release -o "$work/bin" -v:q -nologo >/dev/null
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 cs="$(dotnet "$work/bin/Evaluation.Bench.dll" "$work/data.f64" 7)"
+# numpy runs this on one core, so also time C# held to one core for a per-core comparison.
+cs1="$(DOTNET_PROCESSOR_COUNT=1 dotnet "$work/bin/Evaluation.Bench.dll" "$work/data.f64" 7)"
 py="$(/usr/bin/python3 "$here/bootstrap_numpy.py" "$work/data.f64" 5)"
 echo "$cs"
+echo "$cs1"
 echo "$py"
 /usr/bin/python3 -c "
 import json, sys
-cs, py = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f\"numpy / C# median time: {py['median_s'] / cs['median_s']:.1f}x  (C# {cs['median_s']:.3f} s, numpy {py['median_s']:.3f} s)\")
-" "$cs" "$py"
+cs, cs1, py = (json.loads(a) for a in sys.argv[1:4])
+print(f\"numpy / C# median time: {py['median_s'] / cs['median_s']:.1f}x on all cores, {py['median_s'] / cs1['median_s']:.1f}x on one core \"
+      f\"(C# {cs['median_s']:.3f} s, C# 1 core {cs1['median_s']:.3f} s, numpy {py['median_s']:.3f} s)\")
+" "$cs" "$cs1" "$py"
