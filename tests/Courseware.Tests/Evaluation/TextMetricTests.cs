@@ -179,6 +179,19 @@ public class ChrfTests
     public void Sentence_level_cases_with_default_beta(string hypothesis, string reference, double expected) =>
         Assert.Equal(expected, Chrf.Sentence(hypothesis, [reference], new ChrfOptions { EpsilonSmoothing = true }), 1e-4);
 
+    // The worked examples of the Hugging Face chrF metric card (github.com/huggingface/evaluate, metrics/chrf/README.md),
+    // which wraps sacreBLEU: default chrF2, chrF++ (word order 2) and chrF++ lower-cased.
+    [Theory]
+    [InlineData(0, false, 84.64214891738334)]
+    [InlineData(2, false, 82.87263732906315)]
+    [InlineData(2, true, 92.12853119829202)]
+    public void Hugging_face_metric_card_examples(int wordOrder, bool lowercase, double expected)
+    {
+        string[] predictions = ["The relationship between cats and dogs is not exactly friendly.", "a good bookshop is just a genteel black hole that knows how to read."];
+        string[] references = ["The relationship between dogs and cats is not exactly friendly.", "A good bookshop is just a genteel Black Hole that knows how to read."];
+        Assert.Equal(expected, Chrf.Corpus(predictions, references, new ChrfOptions { WordOrder = wordOrder, Lowercase = lowercase }), 1e-9);
+    }
+
     [Fact]
     public void Several_references_take_the_best_one() =>
         Assert.Equal(100.0, Chrf.Sentence("a b c", ["x y z", "abc"]), 1e-9);
