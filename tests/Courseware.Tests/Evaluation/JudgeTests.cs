@@ -189,3 +189,36 @@ public class PairwiseProtocolTests
         Assert.Contains("judgements has 1 values but humanLabels has 2", e.Message);
     }
 }
+
+public class GradingProtocolTests
+{
+    // Scripted grader: replies from a fixed list per answer, in call order.
+    private static GradingJudge Scripted(Dictionary<string, string[]> replies)
+    {
+        var calls = new Dictionary<string, int>();
+        return (_, answer, _) =>
+        {
+            int call = calls[answer] = calls.GetValueOrDefault(answer) + 1;
+            return Task.FromResult(replies[answer][call - 1]);
+        };
+    }
+
+    [Fact]
+    public async Task Median_of_the_parsed_grades_or_nothing()
+    {
+        var judge = Scripted(new()
+        {
+            ["good"] = ["Rating: [[8]]", "Rating: [[9]]", "Rating: [[6]]"],        // median 8, spread 3
+            ["one lost"] = ["Rating: [[7]]", "no idea", "Score: 5/10"],            // 2 of 3 parsed → (5 + 7) / 2
+            ["mostly lost"] = ["Rating: [[4]]", "I can't grade this.", "Rating: [[42]]"], // 1 of 3 parsed → none
+        });
+        var protocol = new GradingProtocol();
+        var good = await protocol.JudgeAsync("q", "good", judge);
+        Assert.Equal(8, good.Score);
+        Assert.Equal(3, good.Spread);
+        Assert.Equal(6, (await protocol.JudgeAsync("q", "one lost", judge)).Score);
+        var lost = await protocol.JudgeAsync("q", "mostly lost", judge);
+        Assert.Null(lost.Score);
+        Assert.Equal("grade 42 outside 1–10", lost.Ratings[2].Problem);
+    }
+}
