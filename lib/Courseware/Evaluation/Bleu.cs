@@ -22,11 +22,13 @@ public sealed record BleuOptions
     public bool Lowercase { get; init; }
     /// <summary>Apply <see cref="Tokenizer13a"/> (true, the default) or split on whitespace only ("none").</summary>
     public bool Tokenize13a { get; init; } = true;
+    /// <summary>What to do with n-gram orders without a match (default exp, as sacreBLEU).</summary>
     public BleuSmoothing Smoothing { get; init; } = BleuSmoothing.Exponential;
     /// <summary>Value for <see cref="BleuSmoothing.Floor"/> (default 0.1) and <see cref="BleuSmoothing.AddK"/> (default 1).</summary>
     public double? SmoothValue { get; init; }
     /// <summary>Average only over orders that the hypothesis has n-grams for (for sentence-level BLEU).</summary>
     public bool EffectiveOrder { get; init; }
+    /// <summary>Longest n-gram counted (default 4).</summary>
     public int MaxOrder { get; init; } = 4;
 }
 

@@ -6,11 +6,13 @@ namespace Courseware.Evaluation;
 /// <summary>chrF settings; the defaults are sacreBLEU's (chrF2: character 6-grams, β = 2, whitespace removed).</summary>
 public sealed record ChrfOptions
 {
+    /// <summary>Longest character n-gram (default 6).</summary>
     public int CharOrder { get; init; } = 6;
     /// <summary>Word n-gram order; 2 gives chrF++ (Popović 2017).</summary>
     public int WordOrder { get; init; }
     /// <summary>Recall weighs β times as much as precision.</summary>
     public double Beta { get; init; } = 2;
+    /// <summary>Compare case-insensitively.</summary>
     public bool Lowercase { get; init; }
     /// <summary>Keep whitespace inside character n-grams (sacreBLEU <c>whitespace=True</c>).</summary>
     public bool Whitespace { get; init; }

@@ -225,13 +225,19 @@ public sealed class ClassificationReport : HtmlDisplayable
 
     /// <summary>Scores per class, in sorted label order.</summary>
     public IReadOnlyList<(string Label, ClassScores Scores)> Classes { get; }
+    /// <summary>Unweighted mean of the per-class precisions.</summary>
     public double MacroPrecision { get; }
+    /// <summary>Unweighted mean of the per-class recalls.</summary>
     public double MacroRecall { get; }
+    /// <summary>Unweighted mean of the per-class F1 scores.</summary>
     public double MacroF1 { get; }
     /// <summary>Micro F1 (equals accuracy for single-label data).</summary>
     public double MicroF1 { get; }
+    /// <summary>Support-weighted mean of the per-class precisions.</summary>
     public double WeightedPrecision { get; }
+    /// <summary>Support-weighted mean of the per-class recalls.</summary>
     public double WeightedRecall { get; }
+    /// <summary>Support-weighted mean of the per-class F1 scores.</summary>
     public double WeightedF1 { get; }
     /// <summary>Number of items.</summary>
     public int Total { get; }

@@ -17,9 +17,13 @@ public sealed class Comparison : HtmlDisplayable
         Test = test; PValue = pValue; EffectSize = effectSize; Alpha = alpha; Items = items;
     }
 
+    /// <summary>Display name of system A.</summary>
     public string NameA { get; }
+    /// <summary>Display name of system B.</summary>
     public string NameB { get; }
+    /// <summary>Mean per-item score of A.</summary>
     public double MeanA { get; }
+    /// <summary>Mean per-item score of B.</summary>
     public double MeanB { get; }
     /// <summary>mean(A) − mean(B).</summary>
     public double Difference => Interval.Difference;
@@ -27,11 +31,15 @@ public sealed class Comparison : HtmlDisplayable
     public BootstrapInterval Interval { get; }
     /// <summary>The significance test used: McNemar for 0/1 scores, otherwise the paired t-test.</summary>
     public string Test { get; }
+    /// <summary>Two-sided p-value of <see cref="Test"/>.</summary>
     public double PValue { get; }
     /// <summary>Paired Cohen's d (d_z) of A − B.</summary>
     public double EffectSize { get; }
+    /// <summary>Cohen's words for |d|: negligible, small, medium or large.</summary>
     public string EffectSizeInWords => Stats.DescribeEffectSize(EffectSize);
+    /// <summary>Significance level the verdict uses.</summary>
     public double Alpha { get; }
+    /// <summary>Number of paired items.</summary>
     public int Items { get; }
     /// <summary>p &lt; α.</summary>
     public bool Significant => PValue < Alpha;

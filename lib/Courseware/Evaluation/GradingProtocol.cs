@@ -40,8 +40,11 @@ public sealed record GradingJudgement(string Question, string Answer, IReadOnlyL
 /// </summary>
 public sealed class GradingProtocol
 {
+    /// <summary>Judge calls per answer (default 3).</summary>
     public int Repetitions { get; init; } = 3;
+    /// <summary>Lowest valid grade (default 1).</summary>
     public double Min { get; init; } = 1;
+    /// <summary>Highest valid grade (default 10).</summary>
     public double Max { get; init; } = 10;
 
     /// <summary>Grades one answer <see cref="Repetitions"/> times.</summary>

@@ -5,8 +5,11 @@ namespace Courseware.Evaluation;
 /// <summary>The protocol's answer-level outcome for a pair: which of the two answers (as given, not as shown) is better.</summary>
 public enum Preference
 {
+    /// <summary>The first answer of the pair is better.</summary>
     First,
+    /// <summary>The second answer of the pair is better.</summary>
     Second,
+    /// <summary>Neither is better, or the judge's verdict moved with the order.</summary>
     Tie,
     /// <summary>The judge gave no readable verdict in at least one order.</summary>
     Unparseable,
@@ -46,9 +49,14 @@ public sealed record PairwiseJudgement(AnswerPair Pair, IReadOnlyList<Verdict> O
     }
 
     /// <summary>Both orders gave a readable verdict but not the same answer-level one: the verdict moved with the position.</summary>
-    public bool PositionFlip =>
-        FromOriginal(OriginalMajority) is var o && FromSwapped(SwappedMajority) is var s &&
-        o != Preference.Unparseable && s != Preference.Unparseable && o != s;
+    public bool PositionFlip
+    {
+        get
+        {
+            var (original, swapped) = (FromOriginal(OriginalMajority), FromSwapped(SwappedMajority));
+            return original != Preference.Unparseable && swapped != Preference.Unparseable && original != swapped;
+        }
+    }
 
     /// <summary>A flip where the judge picked the answer shown first in both orders (the classic position bias).</summary>
     public bool FavouredFirstPosition => PositionFlip && OriginalMajority == Verdict.A && SwappedMajority == Verdict.A;
@@ -130,6 +138,7 @@ public sealed class JudgeReport : HtmlDisplayable
         Judgements = judgements;
     }
 
+    /// <summary>The judgement of every pair, in input order.</summary>
     public IReadOnlyList<PairwiseJudgement> Judgements { get; }
 
     /// <summary>Outcome per pair, in input order.</summary>

@@ -5,6 +5,7 @@ namespace Courseware.Evaluation;
 /// <summary>Precision, recall and their F-measure (F1 = 2PR / (P + R), 0 when both are 0).</summary>
 public readonly record struct PrecisionRecall(double Precision, double Recall)
 {
+    /// <summary>F1 = 2PR / (P + R), 0 when P + R = 0.</summary>
     public double FMeasure => Precision + Recall == 0 ? 0 : 2 * Precision * Recall / (Precision + Recall);
 }
 

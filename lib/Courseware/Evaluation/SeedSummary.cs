@@ -23,12 +23,17 @@ public sealed class SeedSummary : HtmlDisplayable
 
     /// <summary>What was measured (shown in the display), if given.</summary>
     public string? Name { get; }
+    /// <summary>The metric of each seed.</summary>
     public IReadOnlyList<double> Values { get; }
+    /// <summary>Mean over seeds.</summary>
     public double Mean { get; }
     /// <summary>Sample standard deviation (n − 1).</summary>
     public double StandardDeviation { get; }
+    /// <summary>Lower bound of the t-interval for the mean.</summary>
     public double Low { get; }
+    /// <summary>Upper bound of the t-interval for the mean.</summary>
     public double High { get; }
+    /// <summary>Confidence level of the interval (default 0.95).</summary>
     public double Confidence { get; }
 
     /// <inheritdoc />

@@ -19,6 +19,7 @@ public enum Verdict
 /// <summary>A single-answer grade read from judge text: the score, or none with the reason.</summary>
 public readonly record struct Rating(double? Score, string? Problem)
 {
+    /// <summary>True when a grade was read.</summary>
     public bool IsParsed => Score.HasValue;
     /// <inheritdoc />
     public override string ToString() => Score?.ToString(CultureInfo.InvariantCulture) ?? $"unparseable ({Problem})";
