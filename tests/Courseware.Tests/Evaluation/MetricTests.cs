@@ -68,6 +68,8 @@ public class ClassificationTests
         Assert.Equal(0.13999999999999996, Classification.ExpectedCalibrationError(Truth3, Probs3, bins: 10), 1e-12);
         Assert.Equal(0.13999999999999996, Classification.ExpectedCalibrationError(Truth3, Probs3, bins: 3), 1e-12);
         Assert.Equal(0.12499999999999997, Classification.ExpectedCalibrationError(BinaryTruth, BinaryScores, bins: 10), 1e-12);
+        Assert.Equal(0.12499999999999992, Classification.ExpectedCalibrationError(BinaryTruth, BinaryScores, bins: 4), 1e-12);
+        Assert.Equal(0.1833333333333333, Classification.ExpectedCalibrationError(BinaryTruth, BinaryScores), 1e-12); // default 15 bins
     }
 
     [Fact]

@@ -172,6 +172,19 @@ public class BootstrapTests
     }
 
     [Fact]
+    public void Corpus_metrics_are_bootstrapped_by_recomputing_them_on_each_resample()
+    {
+        string[] refs = ["the cat sat on the mat", "a dog barked at the postman", "it rained all day long", "she read the book twice"];
+        string[] hypA = ["the cat sat on the mat", "a dog barked at a postman", "it rained all day", "she read the book twice"];
+        string[] hypB = ["a cat is on a mat", "the dog barks", "rain all day", "she reads books"];
+        double Bleu4(string[] hyps, IReadOnlyList<int> idx) => Bleu.Corpus(idx.Select(i => hyps[i]).ToArray(), idx.Select(i => refs[i]).ToArray()).Score;
+        var ci = Stats.PairedBootstrap(4, idx => Bleu4(hypA, idx), idx => Bleu4(hypB, idx), resamples: 200, seed: 1);
+        Assert.Equal(Bleu.Corpus(hypA, refs).Score - Bleu.Corpus(hypB, refs).Score, ci.Difference, 1e-9);
+        Assert.True(ci.Low <= ci.Difference && ci.Difference <= ci.High);
+        Assert.Equal(ci, Stats.PairedBootstrap(4, idx => Bleu4(hypA, idx), idx => Bleu4(hypB, idx), resamples: 200, seed: 1));
+    }
+
+    [Fact]
     public void Constant_difference_gives_a_degenerate_interval()
     {
         var ci = Stats.PairedBootstrap([1.0, 2.0, 3.0], [0.5, 1.5, 2.5], resamples: 100);
@@ -218,6 +231,17 @@ public class CompareTests
         Assert.Equal(0.005695721748581365, c.PValue, 1e-12);
         Assert.Equal(0.9880565794208174, c.EffectSize, 1e-12);
         Assert.Equal("large", c.EffectSizeInWords);
+    }
+
+    [Fact]
+    public void Identical_systems_are_reported_as_the_same_not_as_an_error()
+    {
+        var c = Stats.Compare([1.0, 0.0, 1.0, 1.0], [1.0, 0.0, 1.0, 1.0]);
+        Assert.Equal(0, c.Difference);
+        Assert.Equal(1, c.PValue);
+        Assert.Equal("negligible", c.EffectSizeInWords);
+        Assert.StartsWith("A and B score the same on average", c.Summary);
+        Assert.Contains("not statistically significant", c.Summary);
     }
 
     [Fact]

@@ -76,6 +76,8 @@ show("ece_multiclass_10bins", ece(y3, p3, 10))
 show("ece_multiclass_3bins", ece(y3, p3, 3))
 pbin = np.array([[1 - s, s] for s in sb])
 show("ece_binary_10bins", ece(yb, pbin, 10))
+show("ece_binary_15bins", ece(yb, pbin, 15))
+show("ece_binary_4bins", ece(yb, pbin, 4))
 
 # ---------------------------------------------------------------- regression
 print("# regression")
