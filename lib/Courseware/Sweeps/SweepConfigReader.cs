@@ -80,8 +80,9 @@ internal sealed partial class SweepConfigReader
                     var m = String(key, value);
                     if (m is null) break;
                     if (m == "custom") Error(key, value.Start, "method custom (a scheduler of your own) is not implemented; expected grid, random, bayes or tpe");
-                    else if (!Enum.TryParse(m, ignoreCase: false, out method) || m != m.ToLowerInvariant())
-                        Error(key, value.Start, $"unknown method '{m}'; expected grid, random, bayes or tpe");
+                    else if (m switch { "grid" => SearchMethod.Grid, "random" => SearchMethod.Random, "bayes" => SearchMethod.Bayes,
+                                 "tpe" => SearchMethod.Tpe, _ => (SearchMethod?)null } is { } known) method = known;
+                    else Error(key, value.Start, $"unknown method '{m}'; expected grid, random, bayes or tpe");
                     break;
                 case "metric": metric = ReadMetric(value); break;
                 case "early_terminate": early = ReadEarlyTerminate(value); break;
@@ -245,6 +246,8 @@ internal sealed partial class SweepConfigReader
 
     private Parameter? ReadParameter(string path, YamlMappingNode map)
     {
+        // A parameter with a structural error is left out, so validation does not pile up follow-on errors.
+        var errorsBefore = errors.Count;
         var fields = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         foreach (var (keyNode, value) in map.Children)
         {
@@ -257,6 +260,7 @@ internal sealed partial class SweepConfigReader
             }
             fields[key] = value;
         }
+        if (errors.Count > errorsBefore) return null;
 
         if (fields.TryGetValue("parameters", out var nestedNode))
         {
@@ -326,11 +330,12 @@ internal sealed partial class SweepConfigReader
             else Error(path + ".probabilities", probNode.Start, "expected a list of probabilities");
         }
         var qNode = fields.GetValueOrDefault("q");
-        return Parameter.FromParts(distribution,
+        var parameter = Parameter.FromParts(distribution,
             fields.TryGetValue("value", out var constant) ? Value(path + ".value", constant) : null,
             values, probabilities, Num("min"), Num("max"), Num("q"), qNode is not null && Scalar(qNode) is long,
             Num("mu"), Num("sigma"), Num("a"), Num("b"),
             fields.TryGetValue("when", out var whenNode) ? ReadWhen(path + ".when", whenNode) : null);
+        return errors.Count > errorsBefore ? null : parameter;
     }
 
     private Dictionary<string, IReadOnlyList<object?>>? ReadWhen(string path, YamlNode node)
