@@ -68,7 +68,11 @@ internal sealed class GaussianProcess
         }
         var theta = GoldenSection(t => LogMarginalLikelihood(distances, yn, t),
             Math.Max(LogLower, LogLower + (best - 1) * step), Math.Min(LogUpper, LogLower + (best + 1) * step));
-        if (LogMarginalLikelihood(distances, yn, theta) < bestValue) theta = LogLower + best * step;
+        var value = LogMarginalLikelihood(distances, yn, theta);
+        if (value < bestValue) (theta, value) = (LogLower + best * step, bestValue);
+        // A likelihood flat all the way to a bound: L-BFGS-B (scikit-learn) follows the slight slope into the bound.
+        if (LogMarginalLikelihood(distances, yn, LogLower) >= value - 1e-9) theta = LogLower;
+        else if (LogMarginalLikelihood(distances, yn, LogUpper) >= value - 1e-9) theta = LogUpper;
 
         // numpy.isclose(bound, theta) with its default tolerances, as W&B checks.
         var atBound = Math.Abs(theta - LogLower) <= 1e-8 + 1e-5 * Math.Abs(theta)

@@ -164,7 +164,7 @@ public sealed class Parameter
         Min = min ?? 0,
         Max = max ?? 0,
         Q = q ?? 1,
-        IntegerQ = q is null || integerQ,
+        IntegerQ = q is not null && integerQ, // W&B's default q is the float 1.0
         Mu = mu ?? 0,
         Sigma = sigma ?? 1,
         A = a ?? 1,
@@ -346,8 +346,11 @@ public sealed class Parameter
         var k = Math.Round(x / Q, MidpointRounding.ToEven);
         var (low, high) = QSupport();
         k = Math.Clamp(k, low, high);
-        return IntegerQ ? (long)Math.Round(k * Q) : RoundNoise(k * Q);
+        return QValue(k * Q);
     }
+
+    /// <summary>A multiple of q as the parameter's value type: a long for an integer q, else a double without binary noise.</summary>
+    internal object QValue(double x) => IntegerQ ? (object)(long)Math.Round(x) : RoundNoise(x);
 
     /// <summary>The smallest and largest multiplier k such that k·q is a possible value.</summary>
     internal (double Low, double High) QSupport()
@@ -391,7 +394,7 @@ public sealed class Parameter
                 for (long i = 0; i < count; i++)
                 {
                     var x = Min + i * Q;
-                    values.Add(IntegerQ && IsWhole(Min) ? (long)Math.Round(x) : RoundNoise(x));
+                    values.Add(IsWhole(Min) ? QValue(x) : RoundNoise(x));
                 }
                 return values;
             default: return null;

@@ -128,7 +128,7 @@ public sealed class SearchSpace
         if (!double.IsFinite(low) || !double.IsFinite(high) || high - low > EnumerationLimit) return null;
         var values = new List<object?>();
         for (var k = low; k <= high; k++)
-            values.Add(p.IntegerQ ? (long)Math.Round(k * p.Q) : Parameter.RoundNoise(k * p.Q));
+            values.Add(p.QValue(k * p.Q));
         return values;
     }
 

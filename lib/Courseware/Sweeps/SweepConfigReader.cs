@@ -35,7 +35,13 @@ internal sealed partial class SweepConfigReader
         var reader = new SweepConfigReader(file);
         var config = reader.ReadDocument(yaml);
         if (config is not null)
-            foreach (var problem in config.Problems()) reader.errors.Add(reader.Locate(problem));
+        {
+            // A problem on a key whose child already has an error is a follow-on (a parameter left out, say): skip it.
+            var errorPaths = reader.errors.Select(e => e.Path).ToList();
+            foreach (var problem in config.Problems())
+                if (!errorPaths.Any(p => p.StartsWith(problem.Path + ".", StringComparison.Ordinal)))
+                    reader.errors.Add(reader.Locate(problem));
+        }
         if (reader.errors.Count > 0) throw new SweepConfigException(reader.errors);
         return config!;
     }
@@ -580,9 +586,9 @@ internal sealed partial class SweepConfigReader
         {
             if (positions.TryGetValue(path, out var mark))
                 return problem with { File = file, Line = (int)mark.Line, Column = (int)mark.Column };
+            if (path.Length == 0) return problem with { File = file };
             var cut = path.LastIndexOf('.');
-            if (cut < 0) return problem with { File = file };
-            path = path[..cut];
+            path = cut < 0 ? "" : path[..cut];
         }
     }
 }

@@ -42,16 +42,40 @@ internal static class TpeSearch
             return RandomSearch.Next(space, used, random) is { } r ? r with { Note = $"random (tpe starts after {StartupTrials} results)" } : null;
 
         var (below, above) = Split(metric, runs, complete, pruned);
-        var draws = new List<ParameterValues>();
-        for (var attempt = 0; attempt < 10; attempt++)
+        var note = $"tpe: {below.Count} best of {complete.Count + pruned.Count} results against the rest";
+        var ranked = new Dictionary<string, List<object?>>(StringComparer.Ordinal);
+        var assigned = new List<KeyValuePair<string, object?>>();
+        var leaves = 0;
+        if (Search(0) is { } best) return new Suggestion(best, note);
+        return Unused.Pick([], space, used, random) is { } c ? new Suggestion(c, "random (every tpe candidate was already used)") : null;
+
+        // Optuna takes each parameter's best candidate. When that configuration was already run or claimed, we take the
+        // next best candidate of the last parameter that has one, depth first, so a duplicate never goes out.
+        ParameterValues? Search(int index)
         {
-            var config = space.Build((p, _) => SampleParameter(p, below, above, random));
-            if (!used.Contains(config.Key))
-                return new Suggestion(config, $"tpe: {below.Count} best of {complete.Count + pruned.Count} results against the rest");
-            draws.Add(config);
+            if (index == space.Parameters.Count)
+            {
+                var config = new ParameterValues(assigned);
+                return used.Contains(config.Key) ? null : config;
+            }
+            var p = space.Parameters[index];
+            var lookup = assigned.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+            if (!SearchSpace.IsActive(p.Parameter, lookup)) return Search(index + 1);
+            IReadOnlyList<object?> choices = p.Parameter.IsConstant ? [p.Parameter.Value]
+                : ranked.TryGetValue(p.Name, out var r) ? r : ranked[p.Name] = RankedCandidates(p, below, above, random);
+            foreach (var choice in choices)
+            {
+                if (++leaves > MaxCandidatesTried) return null;
+                assigned.Add(new(p.Name, choice));
+                var found = Search(index + 1);
+                assigned.RemoveAt(assigned.Count - 1);
+                if (found is not null) return found;
+            }
+            return null;
         }
-        return Unused.Pick(draws, space, used, random) is { } c ? new Suggestion(c, "tpe (near-duplicates replaced by a random draw)") : null;
     }
+
+    private const int MaxCandidatesTried = 2000;
 
     /// <summary>Optuna's _split_trials: best finished runs first, then the stopped ones that got furthest; in-flight runs above.</summary>
     private static (List<KnownRun> Below, List<KnownRun> Above) Split(SweepMetric metric, IReadOnlyList<KnownRun> runs,
@@ -79,7 +103,8 @@ internal static class TpeSearch
         return (-(history.Count - 1), double.IsNaN(last) ? double.PositiveInfinity : metric.AsLoss(last));
     }
 
-    private static object? SampleParameter(SpaceParameter p, List<KnownRun> below, List<KnownRun> above, Random random)
+    /// <summary>The distinct values of <see cref="EiCandidates"/> draws from l(x), best log l(x) − log g(x) first.</summary>
+    private static List<object?> RankedCandidates(SpaceParameter p, List<KnownRun> below, List<KnownRun> above, Random random)
     {
         var domain = TpeDomain.For(p.Parameter);
         double[] Observations(List<KnownRun> runs) => runs
@@ -87,14 +112,12 @@ internal static class TpeSearch
             .Select(r => domain.ToInternal(r.Config[p.Name])).ToArray();
         var l = new ParzenEstimator(domain, Observations(below));
         var g = new ParzenEstimator(domain, Observations(above));
-        var bestValue = double.NaN;
-        var bestScore = double.NegativeInfinity;
-        foreach (var candidate in l.Sample(random, EiCandidates))
-        {
-            var score = l.LogPdf(candidate) - g.LogPdf(candidate);
-            if (score > bestScore || double.IsNaN(bestValue)) { bestScore = score; bestValue = candidate; }
-        }
-        return domain.FromInternal(bestValue);
+        return l.Sample(random, EiCandidates)
+            .Select((x, i) => (X: x, Score: l.LogPdf(x) - g.LogPdf(x), Index: i))
+            .OrderByDescending(c => c.Score).ThenBy(c => c.Index) // ties: the first drawn, as numpy.argmax
+            .Select(c => domain.FromInternal(c.X))
+            .DistinctBy(ParameterValues.KeyOf)
+            .ToList();
     }
 
     /// <summary>
@@ -125,7 +148,7 @@ internal static class TpeSearch
                 case Distribution.QUniform or Distribution.QLogUniform or Distribution.QLogUniformValues:
                     var (kLow, kHigh) = p.QSupport();
                     return new(0, kLow * p.Q, kHigh * p.Q, p.Q, p.Distribution != Distribution.QUniform, Parameter.ToDouble,
-                        x => p.IntegerQ ? (long)Math.Round(x) : Parameter.RoundNoise(x));
+                        x => p.QValue(x));
                 default:
                     // normal, log_normal, beta and q forms: search the CDF scale, map back through the inverse CDF
                     return new(0, 0, 1, 0, false, p.Cdf, p.Ppf);

@@ -166,20 +166,31 @@ public class SearchTests
         var gp = GaussianProcess.Fit([[0.2], [0.8]], [1.0, 1.0]);
         Assert.True(gp.LengthScaleAtBound);
         Assert.Equal(1e5, gp.LengthScale, 1e5 * 1e-4);
+        // High, low, high: the likelihood is flat for every length scale below ~0.01 and scikit-learn runs into the lower
+        // bound (1e-05, see reference/gaussian_process.py's ConvergenceWarning for these points).
+        var zigzag = GaussianProcess.Fit([[0.1], [0.5], [0.9]], [1.0, 0.2, 0.8]);
+        Assert.True(zigzag.LengthScaleAtBound);
+        Assert.Equal(1e-5, zigzag.LengthScale, 1e-9);
     }
 
     [Fact]
     public void BayesIsRandomUntilTwoResultsThenUsesTheProcess()
     {
-        var sweeper = new Sweeper(Config(SearchMethod.Bayes, new() { ["x"] = Parameter.Uniform(-2, 2), ["y"] = Parameter.Uniform(-2, 2) }), seed: 5);
+        var sweeper = new Sweeper(Config(SearchMethod.Bayes, new() { ["x"] = Parameter.Uniform(0, 1) }), seed: 5);
         var runs = new List<SweepRun>();
         var first = sweeper.Suggest(runs)!;
-        Assert.StartsWith("random", first.Note);
+        Assert.StartsWith("random (fewer than 2 results)", first.Note);
         runs.Add(SweepRun.Finished(first.Config, 3.0));
-        Assert.StartsWith("random", sweeper.Suggest(runs)!.Note);
-        runs.Add(SweepRun.Finished(new ParameterValues([new("x", 0.5), new("y", -0.5)]), 1.0));
-        runs.Add(SweepRun.Finished(new ParameterValues([new("x", -1.0), new("y", 1.5)]), 2.0));
-        Assert.StartsWith("bayes", sweeper.Suggest(runs)!.Note);
+        Assert.StartsWith("random (fewer than 2 results)", sweeper.Suggest(runs)!.Note);
+        // A failed run counts as a result (imputed with the worst value), a running one does not.
+        runs.Add(new SweepRun(new ParameterValues([new("x", 0.5)]), RunState.Running, [1.0]));
+        Assert.StartsWith("random (fewer than 2 results)", sweeper.Suggest(runs)!.Note);
+        runs.Add(new SweepRun(new ParameterValues([new("x", 0.2)]), RunState.Failed));
+        Assert.DoesNotContain("fewer than 2", sweeper.Suggest(runs)!.Note);
+        // A smooth curve sampled densely enough gives the process a length scale inside its bounds.
+        var smooth = new[] { 0.05, 0.25, 0.45, 0.65, 0.85, 1.0 }
+            .Select(x => SweepRun.Finished(new ParameterValues([new("x", x)]), (x - 0.3) * (x - 0.3))).ToList();
+        Assert.StartsWith("bayes: expected improvement", sweeper.Suggest(smooth)!.Note);
     }
 
     [Fact]
@@ -211,16 +222,13 @@ public class SearchTests
         // With pending runs given the process's own predictions, consecutive suggestions differ even in a continuous space.
         var config = Config(SearchMethod.Bayes, new() { ["x"] = Parameter.Uniform(0, 1) });
         var sweeper = new Sweeper(config, seed: 4);
-        var runs = new List<SweepRun>
-        {
-            SweepRun.Finished(new ParameterValues([new("x", 0.1)]), 1.0),
-            SweepRun.Finished(new ParameterValues([new("x", 0.5)]), 0.2),
-            SweepRun.Finished(new ParameterValues([new("x", 0.9)]), 0.8),
-        };
+        var runs = new[] { 0.05, 0.25, 0.45, 0.65, 0.85, 1.0 }
+            .Select(x => SweepRun.Finished(new ParameterValues([new("x", x)]), (x - 0.3) * (x - 0.3))).ToList();
         var pending = new List<double>();
         for (var i = 0; i < 4; i++)
         {
             var s = sweeper.Suggest(runs)!;
+            Assert.StartsWith("bayes", s.Note);
             pending.Add(s.Config.Get<double>("x"));
             runs.Add(SweepRun.Pending(s.Config));
         }

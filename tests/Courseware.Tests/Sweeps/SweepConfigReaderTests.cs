@@ -151,7 +151,11 @@ public class SweepConfigReaderTests
             program: train.py
             method: grid
             name: lr-sweep
-            command: [${env}, python, ${program}, ${args}]
+            command:
+              - ${env}
+              - python
+              - ${program}
+              - ${args}
             parameters:
               model:
                 parameters:

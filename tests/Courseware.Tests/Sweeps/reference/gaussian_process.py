@@ -25,3 +25,9 @@ print("log_marginal_likelihood", repr(float(gp.log_marginal_likelihood_value_)))
 print("mean", [repr(float(v)) for v in mean])
 print("std", [repr(float(v)) for v in std])
 print("ei", [repr(float(v)) for v in ei])
+
+# Three points high, low, high: the likelihood is flat below ~0.01 and L-BFGS-B ends on the lower bound 1e-05.
+X3, y3 = np.array([[0.1], [0.5], [0.9]]), np.array([1.0, 0.2, 0.8])
+gp3 = gpm.GaussianProcessRegressor(kernel=gpm.kernels.Matern(nu=1.5), n_restarts_optimizer=2, alpha=1e-7, random_state=2)
+gp3.fit(X3, (y3 - y3.mean()) / (np.std(y3) + 1e-6))
+print("zigzag length_scale", repr(float(gp3.kernel_.length_scale)))
