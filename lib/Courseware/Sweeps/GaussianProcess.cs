@@ -18,10 +18,10 @@ internal sealed class GaussianProcess
     private static readonly double Sqrt3 = Math.Sqrt(3);
 
     private readonly double[][] x;
-    private readonly double[] alpha;      // K⁻¹ y
-    private readonly double[,] cholesky;  // lower factor of K
+    private readonly double[] alpha;     // K⁻¹ y
+    private readonly double[] cholesky;  // lower factor of K, row-major n × n
 
-    private GaussianProcess(double[][] x, double lengthScale, double[,] cholesky, double[] alpha, double yMean, double yStd, bool atBound)
+    private GaussianProcess(double[][] x, double lengthScale, double[] cholesky, double[] alpha, double yMean, double yStd, bool atBound)
     {
         this.x = x;
         LengthScale = lengthScale;
@@ -51,10 +51,10 @@ internal sealed class GaussianProcess
             std = Math.Sqrt(y.Sum(v => (v - mean) * (v - mean)) / n) + StdEpsilon;
         }
         var yn = y.Select(v => (v - mean) / std).ToArray();
-        var distances = new double[n, n];
+        var distances = new double[n * n];
         for (var i = 0; i < n; i++)
             for (var j = 0; j < i; j++)
-                distances[i, j] = distances[j, i] = Distance(x[i], x[j]);
+                distances[i * n + j] = distances[j * n + i] = Distance(x[i], x[j]);
 
         // Scan, then refine between the best grid point's neighbours.
         const int gridPoints = 25;
@@ -92,14 +92,14 @@ internal sealed class GaussianProcess
         for (var i = 0; i < n; i++) mean += k[i] * alpha[i];
         // v = L⁻¹ k; variance = k(x, x) − vᵀv with k(x, x) = 1
         var v = ForwardSubstitute(cholesky, k);
-        var variance = 1 - v.Sum(e => e * e);
+        var variance = 1 - Dot(v, v);
         return (mean, Math.Sqrt(Math.Max(variance, 0)));
     }
 
     /// <summary>Predictions in the original units of the targets.</summary>
     public double PredictRaw(double[] point) => Predict(point).Mean * YStd + YMean;
 
-    private static double LogMarginalLikelihood(double[,] distances, double[] y, double logLengthScale)
+    private static double LogMarginalLikelihood(double[] distances, double[] y, double logLengthScale)
     {
         var l = Factor(distances, Math.Exp(logLengthScale));
         if (l is null) return double.NegativeInfinity;
@@ -109,46 +109,44 @@ internal sealed class GaussianProcess
         for (var i = 0; i < n; i++)
         {
             fit += y[i] * a[i];
-            logDet += Math.Log(l[i, i]);
+            logDet += Math.Log(l[i * n + i]);
         }
         return -0.5 * fit - logDet - 0.5 * n * Math.Log(2 * Math.PI);
     }
 
-    private static double[,]? Factor(double[,] distances, double lengthScale)
+    /// <summary>Cholesky factor of K = Matérn(d/ℓ) + nugget·I, row-major; null when K is not positive definite.</summary>
+    private static double[]? Factor(double[] distances, double lengthScale)
     {
-        var n = distances.GetLength(0);
-        var l = new double[n, n];
+        var n = (int)Math.Sqrt(distances.Length);
+        var l = new double[n * n];
         for (var i = 0; i < n; i++)
         {
+            var rowI = l.AsSpan(i * n, n);
             for (var j = 0; j <= i; j++)
             {
-                var sum = i == j ? 1 + Nugget : Matern(distances[i, j] / lengthScale);
-                for (var k = 0; k < j; k++) sum -= l[i, k] * l[j, k];
+                var sum = i == j ? 1 + Nugget : Matern(distances[i * n + j] / lengthScale);
+                sum -= Dot(rowI[..j], l.AsSpan(j * n, j));
                 if (i == j)
                 {
                     if (sum <= 0) return null;
-                    l[i, i] = Math.Sqrt(sum);
+                    rowI[i] = Math.Sqrt(sum);
                 }
-                else l[i, j] = sum / l[j, j];
+                else rowI[j] = sum / l[j * n + j];
             }
         }
         return l;
     }
 
-    private static double[] ForwardSubstitute(double[,] l, double[] b)
+    private static double[] ForwardSubstitute(double[] l, double[] b)
     {
         var n = b.Length;
         var z = new double[n];
         for (var i = 0; i < n; i++)
-        {
-            var sum = b[i];
-            for (var k = 0; k < i; k++) sum -= l[i, k] * z[k];
-            z[i] = sum / l[i, i];
-        }
+            z[i] = (b[i] - Dot(l.AsSpan(i * n, i), z.AsSpan(0, i))) / l[i * n + i];
         return z;
     }
 
-    private static double[] Solve(double[,] l, double[] b)
+    private static double[] Solve(double[] l, double[] b)
     {
         var z = ForwardSubstitute(l, b);
         var n = b.Length;
@@ -156,9 +154,22 @@ internal sealed class GaussianProcess
         for (var i = n - 1; i >= 0; i--)
         {
             var sum = z[i];
-            for (var k = i + 1; k < n; k++) sum -= l[k, i] * result[k];
-            result[i] = sum / l[i, i];
+            for (var k = i + 1; k < n; k++) sum -= l[k * n + i] * result[k];
+            result[i] = sum / l[i * n + i];
         }
+        return result;
+    }
+
+    /// <summary>Dot product with SIMD: the inner loop of the factorisation and of every prediction.</summary>
+    private static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        var sum = System.Numerics.Vector<double>.Zero;
+        var width = System.Numerics.Vector<double>.Count;
+        var i = 0;
+        for (; i <= a.Length - width; i += width)
+            sum += new System.Numerics.Vector<double>(a[i..]) * new System.Numerics.Vector<double>(b[i..]);
+        var result = System.Numerics.Vector.Sum(sum);
+        for (; i < a.Length; i++) result += a[i] * b[i];
         return result;
     }
 
@@ -181,7 +192,7 @@ internal sealed class GaussianProcess
         var ratio = (Math.Sqrt(5) - 1) / 2;
         double c = hi - ratio * (hi - lo), d = lo + ratio * (hi - lo);
         double fc = f(c), fd = f(d);
-        while (hi - lo > 1e-6)
+        while (hi - lo > 1e-5)
         {
             if (fc > fd) { hi = d; d = c; fd = fc; c = hi - ratio * (hi - lo); fc = f(c); }
             else { lo = c; c = d; fc = fd; d = lo + ratio * (hi - lo); fd = f(d); }
