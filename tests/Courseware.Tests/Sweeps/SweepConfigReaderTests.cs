@@ -364,6 +364,20 @@ public class SweepConfigReaderTests
     }
 
     [Fact]
+    public void ErrorsInsideNestedGroupsNameTheFullPath()
+    {
+        var e = SingleError("""
+            method: random
+            parameters:
+              head:
+                parameters:
+                  width: {values: [64, 128], probabilities: [0.5]}
+            """);
+        Assert.Equal(("parameters.head.parameters.width.probabilities", 5, 49), (e.Path, e.Line, e.Column));
+        Assert.Contains("expected 2 probabilities", e.Message);
+    }
+
+    [Fact]
     public void InvalidYamlSyntaxNamesItsPosition()
     {
         var e = SingleError("method: grid\nparameters:\n  x: {values: [1, 2}\n");
