@@ -55,9 +55,6 @@ public sealed record SweepRun(ParameterValues Config, RunState State, IReadOnlyL
     /// <summary>True for a run that ended (finished, stopped, failed, crashed or killed).</summary>
     public bool IsTerminal => State is RunState.Finished or RunState.Stopped or RunState.Failed or RunState.Crashed or RunState.Killed;
 
-    /// <summary>True for a run that ended without a result (failed, crashed, killed).</summary>
-    public bool IsFailure => State is RunState.Failed or RunState.Crashed or RunState.Killed;
-
     /// <summary>True for a run that occupies its configuration but has no result yet (pending, running).</summary>
     public bool IsInFlight => State is RunState.Pending or RunState.Running;
 
