@@ -175,6 +175,8 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Queue<WorkerClient> _warm = new();
     private int _remaining;
+    private int _pendingSpares;
+    private bool _disposed;
 
     /// <summary>Starts <paramref name="parallel"/> workers at once (never more than there are notebooks).</summary>
     public WorkerPool(int parallel, int jobs)
@@ -183,14 +185,26 @@ internal sealed class WorkerPool : IAsyncDisposable
         for (var i = 0; i < Math.Min(parallel, jobs); i++) _warm.Enqueue(WorkerClient.Start());
     }
 
-    /// <summary>A warm (or warming) worker for the next notebook; starts a spare for the one after.</summary>
+    /// <summary>A warm (or warming) worker for the next notebook; a spare for a later notebook starts once this one is warm.</summary>
     public Task<WorkerClient> TakeAsync()
     {
         lock (_gate)
         {
             _remaining--;
             var worker = _warm.Count > 0 ? _warm.Dequeue() : WorkerClient.Start();
-            if (_remaining > _warm.Count) _warm.Enqueue(WorkerClient.Start());
+            if (_remaining > _warm.Count + _pendingSpares)
+            {
+                // Warming waits for this worker: kernels warming all at once would only slow each other down.
+                _pendingSpares++;
+                _ = worker.ReadyAsync.ContinueWith(_ =>
+                {
+                    lock (_gate)
+                    {
+                        _pendingSpares--;
+                        if (!_disposed) _warm.Enqueue(WorkerClient.Start());
+                    }
+                }, TaskScheduler.Default);
+            }
             return Task.FromResult(worker);
         }
     }
@@ -204,7 +218,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         WorkerClient[] idle;
-        lock (_gate) { idle = [.. _warm]; _warm.Clear(); }
+        lock (_gate) { _disposed = true; idle = [.. _warm]; _warm.Clear(); }
         foreach (var worker in idle) await worker.DisposeAsync();
     }
 }
