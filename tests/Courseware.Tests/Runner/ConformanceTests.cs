@@ -20,7 +20,7 @@ public sealed partial class ConformanceTests(RunnerFixture run)
     public void Outputs_match_dotnet_repl(string name)
     {
         var ours = run.Written(name)["cells"]!.AsArray().OfType<JsonObject>()
-            .Where(c => (string?)c["id"] != "courseware-run-error").ToArray();
+            .Where(c => (string?)c["id"] != NotebookRunner.BannerTag).ToArray();
         var reference = RunDotnetRepl(name)["cells"]!.AsArray().OfType<JsonObject>().ToArray();
         Assert.Equal(reference.Length, ours.Length);
         for (var i = 0; i < ours.Length; i++)

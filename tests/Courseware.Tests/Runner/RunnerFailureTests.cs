@@ -32,21 +32,28 @@ public sealed class RunnerFailureTests
     }
 
     [Fact]
-    public async Task Parameters_are_injected_as_typed_csharp_after_the_parameters_cell()
+    public async Task Parameters_are_injected_as_typed_csharp_after_the_parameters_cell_and_replaced_on_an_inplace_rerun()
     {
-        var outDir = NewOutputFolder();
-        var parameters = Parameters.Parse(["epochs=3", "learningRate=1", "runName=fast \"run\"", "verbose=true"]);
-        var result = (await NotebookRunner.RunAsync(
-            [new NotebookJob(Fixture("parameters.ipynb"), Path.Combine(outDir, "p.ipynb"))], new RunOptions { Parameters = parameters }))[0];
+        // --inplace: the output is the source itself (a copy of the fixture), so the second run reads the first run's output.
+        var notebook = Path.Combine(NewOutputFolder(), "parameters.ipynb");
+        File.Copy(Fixture("parameters.ipynb"), notebook);
+        var first = (await NotebookRunner.RunAsync([new NotebookJob(notebook, notebook)],
+            new RunOptions { Parameters = Parameters.Parse(["epochs=3", "learningRate=1", "runName=fast \"run\"", "verbose=true"]) }))[0];
 
-        Assert.True(result.Succeeded, result.FailureSummary);
-        Assert.Equal("3|1|fast \"run\"|True|Int32|Double|Boolean\n", Cell(result, "use").Text);
-        var cells = ReadJson(result.OutputPath!)["cells"]!.AsArray().OfType<JsonObject>().ToArray();
+        Assert.True(first.Succeeded, first.FailureSummary);
+        Assert.Equal("3|1|fast \"run\"|True|Int32|Double|Boolean\n", Cell(first, "use").Text);
+        var cells = ReadJson(notebook)["cells"]!.AsArray().OfType<JsonObject>().ToArray();
         Assert.Equal(["about", "params", "injected-parameters", "use"], cells.Select(c => (string)c["id"]!));
         var injected = cells[2];
         Assert.Equal("injected-parameters", (string?)injected["metadata"]!["tags"]![0]);
         Assert.Equal("// Parameters\nint epochs = 3;\ndouble learningRate = 1d;\nstring runName = \"fast \\\"run\\\"\";\nvar verbose = true;",
             string.Concat(injected["source"]!.AsArray().Select(l => (string?)l)));
+
+        var second = (await NotebookRunner.RunAsync([new NotebookJob(notebook, notebook)],
+            new RunOptions { Parameters = Parameters.Parse(["epochs=7"]) }))[0];
+        Assert.Equal("7|0.1|default|False|Int32|Double|Boolean\n", Cell(second, "use").Text);
+        Assert.Equal(["about", "params", "injected-parameters", "use"],
+            ReadJson(notebook)["cells"]!.AsArray().Select(c => (string)c!["id"]!));
     }
 
     [Theory]
