@@ -9,5 +9,8 @@ internal static class CliCommands
     [
         Commands.RunCommand.Create(),
         Commands.RunCommand.CreateWorker(),
+        Commands.MakeLabsCommand.Create(),
+        Commands.CheckCommand.Create(),
+        Commands.GradeCommand.Create(),
     ];
 }
