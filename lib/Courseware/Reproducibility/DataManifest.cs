@@ -17,7 +17,7 @@ public sealed record DataFileEntry(string RelativePath, string Md5, long Size);
 /// <c>json.dumps(..., sort_keys=True)</c> — followed by ".dir" (dvc-data, hashfile/tree.py Tree.as_bytes and digest).
 /// Empty folders are not part of the hash (DVC tracks files only).
 /// </summary>
-/// <example><code>var data = await DataManifest.CreateAsync("datasets/penguins"); await data.SaveAsync("runs/7/data.json");</code></example>
+/// <example><code>var data = await DataManifest.CreateAsync("datasets/penguins"); data.Save("runs/7/data.json");</code></example>
 public sealed class DataManifest : HtmlDisplayable
 {
     private DataManifest(string root, bool isDirectory, IReadOnlyList<DataFileEntry> files)
@@ -146,12 +146,7 @@ public sealed class DataManifest : HtmlDisplayable
     }
 
     /// <summary>Writes the JSON atomically.</summary>
-    public Task SaveAsync(string path, CancellationToken cancellationToken = default)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        AtomicFile.WriteAllText(path, ToJson());
-        return Task.CompletedTask;
-    }
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
 
     /// <summary>Loads a saved manifest.</summary>
     public static async Task<DataManifest> LoadAsync(string path, CancellationToken cancellationToken = default) =>

@@ -72,7 +72,7 @@ public class DataManifestTests
         using var t = Dataset();
         var m = await DataManifest.CreateAsync(Path.Combine(t.Path, "data"));
         var file = Path.Combine(t.Path, "manifest.json");
-        await m.SaveAsync(file);
+        m.Save(file);
         var back = await DataManifest.LoadAsync(file);
         Assert.Equal(m.Md5, back.Md5);
         Assert.True((await back.VerifyAsync()).Matches);
