@@ -25,7 +25,7 @@ public class SeedPlanTests
         Assert.Equal(SeedComponents.Standard, plan.Components);
         Assert.Equal(1039154488, plan[SeedComponents.Shuffle]);
         Assert.Equal(657977852, plan.Seed(SeedComponents.Initialization));
-        Assert.Equal(5, plan.Components.Select(plan.Seed).Distinct().Count());
+        Assert.Equal(5, plan.Components.Select(c => plan.Seed(c)).Distinct().Count());
     }
 
     [Fact]
@@ -37,6 +37,16 @@ public class SeedPlanTests
         foreach (var c in plan.Components.Where(c => c != SeedComponents.Shuffle)) Assert.Equal(plan.Seed(c), varied.Seed(c));
         Assert.NotEqual(plan, varied);
         Assert.Equal(plan, new SeedPlan(42));
+    }
+
+    [Fact]
+    public void Step_seeds_match_the_python_reference_and_follow_fixed_seeds()
+    {
+        var plan = new SeedPlan(42);
+        Assert.Equal(262163264, plan.Seed(SeedComponents.Shuffle, 0)); // reference/seeds.py "step"
+        Assert.Equal(522731457, plan.Seed(SeedComponents.Shuffle, 3));
+        Assert.Equal(710025316, plan.WithSeed(SeedComponents.Shuffle, 123).Seed(SeedComponents.Shuffle, 3));
+        Assert.Equal(new Random(522731457).Next(), plan.CreateRandom(SeedComponents.Shuffle, 3).Next());
     }
 
     [Fact]
