@@ -62,6 +62,7 @@ public sealed class DataManifest : HtmlDisplayable
 
     /// <summary>Hashes the data again and lists exactly what was added, removed or changed since this manifest was made.</summary>
     /// <param name="path">Where the data is now (default: where it was).</param>
+    /// <param name="cancellationToken">Stops the hashing.</param>
     public async Task<DataVerification> VerifyAsync(string? path = null, CancellationToken cancellationToken = default)
     {
         var target = Path.GetFullPath(path ?? Root);

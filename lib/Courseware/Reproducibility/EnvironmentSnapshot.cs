@@ -77,7 +77,7 @@ public sealed partial class EnvironmentSnapshot : HtmlDisplayable
     public string Runtime { get; init; } = "";
     /// <summary>SDK version as <c>dotnet --version</c> reports it in the repository (global.json applies), or null.</summary>
     public string? Sdk { get; init; }
-    /// <summary>OS description, e.g. "Debian GNU/Linux 12 (bookworm)" plus the kernel.</summary>
+    /// <summary>OS description, e.g. "Debian GNU/Linux 12 (bookworm); kernel 6.1.0-18-amd64".</summary>
     public string OperatingSystem { get; init; } = "";
     /// <summary>Runtime identifier, e.g. linux-x64.</summary>
     public string RuntimeIdentifier { get; init; } = "";
@@ -320,7 +320,8 @@ public sealed partial class EnvironmentSnapshot : HtmlDisplayable
         if (File.Exists("/etc/os-release"))
         {
             var pretty = File.ReadLines("/etc/os-release").FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal));
-            if (pretty is not null) return $"{pretty["PRETTY_NAME=".Length..].Trim('"')}; {RuntimeInformation.OSDescription}";
+            var kernel = File.Exists("/proc/sys/kernel/osrelease") ? "; kernel " + File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "";
+            if (pretty is not null) return pretty["PRETTY_NAME=".Length..].Trim('"') + kernel;
         }
         return RuntimeInformation.OSDescription;
     }

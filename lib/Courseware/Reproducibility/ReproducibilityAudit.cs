@@ -310,7 +310,7 @@ public sealed class AuditResult : HtmlDisplayable
 /// <summary>Markdown escaping for table cells.</summary>
 internal static class Markdown
 {
-    /// <summary>Escapes HTML (Markdown renders raw HTML), pipes and backslashes; newlines become &lt;br&gt;.</summary>
-    public static string Cell(string text) => System.Net.WebUtility.HtmlEncode(text)
+    /// <summary>Escapes &amp;, &lt; and &gt; (Markdown renders raw HTML), pipes and backslashes; newlines become &lt;br&gt;.</summary>
+    public static string Cell(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;")
         .Replace("\\", "\\\\").Replace("|", "\\|").Replace("\r", "").Replace("\n", "<br>");
 }

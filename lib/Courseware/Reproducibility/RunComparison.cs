@@ -159,10 +159,13 @@ public sealed record ArrayComparison(
     {
         ComparisonStatus.Identical => $"{Name}: identical ({Length} values)",
         ComparisonStatus.WithinTolerance => $"{Name}: within tolerance (max |Δ| = {Html.FormatNumber(MaxAbsDifference)})",
-        ComparisonStatus.Different => $"{Name}: {DifferentCount} of {Length} differ; first at [{FirstDifferenceIndex}] ({Html.FormatNumber(ValueA ?? double.NaN)} vs {Html.FormatNumber(ValueB ?? double.NaN)}), max |Δ| = {Html.FormatNumber(MaxAbsDifference)}",
+        ComparisonStatus.Different => $"{Name}: {DifferentCount} of {Length} differ; first at [{FirstDifferenceIndex}] ({Exact(ValueA)} vs {Exact(ValueB)}), max |Δ| = {Html.FormatNumber(MaxAbsDifference)}",
         ComparisonStatus.LengthMismatch => $"{Name}: lengths differ",
         _ => $"{Name}: present in only one run",
     };
+
+    /// <summary>Round-trip formatting: values that differ in the last bit must not print alike.</summary>
+    internal static string Exact(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? "";
 }
 
 /// <summary>Two runs compared metric by metric and array by array, arrays in pipeline order.</summary>
@@ -228,5 +231,5 @@ public sealed class RunComparison : HtmlDisplayable
             Metrics.Select(m => Row("metric", m)).Concat(Arrays.Select(a => Row("array", a)))) + "</div>";
 
     private static object?[] Row(string kind, ArrayComparison c) =>
-        [kind, c.Name, c.Status.ToString(), c.FirstDifferenceIndex, c.ValueA, c.ValueB, c.MaxAbsDifference, c.DifferentCount];
+        [kind, c.Name, c.Status.ToString(), c.FirstDifferenceIndex, ArrayComparison.Exact(c.ValueA), ArrayComparison.Exact(c.ValueB), c.MaxAbsDifference, c.DifferentCount];
 }

@@ -56,6 +56,7 @@ public class AuditTests
         Assert.Equal("weights", first.Name);
         // Reordered float sums differ in the last bits only: a tolerance makes the runs agree.
         Assert.True(first.MaxAbsDifference is > 0 and < 1e-4, $"max |Δ| = {first.MaxAbsDifference}");
+        Assert.NotEqual(ArrayComparison.Exact(first.ValueA), ArrayComparison.Exact(first.ValueB)); // printed so the difference shows
         var failure = Assert.Single(audit.Findings, f => f.Severity == FindingSeverity.Failure);
         Assert.Contains("reduction", failure.Message);
         Assert.True(ReproducibilityAudit.Run(s => FaultyPipeline.Train(s, Fault.ParallelReduction), Plan,

@@ -19,7 +19,7 @@ public class RunComparisonTests
         Assert.Equal(2, w.DifferentCount);
         Assert.False(c.Reproduced);
         Assert.Equal(ComparisonStatus.Identical, c.Metrics[0].Status);
-        Assert.Contains("first at [2]", c.ToString());
+        Assert.Contains("first at [2] (3.5 vs 3)", c.ToString());
     }
 
     [Fact]
