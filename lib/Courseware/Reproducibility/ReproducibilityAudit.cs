@@ -15,6 +15,18 @@ public enum FindingSeverity
     Failure,
 }
 
+/// <summary>Display helpers for severities.</summary>
+public static class FindingSeverityExtensions
+{
+    /// <summary>The severity with a symbol that scans at a glance: ✗ Failure, ⚠ Warning, ✓ Pass.</summary>
+    public static string Label(this FindingSeverity severity) => severity switch
+    {
+        FindingSeverity.Failure => "✗ Failure",
+        FindingSeverity.Warning => "⚠ Warning",
+        _ => "✓ Pass",
+    };
+}
+
 /// <summary>One conclusion of an audit: what it is about, and what was seen.</summary>
 /// <param name="Severity">How serious.</param>
 /// <param name="Subject">The component, array, file or package concerned.</param>
@@ -289,7 +301,7 @@ public sealed class AuditResult : HtmlDisplayable
         var sb = new StringBuilder();
         sb.AppendLine($"Plan: `{Plan}`; tolerance: {Tolerance}; {RunDurations.Count} training runs.").AppendLine();
         sb.AppendLine("| severity | subject | finding |").AppendLine("|---|---|---|");
-        foreach (var f in Findings) sb.AppendLine($"| {f.Severity} | {Markdown.Cell(f.Subject)} | {Markdown.Cell(f.Message)} |");
+        foreach (var f in Findings) sb.AppendLine($"| {f.Severity.Label()} | {Markdown.Cell(f.Subject)} | {Markdown.Cell(f.Message)} |");
         sb.AppendLine();
         for (var i = 0; i < Repeats.Count; i++) sb.AppendLine($"- Repeat {i + 2} vs run 1: {Markdown.Cell(Repeats[i].ToString())}");
         return sb.ToString();
@@ -299,7 +311,7 @@ public sealed class AuditResult : HtmlDisplayable
     public override string ToHtml()
     {
         var sb = new StringBuilder("<div class=\"cw-audit\">");
-        sb.Append(Html.Table(["severity", "subject", "finding"], Findings.Select(f => new object?[] { f.Severity.ToString(), f.Subject, f.Message }),
+        sb.Append(Html.Table(["severity", "subject", "finding"], Findings.Select(f => new object?[] { f.Severity.Label(), f.Subject, f.Message }),
             caption: $"Reproducibility audit — {Plan}, {RunDurations.Count} runs, {Tolerance}"));
         for (var i = 0; i < Repeats.Count; i++)
             sb.Append("<details><summary>").Append(Html.Escape($"Repeat {i + 2} vs run 1: {Repeats[i]}")).Append("</summary>").Append(Repeats[i].ToHtml()).Append("</details>");

@@ -176,7 +176,7 @@ public sealed class ReproducibilityReport(string title) : HtmlDisplayable
         var sb = new StringBuilder();
         sb.AppendLine($"# Reproducibility report: {Markdown.Cell(Title)}").AppendLine();
         sb.AppendLine("## Findings").AppendLine().AppendLine("| severity | subject | finding |").AppendLine("|---|---|---|");
-        foreach (var f in Findings) sb.AppendLine($"| {f.Severity} | {Markdown.Cell(f.Subject)} | {Markdown.Cell(f.Message)} |");
+        foreach (var f in Findings) sb.AppendLine($"| {f.Severity.Label()} | {Markdown.Cell(f.Subject)} | {Markdown.Cell(f.Message)} |");
         sb.AppendLine().AppendLine("## ML Reproducibility Checklist (v2.0)").AppendLine().AppendLine("| item | requirement | status | evidence |").AppendLine("|---|---|---|---|");
         foreach (var c in Checklist) sb.AppendLine($"| {c.Id} | {Markdown.Cell(c.Text)} | {c.Status} | {Markdown.Cell(c.Evidence)} |");
         if (Environment is not null)
@@ -224,7 +224,7 @@ public sealed class ReproducibilityReport(string title) : HtmlDisplayable
     {
         var sb = new StringBuilder("<div class=\"cw-repro-report\" style=\"font-family:system-ui,sans-serif\">");
         sb.Append("<h2>").Append(Html.Escape($"Reproducibility report: {Title}")).Append("</h2>");
-        sb.Append(Html.Table(["severity", "subject", "finding"], Findings.Select(f => new object?[] { f.Severity.ToString(), f.Subject, f.Message }), caption: "Findings"));
+        sb.Append(Html.Table(["severity", "subject", "finding"], Findings.Select(f => new object?[] { f.Severity.Label(), f.Subject, f.Message }), caption: "Findings"));
         sb.Append(Html.Table(["item", "requirement", "status", "evidence"], Checklist.Select(c => new object?[] { c.Id, c.Text, c.Status.ToString(), c.Evidence }),
             caption: "ML Reproducibility Checklist (v2.0)"));
         if (Environment is not null) sb.Append(Environment.ToHtml());

@@ -133,6 +133,18 @@ public class ConfigComposerTests
     }
 
     [Fact]
+    public void Groups_can_be_added_and_removed_and_strict_binding_still_applies()
+    {
+        using var t = Configs();
+        t.Write("conf/scheduler/cosine.yaml", "warmup: 100\n");
+        var added = Assert.Throws<ConfigException>(() => Compose(t, "+scheduler=cosine"));
+        Assert.Equal("scheduler", added.Key);
+        Assert.Equal("override '+scheduler=cosine'", added.Location.File);
+        Assert.Contains("missing key 'optimizer'", Assert.Throws<ConfigException>(() => Compose(t, "~optimizer")).Message);
+        Assert.Contains("add it with '+scheduler=cosine'", Assert.Throws<ConfigException>(() => Compose(t, "scheduler=cosine")).Message);
+    }
+
+    [Fact]
     public void Quoted_numbers_are_strings_and_nulls_need_nullable_types()
     {
         using var t = Configs();
