@@ -113,7 +113,8 @@ public sealed class SqliteTrackingStore : ITrackingStore
             lifecycle_stage TEXT NOT NULL,
             artifact_uri TEXT NOT NULL,
             heartbeat_time INTEGER,
-            deleted_time INTEGER);
+            deleted_time INTEGER,
+            deleted_with_experiment INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs(experiment_id, start_time);
         CREATE INDEX IF NOT EXISTS ix_runs_running ON runs(status, heartbeat_time);
         CREATE TABLE IF NOT EXISTS metrics (
@@ -202,18 +203,16 @@ public sealed class SqliteTrackingStore : ITrackingStore
             if (current == stage)
                 throw new TrackingException(TrackingErrorCode.InvalidState,
                     $"Experiment {experimentId} is already {stage.ToWire()}.", "experiment_id");
-            // A deleted experiment's last_update_time is its deletion time, which its runs share (see below).
-            var deletedAt = Scalar("SELECT last_update_time FROM experiments WHERE experiment_id = @id", tx, ("@id", id));
             var now = TrackingNames.NowMs();
             Exec("UPDATE experiments SET lifecycle_stage = @s, last_update_time = @now WHERE experiment_id = @id", tx,
                 ("@s", stage.ToWire()), ("@now", now), ("@id", id));
             // Runs follow their experiment (MLflow 2.x); restoring brings back only the runs deleted with it.
             if (stage == LifecycleStage.Deleted)
-                Exec("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = @now WHERE experiment_id = @id AND lifecycle_stage = 'active'",
+                Exec("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = @now, deleted_with_experiment = 1 WHERE experiment_id = @id AND lifecycle_stage = 'active'",
                     tx, ("@now", now), ("@id", id));
             else
-                Exec("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = @id AND deleted_time = @at",
-                    tx, ("@id", id), ("@at", deletedAt));
+                Exec("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL, deleted_with_experiment = 0 WHERE experiment_id = @id AND deleted_with_experiment = 1",
+                    tx, ("@id", id));
             return 0;
         }, ct);
     }
