@@ -20,6 +20,15 @@ internal abstract class SqlDialect
 
     /// <summary>The value bound for an ILIKE pattern.</summary>
     public virtual string ILikeArgument(string pattern) => pattern;
+
+    /// <summary>"<paramref name="column"/> is one of the ids bound to <paramref name="parameter"/>" (see <see cref="IdsArgument"/>).</summary>
+    public abstract string InIds(string column, string parameter);
+
+    /// <summary>The value bound for a list of run ids (a JSON array, a SQL array...).</summary>
+    public abstract object IdsArgument(IReadOnlyList<string> ids);
+
+    /// <summary>A column ordering metric-history rows by insertion (the tie-break after step and timestamp).</summary>
+    public abstract string InsertionOrder { get; }
 }
 
 /// <summary>
