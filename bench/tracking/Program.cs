@@ -46,6 +46,7 @@ try
 
     // 2. Search over many runs: seed runCount runs through the store API, then filter on a metric + param and order.
     var searchFolder = Path.Combine(root, "search");
+    if (runCount > 0)
     await using (var store = SqliteTrackingStore.Open(searchFolder))
     {
         var seed = Stopwatch.StartNew();

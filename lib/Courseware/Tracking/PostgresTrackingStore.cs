@@ -105,6 +105,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (run_uuid, key));
+        CREATE INDEX IF NOT EXISTS ix_params_key_value ON params(key, value);
         CREATE TABLE IF NOT EXISTS tags (
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,
