@@ -12,8 +12,16 @@ public sealed class PostgresTrackingStoreTests(PostgresCluster cluster) : Tracki
 {
     private readonly TempFolder _artifacts = new();
 
-    protected override async Task<ITrackingStore> OpenStoreAsync() =>
-        PostgresTrackingStore.Open(await cluster.CreateDatabaseAsync(), _artifacts.Path);
+    private string? _connectionString;
+
+    protected override async Task<ITrackingStore> OpenStoreAsync()
+    {
+        _connectionString = await cluster.CreateDatabaseAsync();
+        return await OpenSameStoreAsync();
+    }
+
+    protected override Task<ITrackingStore> OpenSameStoreAsync() =>
+        Task.FromResult<ITrackingStore>(PostgresTrackingStore.Open(_connectionString!, _artifacts.Path));
 
     public override async Task DisposeAsync()
     {
