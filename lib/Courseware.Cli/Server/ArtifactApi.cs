@@ -47,13 +47,23 @@ internal static class ArtifactApi
             // MLflow's proxy lists paths relative to the folder asked for.
             await MlflowApi.WriteJsonAsync(c, 200, new JsonObject { ["files"] = Files(files, folder) });
         }));
-        app.MapGet(ProxyPrefix + "/{**path}", (HttpContext c, string path) => Guard(c, () => SendFileAsync(c, store.DefaultArtifactRoot, path)));
-        app.MapPut(ProxyPrefix + "/{**path}", (HttpContext c, string path) => Guard(c, async () =>
+        app.MapGet(ProxyPrefix + "/{**path}", (HttpContext c) => Guard(c, () => SendFileAsync(c, store.DefaultArtifactRoot, ProxyPath(c))));
+        app.MapPut(ProxyPrefix + "/{**path}", (HttpContext c) => Guard(c, async () =>
         {
+            var path = ProxyPath(c);
             CheckNoLinks(store.DefaultArtifactRoot, path);
             await Repository.WriteAsync(store.DefaultArtifactRoot, path, c.Request.Body, c.RequestAborted);
             await MlflowApi.WriteJsonAsync(c, 200, new JsonObject());
         }));
+    }
+
+    // The artifact path from the raw request target, each segment unescaped: the server leaves %2F encoded in the
+    // routed path, and "..%2F" must be seen as the ".." it means before the path is checked.
+    private static string ProxyPath(HttpContext c)
+    {
+        var raw = c.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget.Split('?')[0];
+        var rest = raw.Length > ProxyPrefix.Length + 1 ? raw[(ProxyPrefix.Length + 1)..] : "";
+        return string.Join('/', rest.Split('/').Select(Uri.UnescapeDataString));
     }
 
     private static async Task<IReadOnlyList<ArtifactInfo>> ListAsync(string artifactUri, string? folder, CancellationToken ct)

@@ -134,9 +134,10 @@ public sealed class MlflowApiTests : IAsyncLifetime
         Assert.Equal((HttpStatusCode.BadRequest, "params"), (tooManyParams, e2["field"]!.GetValue<string>()));
         var (tooManyEntities, e3) = await PostAsync("runs/log-batch", $$"""{"run_id": "{{runId}}", "metrics": [{{Metrics(950)}}], "params": [{{Params(51)}}]}""");
         Assert.Equal((HttpStatusCode.BadRequest, "metrics, params, and tags"), (tooManyEntities, e3["field"]!.GetValue<string>()));
-        // Over 1 MB: 500 tags of 2 KB each would pass the count limits but not the size limit.
-        var big = string.Join(",", Enumerable.Range(0, 90).Select(i => $$"""{"key": "t{{i}}", "value": "{{new string('x', 7999)}}"}"""));
-        var bigBody = $$"""{"run_id": "{{runId}}", "tags": [{{big}}], "metrics": [{{Metrics(900)}}]}""";
+        // Over 1 MB: 90 long tags and 90 long params pass the count and length limits, not the size limit.
+        var bigTags = string.Join(",", Enumerable.Range(0, 90).Select(i => $$"""{"key": "t{{i}}", "value": "{{new string('x', 7999)}}"}"""));
+        var bigParams = string.Join(",", Enumerable.Range(0, 90).Select(i => $$"""{"key": "q{{i}}", "value": "{{new string('y', 5999)}}"}"""));
+        var bigBody = $$"""{"run_id": "{{runId}}", "tags": [{{bigTags}}], "params": [{{bigParams}}], "metrics": [{{Metrics(100)}}]}""";
         Assert.True(Encoding.UTF8.GetByteCount(bigBody) > MlflowApi.MaxBatchRequestBytes);
         var (tooBig, e4) = await PostAsync("runs/log-batch", bigBody);
         Assert.Equal((HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", "body"), (tooBig, e4["error_code"]!.GetValue<string>(), e4["field"]!.GetValue<string>()));
