@@ -258,7 +258,9 @@ function historyTrace(points, name) {
   const sorted = points.slice().sort((a, b) => Number(a.step) - Number(b.step) || Number(a.timestamp) - Number(b.timestamp));
   return {
     x: sorted.map(p => Number(p.step)), y: sorted.map(p => toNumber(p.value)), name,
-    type: sorted.length > 2000 ? 'scattergl' : 'scatter', mode: sorted.length > 200 ? 'lines' : 'lines+markers',
+    // SVG up to 20k points (no line simplification: a one-step spike must stay visible), WebGL beyond.
+    type: sorted.length > 20000 ? 'scattergl' : 'scatter', mode: sorted.length > 200 ? 'lines' : 'lines+markers',
+    line: { simplify: false },
   };
 }
 
