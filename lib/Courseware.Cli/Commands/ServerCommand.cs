@@ -28,7 +28,17 @@ internal static class ServerCommand
                 Console.Error.WriteLine(e.Message);
                 return 2;
             }
-            await using var tracking = SqliteTrackingStore.Open(parse.GetValue(store)!);
+            SqliteTrackingStore tracking;
+            try
+            {
+                tracking = SqliteTrackingStore.Open(parse.GetValue(store)!);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or TrackingException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                Console.Error.WriteLine($"Cannot open the tracking store '{parse.GetValue(store)}': {e.Message}");
+                return 1;
+            }
+            await using var owned = tracking;
             await using var server = await TrackingServerHost.StartAsync(tracking, options, ct);
             // The first line is what launchers (TrackingServer.Start) wait for.
             Console.WriteLine($"Listening on {server.Url}");

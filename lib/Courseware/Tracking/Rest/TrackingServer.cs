@@ -32,6 +32,9 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
     /// <summary>The store folder being served.</summary>
     public string StorePath { get; }
 
+    /// <summary>The server process's id.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Whether the server process is still running.</summary>
     public bool IsRunning => !_process.HasExited;
 
