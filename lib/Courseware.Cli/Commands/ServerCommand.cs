@@ -39,7 +39,17 @@ internal static class ServerCommand
                 return 1;
             }
             await using var owned = tracking;
-            await using var server = await TrackingServerHost.StartAsync(tracking, options, ct);
+            TrackingServerHost server;
+            try
+            {
+                server = await TrackingServerHost.StartAsync(tracking, options, ct);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"Cannot listen on {options.Host}:{options.Port}: {e.Message} Pick another --port, or --port 0 for a free one.");
+                return 1;
+            }
+            await using var hosted = server;
             // The first line is what launchers (TrackingServer.Start) wait for.
             Console.WriteLine($"Listening on {server.Url}");
             Console.WriteLine($"Store: {tracking.Folder}");
@@ -47,7 +57,9 @@ internal static class ServerCommand
             Console.Out.Flush();
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                // Ctrl+C or SIGTERM reach us through either token, depending on who handles the signal first.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+                await Task.Delay(Timeout.Infinite, stop.Token);
             }
             catch (OperationCanceledException)
             {

@@ -56,6 +56,9 @@ internal sealed class TrackingServerHost : IAsyncDisposable
     /// <summary>Base URL, e.g. <c>http://127.0.0.1:5000</c> (no trailing slash).</summary>
     public string Url { get; }
 
+    /// <summary>Fires when the host is asked to stop (SIGTERM or Ctrl+C through the console lifetime).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     /// <summary>The store behind the API.</summary>
     public ITrackingStore Store { get; }
 

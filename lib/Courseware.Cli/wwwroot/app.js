@@ -281,7 +281,7 @@ async function showRun(runId) {
   const charts = el('div', { className: 'grid', id: 'charts' });
   const artifacts = el('div', { id: 'artifacts' });
   const note = tags.get('mlflow.note.content');
-  view.replaceChildren(
+  view.replaceChildren(...[
     el('h1', { id: 'run-name' }, info.run_name),
     table([], infoRows, { id: 'run-info' }),
     note ? el('pre', { className: 'note' }, note) : null,
@@ -292,7 +292,7 @@ async function showRun(runId) {
         el('td', { className: 'num' }, fmtValue(m.value)), el('td', { className: 'num' }, m.step), el('td', {}, fmtTime(m.timestamp)))), { id: 'metrics' }),
     el('h2', {}, 'Metric charts'), charts,
     el('h2', {}, 'Tags'), kvTable(tags, 'tags'),
-    el('h2', {}, 'Artifacts'), artifacts);
+    el('h2', {}, 'Artifacts'), artifacts].filter(Boolean));
 
   metrics.forEach(async (m, i) => {
     const div = el('div', { className: 'chart', id: `chart-${i}`, 'data-metric': m.key });
@@ -360,7 +360,9 @@ async function showCompare() {
   for (const k of metricKeys) dims.push({ label: k, values: metricMaps.map(m => toNumber(m.get(k))) });
   if (dims.length > 0 && runs.length > 0) {
     const colorBy = metricKeys.length > 0 ? metricMaps.map(m => toNumber(m.get(metricKeys[0]))) : runs.map((_, i) => i);
-    plot(parallel, [{ type: 'parcoords', dimensions: dims, line: { color: colorBy, colorscale: 'Viridis', showscale: true } }], {});
+    plot(parallel, [{ type: 'parcoords', dimensions: dims,
+      line: { color: colorBy, colorscale: 'Viridis', showscale: true, colorbar: { title: { text: metricKeys[0] || 'run' } } } }],
+      { margin: { t: 70, r: 40, b: 30, l: 60 } });
   }
 
   for (const key of metricKeys) {
