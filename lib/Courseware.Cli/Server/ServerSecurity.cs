@@ -60,8 +60,9 @@ internal sealed class ServerSecurity(RequestDelegate next, ServerOptions options
     private bool Matches(string presented) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token);
 
+    // A name that merely starts with "127." (127.attacker.example) is a name, not a loopback address.
     private static bool IsLocalHostHeader(string host) =>
-        host is "127.0.0.1" or "localhost" or "[::1]" or "::1" || host.StartsWith("127.", StringComparison.Ordinal);
+        host == "localhost" || (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
     private static bool SameOrigin(string origin, HttpRequest request) =>
         Uri.TryCreate(origin, UriKind.Absolute, out var o) && string.Equals(o.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);

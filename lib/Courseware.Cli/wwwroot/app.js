@@ -278,6 +278,7 @@ async function showRun(runId) {
     .map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v)));
   if (parent) infoRows.push(el('tr', {}, el('th', {}, 'parent run'), el('td', {}, el('a', { href: `#/runs/${encodeURIComponent(parent)}` }, parent))));
 
+  const children = el('div', { id: 'child-runs' });
   const charts = el('div', { className: 'grid', id: 'charts' });
   const artifacts = el('div', { id: 'artifacts' });
   const note = tags.get('mlflow.note.content');
@@ -285,6 +286,7 @@ async function showRun(runId) {
     el('h1', { id: 'run-name' }, info.run_name),
     table([], infoRows, { id: 'run-info' }),
     note ? el('pre', { className: 'note' }, note) : null,
+    children,
     el('h2', {}, 'Parameters'), kvTable(pairs(run.data.params), 'params'),
     el('h2', {}, 'Metrics (latest)'),
     metrics.length === 0 ? el('p', { className: 'muted' }, 'none') :
@@ -300,7 +302,17 @@ async function showRun(runId) {
     const points = await metricHistory(runId, m.key);
     plot(div, [historyTrace(points, m.key)], { title: { text: m.key }, xaxis: { title: { text: 'step' } } });
   });
-  await listArtifacts(runId, '', artifacts);
+  await Promise.all([listArtifacts(runId, '', artifacts), listChildren(info, children)]);
+}
+
+// Nested runs (e.g. cross-validation folds) point at their parent with the mlflow.parentRunId tag.
+async function listChildren(info, target) {
+  const body = await api('POST', 'runs/search', { experiment_ids: [info.experiment_id], max_results: 1000,
+    filter: `${field('tags', 'mlflow.parentRunId')} = '${info.run_id}'`, order_by: ['attributes.start_time ASC'] });
+  const runs = body.runs || [];
+  if (runs.length === 0) return;
+  target.replaceChildren(el('h2', {}, `Child runs (${runs.length})`), el('ul', {}, runs.map(r =>
+    el('li', {}, el('a', { href: `#/runs/${encodeURIComponent(r.info.run_id)}` }, r.info.run_name), ' ', el('span', { className: 'muted' }, r.info.status)))));
 }
 
 async function listArtifacts(runId, path, target) {

@@ -270,10 +270,17 @@ public sealed class MlflowApiTests : IAsyncLifetime
     [Fact]
     public async Task Foreign_host_headers_and_cross_origin_writes_are_refused()
     {
-        using (var rebinding = new HttpRequestMessage(HttpMethod.Get, "/api/2.0/mlflow/experiments/get?experiment_id=0"))
+        foreach (var host in new[] { "attacker.example", "127.attacker.example", "localhost.attacker.example" })
         {
-            rebinding.Headers.Host = "attacker.example";
+            using var rebinding = new HttpRequestMessage(HttpMethod.Get, "/api/2.0/mlflow/experiments/get?experiment_id=0");
+            rebinding.Headers.Host = host;
             Assert.Equal(HttpStatusCode.Forbidden, (await _http.SendAsync(rebinding)).StatusCode);
+        }
+        foreach (var host in new[] { "localhost", "127.0.0.2", "[::1]" })
+        {
+            using var local = new HttpRequestMessage(HttpMethod.Get, "/api/2.0/mlflow/experiments/get?experiment_id=0");
+            local.Headers.Host = host + ":" + new Uri(_server.Url).Port;
+            Assert.Equal(HttpStatusCode.OK, (await _http.SendAsync(local)).StatusCode);
         }
         using (var crossOrigin = new HttpRequestMessage(HttpMethod.Post, "/api/2.0/mlflow/experiments/create"))
         {

@@ -198,6 +198,8 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
         foreach (var chunk in history.Chunk(1000)) await _server.Store.LogBatchAsync(run.RunId, chunk, [], []);
         await _server.Store.LogBatchAsync(run.RunId, [new Metric("acc", 0.9, 1, 0)], [], []);
         var expectedSum = history.Sum(m => m.Value);
+        foreach (var fold in new[] { "fold-1", "fold-2" })
+            await _server.Store.CreateRunAsync("0", fold, 5_000, "ada", [new RunTag(SystemTags.ParentRunId, run.RunId)]);
 
         await InPageAsync(async page =>
         {
@@ -219,6 +221,9 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
             await page.Mouse.MoveAsync(box.X + box.Width * 0.5f, box.Y + box.Height * 0.5f, new MouseMoveOptions { Steps = 5 });
             await page.Mouse.UpAsync();
             await page.WaitForFunctionAsync($"() => {{ const r = document.querySelector(\"{chart}\").layout.xaxis.range; return r[1] - r[0] < 2500; }}");
+
+            // Nested runs (cross-validation folds) are listed under their parent.
+            Assert.Equal(["fold-1", "fold-2"], await page.Locator("#child-runs li a").AllTextContentsAsync());
         });
     }
 
