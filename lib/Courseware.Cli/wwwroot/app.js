@@ -135,7 +135,7 @@ async function showRuns(experimentId) {
   const columnsBox = el('details', {}, el('summary', {}, 'Columns'));
   const tableHolder = el('div', { id: 'runs' });
   const pager = el('div', { className: 'toolbar' });
-  const compare = el('button', { id: 'compare', onclick: () => {
+  const compare = el('button', { id: 'compare', title: 'Tick runs in the first column, then compare them', onclick: () => {
     if (runsState.selected.size > 0) location.hash = `#/compare?runs=${[...runsState.selected].join(',')}`;
   } }, 'Compare selected');
 
@@ -161,6 +161,11 @@ async function showRuns(experimentId) {
     }
     const runs = body.runs || [];
     runsState.tokens[runsState.page + 1] = body.next_page_token || null;
+    // Keep the filter and order in the address, so the view can be bookmarked or shared.
+    const state = new URLSearchParams();
+    if (runsState.filter) state.set('filter', runsState.filter);
+    if (runsState.order) state.set('order', runsState.order);
+    history.replaceState(null, '', `#/experiments/${encodeURIComponent(experimentId)}${state.size ? '?' + state : ''}`);
     renderTable(runs);
     renderPager(runs.length, !!body.next_page_token);
   }

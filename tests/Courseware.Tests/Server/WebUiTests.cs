@@ -172,6 +172,17 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
             await ReloadedAsync(page, () => page.ClickAsync("th[data-order='metrics.acc']"));
             Assert.Equal(matching.OrderBy(r => r.Metric("acc")).Select(r => r.Name), await RowNamesAsync(page));
 
+            // The address keeps filter and order: opening it afresh shows the same rows.
+            var bookmarked = page.Url;
+            await using (var other = await browser.Browser.NewContextAsync())
+            {
+                var again = await other.NewPageAsync();
+                await again.GotoAsync(bookmarked);
+                await again.WaitForSelectorAsync("#runs-table");
+                Assert.Equal(matching.OrderBy(r => r.Metric("acc")).Select(r => r.Name), await RowNamesAsync(again));
+                Assert.Equal(filter, await again.InputValueAsync("#filter"));
+            }
+
             // Hiding a column removes it; the rows stay.
             await page.ClickAsync("summary:has-text('Columns')");
             await ReloadedAsync(page, () => page.UncheckAsync("input[data-column='p:lr']"));
