@@ -124,7 +124,7 @@ internal static class MlflowApi
         }, MaxRequestBytes));
         app.MapPost("/api/2.0/courseware/runs/fail-stale", (HttpContext c) => HandleAsync(c, store, async (a, s, ct) =>
         {
-            var before = MlflowJson.OptionalLong(a, "heartbeat_before") ?? throw TrackingException(
+            var before = MlflowJson.OptionalLong(a, "heartbeat_before") ?? throw Invalid(
                 "heartbeat_before", "Missing value for required parameter 'heartbeat_before'.");
             var failed = await s.FailStaleRunsAsync(before, ct);
             return new JsonObject { ["run_ids"] = new JsonArray(failed.Select(id => (JsonNode)JsonValue.Create(id)).ToArray()) };
@@ -147,9 +147,9 @@ internal static class MlflowApi
     private static async Task<JsonObject?> SearchExperimentsAsync(JsonObject a, ITrackingStore s, CancellationToken ct)
     {
         if (!string.IsNullOrWhiteSpace(MlflowJson.OptionalString(a, "filter")))
-            throw TrackingException("filter", "Filtering experiments is not supported by this server; list them and filter by name on the client.");
+            throw Invalid("filter", "Filtering experiments is not supported by this server; list them and filter by name on the client.");
         if (MlflowJson.StringList(a, "order_by") is { Count: > 0 })
-            throw TrackingException("order_by", "Ordering experiments is not supported by this server: they are returned by name.");
+            throw Invalid("order_by", "Ordering experiments is not supported by this server: they are returned by name.");
         var all = await s.SearchExperimentsAsync(MlflowJson.ReadViewType(a, "view_type"), ct);
         var (page, next) = ExperimentPaging.Page(all, MlflowJson.OptionalInt(a, "max_results") ?? 1000, MlflowJson.OptionalString(a, "page_token"));
         var result = new JsonObject { ["experiments"] = new JsonArray(page.Select(e => (JsonNode)MlflowJson.Write(e)).ToArray()) };
@@ -175,7 +175,7 @@ internal static class MlflowApi
     // MLflow accepts the deprecated run_uuid where run_id is missing.
     private static string RunId(JsonObject a) => MlflowJson.OptionalString(a, "run_id") ?? MlflowJson.RequiredString(a, "run_uuid");
 
-    private static TrackingException TrackingException(string field, string message) =>
+    private static TrackingException Invalid(string field, string message) =>
         new(TrackingErrorCode.InvalidParameterValue, message, field);
 
     private static async Task HandleAsync(HttpContext context, ITrackingStore store, Handler handler, int maxBody)

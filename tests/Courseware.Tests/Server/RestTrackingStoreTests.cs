@@ -71,4 +71,35 @@ public sealed class RestTrackingStoreTests : TrackingStoreContract
         var bad = await Assert.ThrowsAsync<TrackingException>(() => RestTrackingStore.ConnectAsync("ftp://example.org"));
         Assert.Equal("url", bad.Field);
     }
+
+    [Fact]
+    public async Task A_server_that_accepts_but_never_answers_times_out_with_a_clear_error()
+    {
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var e = await Assert.ThrowsAsync<TrackingException>(() => RestTrackingStore.ConnectAsync($"http://127.0.0.1:{port}", timeout: TimeSpan.FromSeconds(1)));
+            Assert.Equal(("INTERNAL_ERROR", "url"), (e.ErrorCode, e.Field));
+            Assert.Contains("no answer within 1 s", e.Message);
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task A_non_mlflow_answer_is_reported_with_its_status()
+    {
+        // The UI's index page is not JSON: asking the REST store to treat it as the API must fail clearly.
+        await using var store = await RestTrackingStore.ConnectAsync(_server.Url);
+        using var http = new HttpClient();
+        var html = await http.GetStringAsync(_server.Url + "/");
+        Assert.StartsWith("<!DOCTYPE html>", html);
+        var e = await Assert.ThrowsAsync<TrackingException>(() => RestTrackingStore.ConnectAsync(_server.Url + "/static"));
+        Assert.Equal("INTERNAL_ERROR", e.ErrorCode);
+        Assert.Contains("404", e.Message);
+    }
 }

@@ -59,6 +59,20 @@ public sealed class TrackingServerLauncherTests
         Assert.Contains("Cannot open the tracking store", failed.Message);
     }
 
+    [Fact]
+    public async Task The_cli_refuses_a_network_bind_without_a_token()
+    {
+        var info = new ProcessStartInfo(Cli()) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { "server", "--host", "0.0.0.0", "--port", "0" }) info.ArgumentList.Add(arg);
+        info.Environment.Remove("COURSEWARE_SERVER_TOKEN");
+        using var process = Process.Start(info)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("--token", stderr);
+        Assert.Contains("--insecure", stderr);
+    }
+
     private static bool HasExited(int pid)
     {
         try { return Process.GetProcessById(pid).HasExited; }
