@@ -200,13 +200,20 @@ public static class MlflowJson
         throw Invalid(Path(parent, name), node, "a number");
     }
 
-    /// <summary>An optional array of strings (a single string counts as a one-element array, as in a query string).</summary>
+    /// <summary>
+    /// An optional array of strings (a single string counts as a one-element array, as in a query string; numbers are
+    /// kept as text, for clients that send experiment ids as numbers).
+    /// </summary>
     public static List<string> StringList(JsonObject o, string name) => o[name] switch
     {
         null => [],
         JsonValue v when v.GetValueKind() == JsonValueKind.String => [v.GetValue<string>()],
-        JsonArray a => a.Select((n, i) => n is JsonValue s && s.GetValueKind() == JsonValueKind.String
-            ? s.GetValue<string>() : throw Invalid($"{name}[{i}]", n, "a string")).ToList(),
+        JsonArray a => a.Select((n, i) => n switch
+        {
+            JsonValue s when s.GetValueKind() == JsonValueKind.String => s.GetValue<string>(),
+            JsonValue d when d.GetValueKind() == JsonValueKind.Number => d.ToJsonString(),
+            _ => throw Invalid($"{name}[{i}]", n, "a string"),
+        }).ToList(),
         var other => throw Invalid(name, other, "an array of strings"),
     };
 
