@@ -209,8 +209,8 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
         foreach (var chunk in history.Chunk(1000)) await _server.Store.LogBatchAsync(run.RunId, chunk, [], []);
         await _server.Store.LogBatchAsync(run.RunId, [new Metric("acc", 0.9, 1, 0)], [], []);
         var expectedSum = history.Sum(m => m.Value);
-        foreach (var fold in new[] { "fold-1", "fold-2" })
-            await _server.Store.CreateRunAsync("0", fold, 5_000, "ada", [new RunTag(SystemTags.ParentRunId, run.RunId)]);
+        foreach (var fold in new[] { 1, 2 })
+            await _server.Store.CreateRunAsync("0", $"fold-{fold}", 5_000 + fold, "ada", [new RunTag(SystemTags.ParentRunId, run.RunId)]);
 
         await InPageAsync(async page =>
         {
