@@ -121,6 +121,31 @@ public sealed class MlflowApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sql_in_filters_is_data_or_a_syntax_error_never_sql()
+    {
+        var runId = await NewRunAsync();
+        await PostAsync("runs/log-parameter", $$"""{"run_id": "{{runId}}", "key": "opt", "value": "x' OR '1'='1"}""");
+        // A quote-breaking value is compared as the literal string it is (SQL-doubled quotes inside the literal).
+        var (_, literal) = await PostAsync("runs/search", """{"experiment_ids": ["0"], "filter": "params.opt = 'x'' OR ''1''=''1'"}""");
+        Assert.Equal([runId], literal["runs"]!.AsArray().Select(r => r!["info"]!["run_id"]!.GetValue<string>()));
+        foreach (var attack in new[]
+        {
+            "params.opt = 'nope' OR 1=1",
+            "params.opt = 'a'; DROP TABLE runs; --",
+            "metrics.acc > 0 UNION SELECT run_uuid FROM runs",
+            "attributes.run_name = 'r' --",
+            "params.`opt` = 'x') OR (1=1",
+        })
+        {
+            var (status, body) = await PostAsync("runs/search", $$"""{"experiment_ids": ["0"], "filter": {{System.Text.Json.JsonSerializer.Serialize(attack)}}}""");
+            Assert.Equal((HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", "filter"),
+                (status, body["error_code"]!.GetValue<string>(), body["field"]?.GetValue<string>()));
+        }
+        // Still there, all of it.
+        Assert.Equal("x' OR '1'='1", (await _server.Store.GetRunAsync(runId)).Param("opt"));
+    }
+
+    [Fact]
     public async Task Log_batch_enforces_mlflows_limits()
     {
         var runId = await NewRunAsync();
