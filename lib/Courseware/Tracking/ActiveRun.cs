@@ -18,7 +18,8 @@ namespace Courseware.Tracking;
 public sealed class ActiveRun : IDisposable, IAsyncDisposable
 {
     private readonly Tracker _tracker;
-    private readonly Timer _heartbeat;
+    private readonly CancellationTokenSource _stopHeartbeat = new();
+    private readonly Task _heartbeat;
     private readonly object _endLock = new();
     private RunStatus? _endStatus;
 
@@ -28,7 +29,7 @@ public sealed class ActiveRun : IDisposable, IAsyncDisposable
         Info = info;
         Parent = parent;
         Tracker.Wait(tracker.Store.HeartbeatAsync(info.RunId, TrackingNames.NowMs()));
-        _heartbeat = new Timer(_ => Beat(), null, tracker.Options.HeartbeatInterval, tracker.Options.HeartbeatInterval);
+        _heartbeat = BeatAsync(tracker.Options.HeartbeatInterval, _stopHeartbeat.Token);
     }
 
     /// <summary>The run's attributes when it started.</summary>
@@ -178,7 +179,9 @@ public sealed class ActiveRun : IDisposable, IAsyncDisposable
             if (_endStatus is not null) return;
             _endStatus = status;
         }
-        _heartbeat.Dispose();
+        _stopHeartbeat.Cancel();
+        Tracker.Wait(_heartbeat);
+        _stopHeartbeat.Dispose();
         try
         {
             _tracker.Flush();
@@ -214,15 +217,31 @@ public sealed class ActiveRun : IDisposable, IAsyncDisposable
             throw new TrackingException(TrackingErrorCode.InvalidState, $"Run '{Name}' ({RunId}) already ended {s.ToWire()}; start a new run to log more.", "run_id");
     }
 
-    private void Beat()
+    // An async loop rather than a Timer: beats never overlap and never block a thread-pool thread while the store
+    // waits for another process's write lock (blocked timer callbacks piling up starve the pool).
+    private async Task BeatAsync(TimeSpan interval, CancellationToken stop)
     {
+        using var timer = new PeriodicTimer(interval);
         try
         {
-            Tracker.Wait(_tracker.Store.HeartbeatAsync(RunId, TrackingNames.NowMs()));
+            while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
+            {
+                try
+                {
+                    await _tracker.Store.HeartbeatAsync(RunId, TrackingNames.NowMs(), stop).ConfigureAwait(false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return; // the tracker was closed under a run that was never ended
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A missed beat is harmless (the next one catches up); staleness needs many in a row.
+                }
+            }
         }
-        catch (Exception)
+        catch (OperationCanceledException)
         {
-            // A missed beat is harmless (the next one catches up); staleness needs many in a row.
         }
     }
 

@@ -114,11 +114,12 @@ internal sealed class RunFilterParser
             if (valueToken.Kind != TokenKind.Number)
                 throw Error(valueToken.Position, $"expected a number for {field}, found {valueToken.Display}.");
             Next();
-            value = field.Kind == FieldKind.Metric
-                ? double.Parse(valueToken.Text, NumberStyles.Float, CultureInfo.InvariantCulture)
-                : long.TryParse(valueToken.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ms)
-                    ? ms
-                    : throw Error(valueToken.Position, $"expected a whole number of milliseconds for {field}, found {valueToken.Display}.");
+            if (field.Kind == FieldKind.Metric)
+                value = double.Parse(valueToken.Text, NumberStyles.Float, CultureInfo.InvariantCulture);
+            else if (long.TryParse(valueToken.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var ms))
+                value = ms;
+            else
+                throw Error(valueToken.Position, $"expected a whole number of milliseconds for {field}, found {valueToken.Display}.");
         }
         else
         {

@@ -20,6 +20,15 @@ internal abstract class SqlDialect
 
     /// <summary>The value bound for an ILIKE pattern.</summary>
     public virtual string ILikeArgument(string pattern) => pattern;
+
+    /// <summary>"<paramref name="column"/> is one of the ids bound to <paramref name="parameter"/>" (see <see cref="IdsArgument"/>).</summary>
+    public abstract string InIds(string column, string parameter);
+
+    /// <summary>The value bound for a list of run ids (a JSON array, a SQL array...).</summary>
+    public abstract object IdsArgument(IReadOnlyList<string> ids);
+
+    /// <summary>A column ordering metric-history rows by insertion (the tie-break after step and timestamp).</summary>
+    public abstract string InsertionOrder { get; }
 }
 
 /// <summary>
@@ -89,9 +98,10 @@ internal sealed class RunSearchSql
     {
         if (c.Field.Kind == FieldKind.Attribute)
             return Condition(AttributeColumn(c.Field.Key), c.Op, c.Value);
-        // A run lacking the key never matches (MLflow), hence EXISTS rather than a join with NULLs.
+        // A run lacking the key never matches (MLflow), hence a semi-join rather than an outer join with NULLs. The
+        // IN form lets the planner start from the (key, value) index when the clause is selective.
         var table = Table(c.Field.Kind);
-        return $"EXISTS (SELECT 1 FROM {table} x WHERE x.run_uuid = r.run_uuid AND x.key = {Bind(c.Field.Key)} AND {Condition("x.value", c.Op, c.Value)})";
+        return $"r.run_uuid IN (SELECT x.run_uuid FROM {table} x WHERE x.key = {Bind(c.Field.Key)} AND {Condition("x.value", c.Op, c.Value)})";
     }
 
     private string Condition(string column, string op, object value) => op switch

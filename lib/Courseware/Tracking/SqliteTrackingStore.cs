@@ -11,7 +11,7 @@ namespace Courseware.Tracking;
 /// the process being killed (<c>synchronous=NORMAL</c> in WAL mode; only a power loss can drop the last commits).
 /// </summary>
 /// <example><code>await using var store = SqliteTrackingStore.Open(".courseware/tracking");</code></example>
-public sealed class SqliteTrackingStore : ITrackingStore
+public sealed class SqliteTrackingStore : SqlTrackingStore
 {
     /// <summary>Name of the database file inside the store folder.</summary>
     public const string DatabaseFileName = "tracking.db";
@@ -19,24 +19,19 @@ public sealed class SqliteTrackingStore : ITrackingStore
     private const int SchemaVersion = 1;
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(60);
 
-    // One connection per store, used by one operation at a time: SQLite serialises writers anyway, and keeping the
-    // connection keeps its prepared statements.
+    // One connection per store, used by one unit of work at a time: SQLite serialises writers anyway.
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly SqliteDialect _dialect = new();
 
     private SqliteTrackingStore(string folder, SqliteConnection connection)
+        : base(folder, new Uri(Path.Combine(folder, "artifacts") + Path.DirectorySeparatorChar).AbsoluteUri.TrimEnd('/'), new SqliteDialect())
     {
         Folder = folder;
         _connection = connection;
-        DefaultArtifactRoot = new Uri(Path.Combine(folder, "artifacts") + Path.DirectorySeparatorChar).AbsoluteUri.TrimEnd('/');
     }
 
     /// <summary>The store folder (absolute).</summary>
     public string Folder { get; }
-
-    /// <inheritdoc />
-    public string DefaultArtifactRoot { get; }
 
     /// <summary>Opens (creating if needed) the store in <paramref name="folder"/>.</summary>
     public static SqliteTrackingStore Open(string folder)
@@ -67,12 +62,12 @@ public sealed class SqliteTrackingStore : ITrackingStore
 
     private void Initialize()
     {
-        Exec($"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
+        Pragma($"busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
         // WAL lets readers run beside the one writer; the switch itself needs a moment of exclusive access, which the
         // busy timeout waits for when several processes open a fresh store together.
-        Exec("PRAGMA journal_mode = WAL");
-        Exec("PRAGMA synchronous = NORMAL");
-        Exec("PRAGMA foreign_keys = ON");
+        Pragma("journal_mode = WAL");
+        Pragma("synchronous = NORMAL");
+        Pragma("foreign_keys = ON");
         _connection.CreateFunction("cw_lower", (string? s) => s?.ToLowerInvariant(), isDeterministic: true);
         using var tx = _connection.BeginTransaction(deferred: false);
         var version = Convert.ToInt32(Scalar("PRAGMA user_version", tx), CultureInfo.InvariantCulture);
@@ -83,11 +78,18 @@ public sealed class SqliteTrackingStore : ITrackingStore
         {
             Exec(Schema, tx);
             var now = TrackingNames.NowMs();
-            Exec("INSERT OR IGNORE INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
-                 "VALUES (0, 'Default', @loc, 'active', @now, @now)", tx, ("@loc", DefaultArtifactRoot + "/0"), ("@now", now));
+            Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
+                 "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", DefaultArtifactRoot + "/0"), ("@now", now));
             Exec($"PRAGMA user_version = {SchemaVersion}", tx);
         }
         tx.Commit();
+    }
+
+    private void Pragma(string pragma)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "PRAGMA " + pragma;
+        cmd.ExecuteNonQuery();
     }
 
     private const string Schema = """
@@ -113,7 +115,8 @@ public sealed class SqliteTrackingStore : ITrackingStore
             lifecycle_stage TEXT NOT NULL,
             artifact_uri TEXT NOT NULL,
             heartbeat_time INTEGER,
-            deleted_time INTEGER);
+            deleted_time INTEGER,
+            deleted_with_experiment INTEGER NOT NULL DEFAULT 0);
         CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs(experiment_id, start_time);
         CREATE INDEX IF NOT EXISTS ix_runs_running ON runs(status, heartbeat_time);
         CREATE TABLE IF NOT EXISTS metrics (
@@ -137,521 +140,40 @@ public sealed class SqliteTrackingStore : ITrackingStore
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_params_key_value ON params(key, value);
         CREATE TABLE IF NOT EXISTS tags (
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
         """;
 
-    // ---------------- experiments ----------------
-
     /// <inheritdoc />
-    public Task<string> CreateExperimentAsync(string name, string? artifactLocation = null, IEnumerable<ExperimentTag>? tags = null, CancellationToken cancellationToken = default)
+    protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
     {
-        TrackingValidation.ValidateExperimentName(name);
-        var tagList = tags?.ToList() ?? [];
-        tagList.ForEach(TrackingValidation.ValidateExperimentTag);
-        return WriteAsync(tx =>
-        {
-            if (Scalar("SELECT experiment_id FROM experiments WHERE name = @n", tx, ("@n", name)) is not null)
-                throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment '{name}' already exists.", "name");
-            var now = TrackingNames.NowMs();
-            var id = Convert.ToInt64(Scalar(
-                "INSERT INTO experiments(name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
-                "VALUES (@n, '', 'active', @now, @now) RETURNING experiment_id", tx, ("@n", name), ("@now", now)), CultureInfo.InvariantCulture);
-            var location = artifactLocation ?? DefaultArtifactRoot + "/" + id.ToString(CultureInfo.InvariantCulture);
-            Exec("UPDATE experiments SET artifact_location = @l WHERE experiment_id = @id", tx, ("@l", location), ("@id", id));
-            foreach (var t in tagList)
-                Exec("INSERT OR REPLACE INTO experiment_tags(experiment_id, key, value) VALUES (@id, @k, @v)", tx, ("@id", id), ("@k", t.Key), ("@v", t.Value));
-            return id.ToString(CultureInfo.InvariantCulture);
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken = default)
-    {
-        var id = ParseExperimentId(experimentId);
-        return ReadAsync(() => ReadExperiments("experiment_id = @id", ("@id", id)).FirstOrDefault()
-            ?? throw TrackingException.NotFound("experiment_id", $"No experiment with id={experimentId} exists."), cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken = default) =>
-        ReadAsync(() => ReadExperiments("name = @n", ("@n", name)).FirstOrDefault(), cancellationToken);
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<Experiment>> SearchExperimentsAsync(ViewType viewType = ViewType.ActiveOnly, CancellationToken cancellationToken = default) =>
-        ReadAsync<IReadOnlyList<Experiment>>(() => ReadExperiments($"lifecycle_stage IN ({StageList(viewType)})"), cancellationToken);
-
-    /// <inheritdoc />
-    public Task DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
-        SetExperimentStageAsync(experimentId, LifecycleStage.Deleted, cancellationToken);
-
-    /// <inheritdoc />
-    public Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
-        SetExperimentStageAsync(experimentId, LifecycleStage.Active, cancellationToken);
-
-    private Task SetExperimentStageAsync(string experimentId, LifecycleStage stage, CancellationToken ct)
-    {
-        var id = ParseExperimentId(experimentId);
-        return WriteAsync(tx =>
-        {
-            var current = ExperimentStage(id, experimentId, tx);
-            if (id == 0 && stage == LifecycleStage.Deleted)
-                throw TrackingException.InvalidParameter("experiment_id", "The default experiment (id 0) cannot be deleted.");
-            if (current == stage)
-                throw new TrackingException(TrackingErrorCode.InvalidState,
-                    $"Experiment {experimentId} is already {stage.ToWire()}.", "experiment_id");
-            // A deleted experiment's last_update_time is its deletion time, which its runs share (see below).
-            var deletedAt = Scalar("SELECT last_update_time FROM experiments WHERE experiment_id = @id", tx, ("@id", id));
-            var now = TrackingNames.NowMs();
-            Exec("UPDATE experiments SET lifecycle_stage = @s, last_update_time = @now WHERE experiment_id = @id", tx,
-                ("@s", stage.ToWire()), ("@now", now), ("@id", id));
-            // Runs follow their experiment (MLflow 2.x); restoring brings back only the runs deleted with it.
-            if (stage == LifecycleStage.Deleted)
-                Exec("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = @now WHERE experiment_id = @id AND lifecycle_stage = 'active'",
-                    tx, ("@now", now), ("@id", id));
-            else
-                Exec("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = @id AND deleted_time = @at",
-                    tx, ("@id", id), ("@at", deletedAt));
-            return 0;
-        }, ct);
-    }
-
-    /// <inheritdoc />
-    public Task RenameExperimentAsync(string experimentId, string newName, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateExperimentName(newName);
-        var id = ParseExperimentId(experimentId);
-        return WriteAsync(tx =>
-        {
-            if (ExperimentStage(id, experimentId, tx) != LifecycleStage.Active)
-                throw new TrackingException(TrackingErrorCode.InvalidState, $"Cannot rename the deleted experiment {experimentId}.", "experiment_id");
-            if (Scalar("SELECT experiment_id FROM experiments WHERE name = @n AND experiment_id <> @id", tx, ("@n", newName), ("@id", id)) is not null)
-                throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment '{newName}' already exists.", "new_name");
-            Exec("UPDATE experiments SET name = @n, last_update_time = @now WHERE experiment_id = @id", tx,
-                ("@n", newName), ("@now", TrackingNames.NowMs()), ("@id", id));
-            return 0;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task SetExperimentTagAsync(string experimentId, ExperimentTag tag, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateExperimentTag(tag);
-        var id = ParseExperimentId(experimentId);
-        return WriteAsync(tx =>
-        {
-            if (ExperimentStage(id, experimentId, tx) != LifecycleStage.Active)
-                throw new TrackingException(TrackingErrorCode.InvalidState, $"Cannot tag the deleted experiment {experimentId}.", "experiment_id");
-            Exec("INSERT OR REPLACE INTO experiment_tags(experiment_id, key, value) VALUES (@id, @k, @v)", tx, ("@id", id), ("@k", tag.Key), ("@v", tag.Value));
-            return 0;
-        }, cancellationToken);
-    }
-
-    private LifecycleStage ExperimentStage(long id, string experimentId, SqliteTransaction tx) =>
-        Scalar("SELECT lifecycle_stage FROM experiments WHERE experiment_id = @id", tx, ("@id", id)) is string s
-            ? TrackingNames.ParseLifecycleStage(s)
-            : throw TrackingException.NotFound("experiment_id", $"No experiment with id={experimentId} exists.");
-
-    private List<Experiment> ReadExperiments(string condition, params (string, object?)[] args)
-    {
-        var tags = new Dictionary<long, Dictionary<string, string>>();
-        using (var cmd = Command($"SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN (SELECT experiment_id FROM experiments WHERE {condition})", null, args))
-        using (var r = cmd.ExecuteReader())
-            while (r.Read())
-                Bucket(tags, r.GetInt64(0))[r.GetString(1)] = r.GetString(2);
-        var list = new List<Experiment>();
-        using (var cmd = Command($"SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments WHERE {condition} ORDER BY name", null, args))
-        using (var r = cmd.ExecuteReader())
-            while (r.Read())
-                list.Add(new Experiment(r.GetInt64(0).ToString(CultureInfo.InvariantCulture), r.GetString(1), r.GetString(2),
-                    TrackingNames.ParseLifecycleStage(r.GetString(3)), r.GetInt64(4), r.GetInt64(5),
-                    tags.GetValueOrDefault(r.GetInt64(0)) ?? new Dictionary<string, string>()));
-        return list;
-    }
-
-    private static long ParseExperimentId(string experimentId) =>
-        long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? id
-            : throw TrackingException.InvalidParameter("experiment_id", $"Invalid experiment id '{experimentId}': expected a non-negative integer.");
-
-    private static string StageList(ViewType viewType) => viewType switch
-    {
-        ViewType.ActiveOnly => "'active'",
-        ViewType.DeletedOnly => "'deleted'",
-        _ => "'active', 'deleted'",
-    };
-
-    // ---------------- runs ----------------
-
-    /// <inheritdoc />
-    public Task<Run> CreateRunAsync(string experimentId, string? runName, long startTime, string userId, IEnumerable<RunTag>? tags = null, CancellationToken cancellationToken = default)
-    {
-        var id = ParseExperimentId(experimentId);
-        var tagList = tags?.ToList() ?? [];
-        tagList.ForEach(TrackingValidation.ValidateTag);
-        var tagName = tagList.LastOrDefault(t => t.Key == SystemTags.RunName)?.Value;
-        if (runName is not null && tagName is not null && runName != tagName)
-            throw TrackingException.InvalidParameter("run_name",
-                $"Both a run name ('{runName}') and a different {SystemTags.RunName} tag ('{tagName}') were given.");
-        var name = runName ?? tagName ?? RunNames.Generate();
-        tagList.RemoveAll(t => t.Key == SystemTags.RunName);
-        tagList.Add(new RunTag(SystemTags.RunName, name));
-        TrackingValidation.ValidateTag(tagList[^1]);
-        var runId = Guid.NewGuid().ToString("N");
-        return WriteAsync(tx =>
-        {
-            if (ExperimentStage(id, experimentId, tx) != LifecycleStage.Active)
-                throw TrackingException.InvalidParameter("experiment_id", $"Could not create a run in the deleted experiment {experimentId}.");
-            var location = (string)Scalar("SELECT artifact_location FROM experiments WHERE experiment_id = @id", tx, ("@id", id))!;
-            var artifactUri = location.TrimEnd('/') + "/" + runId + "/artifacts";
-            Exec("INSERT INTO runs(run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri) " +
-                 "VALUES (@r, @n, @e, @u, 'RUNNING', @t, 'active', @a)", tx,
-                ("@r", runId), ("@n", name), ("@e", id), ("@u", userId), ("@t", startTime), ("@a", artifactUri));
-            foreach (var t in tagList)
-                Exec("INSERT OR REPLACE INTO tags(run_uuid, key, value) VALUES (@r, @k, @v)", tx, ("@r", runId), ("@k", t.Key), ("@v", t.Value));
-            return LoadRuns([runId], tx)[0];
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateRunId(runId);
-        return ReadAsync(() => LoadRuns([runId], null).SingleOrDefault() ?? throw RunNotFound(runId), cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status = null, long? endTime = null, string? runName = null, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateRunId(runId);
-        if (runName is not null) TrackingValidation.ValidateTag(new RunTag(SystemTags.RunName, runName));
-        return WriteAsync(tx =>
-        {
-            RequireActiveRun(runId, tx);
-            Exec("UPDATE runs SET status = COALESCE(@s, status), end_time = COALESCE(@e, end_time), name = COALESCE(@n, name) WHERE run_uuid = @r", tx,
-                ("@s", (object?)status?.ToWire() ?? DBNull.Value), ("@e", (object?)endTime ?? DBNull.Value),
-                ("@n", (object?)runName ?? DBNull.Value), ("@r", runId));
-            if (runName is not null)
-                Exec("INSERT OR REPLACE INTO tags(run_uuid, key, value) VALUES (@r, @k, @v)", tx, ("@r", runId), ("@k", SystemTags.RunName), ("@v", runName));
-            return LoadRuns([runId], tx)[0].Info;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task DeleteRunAsync(string runId, CancellationToken cancellationToken = default) =>
-        SetRunStageAsync(runId, LifecycleStage.Deleted, cancellationToken);
-
-    /// <inheritdoc />
-    public Task RestoreRunAsync(string runId, CancellationToken cancellationToken = default) =>
-        SetRunStageAsync(runId, LifecycleStage.Active, cancellationToken);
-
-    private Task SetRunStageAsync(string runId, LifecycleStage stage, CancellationToken ct)
-    {
-        TrackingValidation.ValidateRunId(runId);
-        return WriteAsync(tx =>
-        {
-            if (Scalar("SELECT lifecycle_stage FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) is not string current) throw RunNotFound(runId);
-            if (TrackingNames.ParseLifecycleStage(current) == stage)
-                throw new TrackingException(TrackingErrorCode.InvalidState, $"Run {runId} is already {stage.ToWire()}.", "run_id");
-            Exec("UPDATE runs SET lifecycle_stage = @s, deleted_time = @t WHERE run_uuid = @r", tx,
-                ("@s", stage.ToWire()), ("@t", stage == LifecycleStage.Deleted ? TrackingNames.NowMs() : DBNull.Value), ("@r", runId));
-            return 0;
-        }, ct);
-    }
-
-    /// <inheritdoc />
-    public Task LogBatchAsync(string runId, IReadOnlyCollection<Metric> metrics, IReadOnlyCollection<Param> @params, IReadOnlyCollection<RunTag> tags, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateRunId(runId);
-        var clean = TrackingValidation.ValidateBatch(metrics, @params, tags);
-        return WriteAsync(tx =>
-        {
-            RequireActiveRun(runId, tx);
-            WriteParams(runId, @params, tx);
-            foreach (var t in tags)
-            {
-                Exec("INSERT OR REPLACE INTO tags(run_uuid, key, value) VALUES (@r, @k, @v)", tx, ("@r", runId), ("@k", t.Key), ("@v", t.Value));
-                if (t.Key == SystemTags.RunName)
-                    Exec("UPDATE runs SET name = @n WHERE run_uuid = @r", tx, ("@n", t.Value), ("@r", runId));
-            }
-            WriteMetrics(runId, clean, tx);
-            return 0;
-        }, cancellationToken);
-    }
-
-    private void WriteParams(string runId, IReadOnlyCollection<Param> @params, SqliteTransaction tx)
-    {
-        foreach (var p in @params)
-        {
-            var existing = Scalar("SELECT value FROM params WHERE run_uuid = @r AND key = @k", tx, ("@r", runId), ("@k", p.Key)) as string;
-            if (existing is null)
-                Exec("INSERT INTO params(run_uuid, key, value) VALUES (@r, @k, @v)", tx, ("@r", runId), ("@k", p.Key), ("@v", p.Value));
-            else if (existing != p.Value)
-                throw TrackingException.InvalidParameter($"params[{p.Key}]",
-                    $"Changing param values is not allowed. Param with key='{p.Key}' was already logged with value='{existing}' " +
-                    $"for run ID='{runId}'. Attempted logging new value '{p.Value}'. Start a new (or nested) run to try another value.");
-        }
-    }
-
-    private SqliteCommand? _insertMetric;
-    private SqliteCommand? _upsertLatest;
-
-    private void WriteMetrics(string runId, IReadOnlyList<Metric> metrics, SqliteTransaction tx)
-    {
-        if (metrics.Count == 0) return;
-        _insertMetric ??= PreparedCommand(
-            "INSERT INTO metrics(run_uuid, key, value, is_nan, timestamp, step) VALUES (@r, @k, @v, @n, @t, @s)");
-        _upsertLatest ??= PreparedCommand(
-            "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step) VALUES (@r, @k, @v, @n, @t, @s) " +
-            "ON CONFLICT(run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
-            // MLflow's "latest": the max of (step, timestamp, value), NaN ranking below every number.
-            "WHERE (excluded.step, excluded.timestamp, 1 - excluded.is_nan, COALESCE(excluded.value, 0)) > " +
-            "(latest_metrics.step, latest_metrics.timestamp, 1 - latest_metrics.is_nan, COALESCE(latest_metrics.value, 0))");
-        var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
-        foreach (var m in metrics)
-        {
-            Bind(_insertMetric, runId, m, tx).ExecuteNonQuery();
-            if (!latest.TryGetValue(m.Key, out var best) || Metric.CompareLatest(m, best) > 0) latest[m.Key] = m;
-        }
-        foreach (var m in latest.Values) Bind(_upsertLatest, runId, m, tx).ExecuteNonQuery();
-    }
-
-    private SqliteCommand PreparedCommand(string sql)
-    {
-        var cmd = _connection.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var name in new[] { "@r", "@k", "@v", "@n", "@t", "@s" }) cmd.Parameters.Add(new SqliteParameter { ParameterName = name });
-        return cmd;
-    }
-
-    private static SqliteCommand Bind(SqliteCommand cmd, string runId, Metric m, SqliteTransaction tx)
-    {
-        cmd.Transaction = tx;
-        cmd.Parameters[0].Value = runId;
-        cmd.Parameters[1].Value = m.Key;
-        cmd.Parameters[2].Value = double.IsNaN(m.Value) ? DBNull.Value : m.Value;
-        cmd.Parameters[3].Value = double.IsNaN(m.Value) ? 1 : 0;
-        cmd.Parameters[4].Value = m.Timestamp;
-        cmd.Parameters[5].Value = m.Step;
-        return cmd;
-    }
-
-    /// <inheritdoc />
-    public Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateRunId(runId);
-        return WriteAsync(tx =>
-        {
-            RequireActiveRun(runId, tx);
-            if (Exec("DELETE FROM tags WHERE run_uuid = @r AND key = @k", tx, ("@r", runId), ("@k", key)) == 0)
-                throw TrackingException.NotFound($"tags[{key}]", $"No tag with key '{key}' on run {runId}.");
-            return 0;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateRunId(runId);
-        return ReadAsync<IReadOnlyList<Metric>>(() =>
-        {
-            if (Scalar("SELECT 1 FROM runs WHERE run_uuid = @r", null, ("@r", runId)) is null) throw RunNotFound(runId);
-            using var cmd = Command("SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = @r AND key = @k ORDER BY step, timestamp, rowid",
-                null, ("@r", runId), ("@k", key));
-            using var r = cmd.ExecuteReader();
-            var list = new List<Metric>();
-            while (r.Read()) list.Add(ReadMetric(r, 0));
-            return list;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<RunPage> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        if (query.MaxResults is < 1 or > TrackingLimits.MaxResultsLimit)
-            throw TrackingException.InvalidParameter("max_results",
-                $"max_results must be between 1 and {TrackingLimits.MaxResultsLimit}, got {query.MaxResults}.");
-        if (query.ExperimentIds.Count == 0)
-            throw TrackingException.InvalidParameter("experiment_ids", "Search needs at least one experiment id.");
-        var experimentIds = query.ExperimentIds.Select(ParseExperimentId).ToList();
-        var filter = RunFilterParser.ParseFilter(query.Filter);
-        var order = (query.OrderBy ?? []).Select(RunFilterParser.ParseOrderBy).ToList();
-        var offset = PageToken.Decode(query.PageToken);
-        var sql = new RunSearchSql(_dialect);
-        var orderSql = sql.OrderBy(order);
-        var where = sql.Where(filter);
-        var experiments = string.Join(", ", experimentIds.Select(e => sql.Bind(e)));
-        var text = $"SELECT r.run_uuid FROM runs r{sql.Joins} WHERE r.experiment_id IN ({experiments}) " +
-                   $"AND r.lifecycle_stage IN ({StageList(query.ViewType)}) AND {where} ORDER BY {orderSql} " +
-                   $"LIMIT {sql.Bind(query.MaxResults)} OFFSET {sql.Bind(offset)}";
-        return ReadAsync(() =>
-        {
-            var ids = new List<string>();
-            using (var cmd = Command(text, null, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray()))
-            using (var r = cmd.ExecuteReader())
-                while (r.Read()) ids.Add(r.GetString(0));
-            var runs = LoadRuns(ids, null);
-            return new RunPage(runs, ids.Count == query.MaxResults ? PageToken.Encode(offset + ids.Count) : null);
-        }, cancellationToken);
-    }
-
-    // ---------------- heartbeats ----------------
-
-    /// <inheritdoc />
-    public Task HeartbeatAsync(string runId, long time, CancellationToken cancellationToken = default)
-    {
-        TrackingValidation.ValidateRunId(runId);
-        return WriteAsync(tx =>
-        {
-            if (Exec("UPDATE runs SET heartbeat_time = @t WHERE run_uuid = @r", tx, ("@t", time), ("@r", runId)) == 0) throw RunNotFound(runId);
-            return 0;
-        }, cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<string>> FailStaleRunsAsync(long heartbeatBefore, CancellationToken cancellationToken = default) =>
-        WriteAsync<IReadOnlyList<string>>(tx =>
-        {
-            var stale = new List<(string Id, long Heartbeat)>();
-            using (var cmd = Command("SELECT run_uuid, heartbeat_time FROM runs WHERE status = 'RUNNING' AND heartbeat_time < @t", tx, ("@t", heartbeatBefore)))
-            using (var r = cmd.ExecuteReader())
-                while (r.Read()) stale.Add((r.GetString(0), r.GetInt64(1)));
-            foreach (var (id, heartbeat) in stale)
-            {
-                // The last heartbeat is the last moment the run is known to have been alive: use it as the end time.
-                Exec("UPDATE runs SET status = 'FAILED', end_time = @t WHERE run_uuid = @r", tx, ("@t", heartbeat), ("@r", id));
-                Exec("INSERT OR REPLACE INTO tags(run_uuid, key, value) VALUES (@r, @k, @v)", tx, ("@r", id), ("@k", SystemTags.Failure),
-                    ("@v", $"Process stopped sending heartbeats; last one at {DateTimeOffset.FromUnixTimeMilliseconds(heartbeat):O}."));
-            }
-            return stale.Select(s => s.Id).ToList();
-        }, cancellationToken);
-
-    // ---------------- reading runs ----------------
-
-    private List<Run> LoadRuns(IReadOnlyList<string> ids, SqliteTransaction? tx)
-    {
-        if (ids.Count == 0) return [];
-        var json = System.Text.Json.JsonSerializer.Serialize(ids);
-        const string InIds = "run_uuid IN (SELECT value FROM json_each(@ids))";
-        var metrics = new Dictionary<string, Dictionary<string, Metric>>();
-        using (var cmd = Command($"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE {InIds}", tx, ("@ids", json)))
-        using (var r = cmd.ExecuteReader())
-            while (r.Read())
-            {
-                var m = ReadMetric(r, 1);
-                Bucket(metrics, r.GetString(0))[m.Key] = m;
-            }
-        var @params = ReadKeyValues("params", InIds, json, tx);
-        var tags = ReadKeyValues("tags", InIds, json, tx);
-        var infos = new Dictionary<string, RunInfo>();
-        using (var cmd = Command($"SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE {InIds}", tx, ("@ids", json)))
-        using (var r = cmd.ExecuteReader())
-            while (r.Read())
-                infos[r.GetString(0)] = new RunInfo(r.GetString(0), r.GetInt64(1).ToString(CultureInfo.InvariantCulture), r.GetString(2),
-                    r.GetString(3), TrackingNames.ParseRunStatus(r.GetString(4)), r.GetInt64(5), r.IsDBNull(6) ? null : r.GetInt64(6),
-                    r.GetString(7), TrackingNames.ParseLifecycleStage(r.GetString(8)));
-        return ids.Where(infos.ContainsKey).Select(id => new Run(infos[id], new RunData(
-            (IReadOnlyDictionary<string, Metric>?)metrics.GetValueOrDefault(id) ?? new Dictionary<string, Metric>(),
-            (IReadOnlyDictionary<string, string>?)@params.GetValueOrDefault(id) ?? new Dictionary<string, string>(),
-            (IReadOnlyDictionary<string, string>?)tags.GetValueOrDefault(id) ?? new Dictionary<string, string>()))).ToList();
-    }
-
-    private Dictionary<string, Dictionary<string, string>> ReadKeyValues(string table, string inIds, string json, SqliteTransaction? tx)
-    {
-        var result = new Dictionary<string, Dictionary<string, string>>();
-        using var cmd = Command($"SELECT run_uuid, key, value FROM {table} WHERE {inIds}", tx, ("@ids", json));
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) Bucket(result, r.GetString(0))[r.GetString(1)] = r.GetString(2);
-        return result;
-    }
-
-    private static Dictionary<string, T> Bucket<TId, T>(Dictionary<TId, Dictionary<string, T>> all, TId id) where TId : notnull =>
-        all.TryGetValue(id, out var d) ? d : all[id] = new Dictionary<string, T>(StringComparer.Ordinal);
-
-    private static Metric ReadMetric(DbDataReader r, int first) =>
-        new(r.GetString(first), r.GetInt64(first + 2) == 1 ? double.NaN : r.GetDouble(first + 1), r.GetInt64(first + 3), r.GetInt64(first + 4));
-
-    private void RequireActiveRun(string runId, SqliteTransaction tx)
-    {
-        var stage = Scalar("SELECT lifecycle_stage FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) as string ?? throw RunNotFound(runId);
-        if (stage != "active")
-            throw TrackingException.InvalidParameter("run_id", $"The run {runId} must be in the 'active' state. Current state is {stage}.");
-    }
-
-    private static TrackingException RunNotFound(string runId) =>
-        TrackingException.NotFound("run_id", $"Run with id={runId} not found.");
-
-    // ---------------- plumbing ----------------
-
-    private async Task<T> WriteAsync<T>(Func<SqliteTransaction, T> body, CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails half-way with SQLITE_BUSY
-            // when another process wrote in between; it waits up to the busy timeout instead.
-            using var tx = _connection.BeginTransaction(deferred: false);
+            // when another process wrote in between; it waits up to the busy timeout instead. Reads use a deferred
+            // transaction: one consistent snapshot for the several queries that load a run.
+            using var tx = _connection.BeginTransaction(deferred: !write);
             var result = body(tx);
             tx.Commit();
             return result;
         }
-        catch (SqliteException e)
-        {
-            throw new TrackingException(TrackingErrorCode.InternalError, $"SQLite error in store {Folder}: {e.Message}", null, e);
-        }
         finally
         {
             _gate.Release();
         }
     }
 
-    private async Task<T> ReadAsync<T>(Func<T> body, CancellationToken ct)
-    {
-        await _gate.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            return body();
-        }
-        catch (SqliteException e)
-        {
-            throw new TrackingException(TrackingErrorCode.InternalError, $"SQLite error in store {Folder}: {e.Message}", null, e);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    /// <inheritdoc />
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 }; // SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY
 
-    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    /// <summary>Closes the database.</summary>
+    public override ValueTask DisposeAsync()
     {
-        var cmd = _connection.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        foreach (var (name, value) in args) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        return cmd;
-    }
-
-    private int Exec(string sql, SqliteTransaction? tx = null, params (string, object?)[] args)
-    {
-        using var cmd = Command(sql, tx, args);
-        return cmd.ExecuteNonQuery();
-    }
-
-    private object? Scalar(string sql, SqliteTransaction? tx, params (string, object?)[] args)
-    {
-        using var cmd = Command(sql, tx, args);
-        var v = cmd.ExecuteScalar();
-        return v is DBNull ? null : v;
-    }
-
-    /// <summary>Closes the database (no background work belongs to the store itself).</summary>
-    public ValueTask DisposeAsync()
-    {
-        _insertMetric?.Dispose();
-        _upsertLatest?.Dispose();
         _connection.Dispose();
         _gate.Dispose();
         return ValueTask.CompletedTask;
@@ -673,5 +195,11 @@ public sealed class SqliteTrackingStore : ITrackingStore
         }
 
         public override string ILikeArgument(string pattern) => pattern.ToLowerInvariant();
+
+        public override string InIds(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+        public override object IdsArgument(IReadOnlyList<string> ids) => System.Text.Json.JsonSerializer.Serialize(ids);
+
+        public override string InsertionOrder => "rowid";
     }
 }
