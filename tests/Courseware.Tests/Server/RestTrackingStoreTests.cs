@@ -103,3 +103,37 @@ public sealed class RestTrackingStoreTests : TrackingStoreContract
         Assert.Contains("404", e.Message);
     }
 }
+
+/// <summary>
+/// The same contract through the server when the server's store is PostgreSQL (a private cluster the tests start):
+/// the REST layer must not depend on which store is behind it.
+/// </summary>
+[Trait("Category", "Postgres")]
+public sealed class RestOverPostgresTests(PostgresCluster cluster) : TrackingStoreContract, IClassFixture<PostgresCluster>
+{
+    private LiveServer _server = null!;
+
+    protected override async Task<ITrackingStore> OpenStoreAsync()
+    {
+        var connection = await cluster.CreateDatabaseAsync();
+        _server = await LiveServer.StartAsync(openStore: folder => Courseware.Cli.ServerCommand.OpenStore(connection, Path.Combine(folder, "artifacts")).Store);
+        return await RestTrackingStore.ConnectAsync(_server.Url);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task The_server_serves_the_postgres_store_with_its_artifact_folder()
+    {
+        Assert.IsType<PostgresTrackingStore>(_server.Store);
+        Assert.Equal(new Uri(Path.Combine(_server.Folder, "artifacts") + "/").AbsoluteUri.TrimEnd('/'), Store.DefaultArtifactRoot);
+        var folderOnly = Assert.Throws<ArgumentException>(() => Courseware.Cli.ServerCommand.OpenStore("Host=127.0.0.1;Database=x", null));
+        Assert.Contains("--artifacts", folderOnly.Message);
+        var misplaced = Assert.Throws<ArgumentException>(() => Courseware.Cli.ServerCommand.OpenStore(_server.Folder, "elsewhere"));
+        Assert.Contains("PostgreSQL", misplaced.Message);
+    }
+}
