@@ -82,6 +82,31 @@ public sealed class MlflowApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Experiment_search_pages_with_tokens_and_refuses_what_it_cannot_do()
+    {
+        foreach (var name in new[] { "e1", "e2", "e3", "e4", "e5" }) await PostAsync("experiments/create", $$"""{"name": "{{name}}"}""");
+        var names = new List<string>();
+        string? token = null;
+        var pages = 0;
+        do
+        {
+            var body = token is null ? """{"max_results": 2}""" : $$"""{"max_results": 2, "page_token": "{{token}}"}""";
+            var (status, page) = await PostAsync("experiments/search", body);
+            Assert.Equal(HttpStatusCode.OK, status);
+            names.AddRange(page["experiments"]!.AsArray().Select(e => e!["name"]!.GetValue<string>()));
+            token = page["next_page_token"]?.GetValue<string>();
+            pages++;
+        } while (token is not null);
+        // Six experiments (with Default) in pages of two: three full pages, then MLflow's empty last page.
+        Assert.Equal(4, pages);
+        Assert.Equal(["Default", "e1", "e2", "e3", "e4", "e5"], names.Order(StringComparer.Ordinal));
+        var (filterStatus, filter) = await PostAsync("experiments/search", """{"filter": "name LIKE 'e%'"}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "filter"), (filterStatus, filter["field"]!.GetValue<string>()));
+        var (tokenStatus, badToken) = await PostAsync("experiments/search", """{"page_token": "garbage"}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "page_token"), (tokenStatus, badToken["field"]!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task Runs_log_single_values_and_batches_with_nan_and_infinity_on_the_wire()
     {
         var runId = await NewRunAsync();
