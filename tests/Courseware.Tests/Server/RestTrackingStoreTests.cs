@@ -18,6 +18,9 @@ public sealed class RestTrackingStoreTests : TrackingStoreContract
         return await RestTrackingStore.ConnectAsync(_server.Url);
     }
 
+    // Another client of the same server, as another process would be.
+    protected override async Task<ITrackingStore> OpenSameStoreAsync() => await RestTrackingStore.ConnectAsync(_server.Url);
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -119,6 +122,8 @@ public sealed class RestOverPostgresTests(PostgresCluster cluster) : TrackingSto
         _server = await LiveServer.StartAsync(openStore: folder => Courseware.Cli.ServerCommand.OpenStore(connection, Path.Combine(folder, "artifacts")).Store);
         return await RestTrackingStore.ConnectAsync(_server.Url);
     }
+
+    protected override async Task<ITrackingStore> OpenSameStoreAsync() => await RestTrackingStore.ConnectAsync(_server.Url);
 
     public override async Task DisposeAsync()
     {
