@@ -47,8 +47,9 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens a tracking location: a folder path or <c>file:</c> URI (embedded SQLite store, created if missing), or
-    /// null for <see cref="DefaultLocation"/> under the current directory.
+    /// Opens a tracking location: a folder path or <c>file:</c> URI (embedded SQLite store, created if missing), an
+    /// <c>http://</c> URL of a tracking server (<c>courseware server</c>), or null for <see cref="DefaultLocation"/>
+    /// under the current directory.
     /// </summary>
     /// <example><code>var tracker = Tracker.Open("runs/");</code></example>
     public static Tracker Open(string? location = null, TrackerOptions? options = null)
@@ -57,6 +58,11 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
         string folder;
         if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && !Path.IsPathRooted(location))
         {
+            if (uri.Scheme is "http" or "https")
+            {
+                var server = Rest.RestTrackingStore.Connect(location);
+                return Open(server, server.Artifacts, options, ownsStore: true);
+            }
             folder = uri.Scheme switch
             {
                 "file" => uri.LocalPath,
