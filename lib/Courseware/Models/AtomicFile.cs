@@ -5,7 +5,7 @@ internal static class AtomicFile
 {
     public static void WriteAllText(string path, string text) => Write(path, stream =>
     {
-        using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false));
+        using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
         writer.Write(text);
     });
 

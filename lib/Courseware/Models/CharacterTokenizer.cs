@@ -97,7 +97,7 @@ public sealed class CharacterTokenizer : Tokenizer
     public void Save(string path)
     {
         var json = new JsonObject { ["type"] = "character", ["end_of_text"] = EndOfText, ["characters"] = _characters };
-        AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
     }
 
     /// <summary>Reads a file written by <see cref="Save"/>.</summary>

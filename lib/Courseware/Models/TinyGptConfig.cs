@@ -4,7 +4,6 @@ using System.Text.Json.Serialization;
 namespace Courseware.Models;
 
 /// <summary>How TinyGpt encodes token positions.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<PositionEncoding>))]
 public enum PositionEncoding
 {
     /// <summary>A learned embedding per position, added to the token embedding (GPT-2).</summary>
@@ -41,6 +40,7 @@ public sealed record TinyGptConfig(int VocabularySize, int ContextLength = 96, i
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         WriteIndented = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        Converters = { new JsonStringEnumConverter<PositionEncoding>(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false) },
     };
 
     /// <summary>Throws when the shape is not buildable, naming the field.</summary>

@@ -21,12 +21,12 @@ public static class TinyGptRecipes
 {
     /// <summary>2 layers, width 64, learned positions, 500 steps.</summary>
     public static TinyGptRecipe Small { get; } = new("tinygpt-small",
-        new TinyGptConfig(0, ContextLength: 64, Layers: 2, Heads: 4, Width: 64, Positions: PositionEncoding.Learned),
+        new TinyGptConfig(0, ContextLength: 96, Layers: 2, Heads: 4, Width: 64, Positions: PositionEncoding.Learned),
         new TrainingOptions { Steps = 500, BatchSize = 32, LearningRate = 3e-3, WarmupSteps = 30, Seed = 1 });
 
     /// <summary>3 layers, width 96, rotary positions, 1200 steps.</summary>
     public static TinyGptRecipe Base { get; } = new("tinygpt-base",
-        new TinyGptConfig(0, ContextLength: 64, Layers: 3, Heads: 4, Width: 96, Positions: PositionEncoding.Rotary),
+        new TinyGptConfig(0, ContextLength: 96, Layers: 3, Heads: 4, Width: 96, Positions: PositionEncoding.Rotary),
         new TrainingOptions { Steps = 1200, BatchSize = 32, LearningRate = 3e-3, WarmupSteps = 50, Seed = 2 });
 
     /// <summary>Both shipped recipes.</summary>
@@ -49,6 +49,7 @@ public static class TinyGptRecipes
 
         string folder = Path.Combine(outputRoot, recipe.Name);
         model.Save(folder, new Dictionary<string, string> { ["format"] = "pt", ["recipe"] = recipe.Name, ["world_seed"] = recipe.WorldSeed.ToString(CultureInfo.InvariantCulture) });
+        Onnx.OnnxLanguageModel.Export(model, folder);
         string sha = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(folder, TinyGpt.WeightsFile))));
         var result = new TrainedCheckpoint(folder, recipe with { Config = config }, model.ParameterCount, lastLoss, seen, heldOut, stopwatch.Elapsed, sha);
         AtomicFile.WriteAllText(Path.Combine(folder, TinyGpt.ModelCardFile), ModelCard(result, world));
@@ -84,7 +85,7 @@ public static class TinyGptRecipes
             - Layers {cfg.Layers}, heads {cfg.Heads}, width {cfg.Width}, MLP {cfg.MlpRatio}×, context {cfg.ContextLength} tokens, {cfg.Positions.ToString().ToLowerInvariant()} positions
             - Parameters: {c.Parameters:N0}
             - Tokenizer: one token per character ({cfg.VocabularySize} tokens including `<|endoftext|>` = 0), tokenizer.json
-            - Files: model.safetensors (F32), config.json, tokenizer.json, this card
+            - Files: model.safetensors (F32), model.onnx (the same weights as an ONNX graph, opset 17), config.json, tokenizer.json, this card
 
             ## Training data
             `FictionalWorld.Generate(seed: {c.Recipe.WorldSeed}, people: {c.Recipe.People})`: {world.People.Count} people × {FictionalWorld.Relations.Count} relations
@@ -105,7 +106,7 @@ public static class TinyGptRecipes
             | held-out facts | {F(c.HeldOutAccuracy)} |
 
             ## Reproduce
-            `dotnet run --project lib/Courseware.Cli -c Release -- models retrain --out datasets/models` retrains both course checkpoints on the CPU.
+            `build/cli/courseware models retrain --out datasets/models` (after `dotnet build Courseware.sln -c Release`) retrains both course checkpoints on the CPU.
             The weights come out bit for bit identical (model.safetensors SHA-256 `{c.WeightsSha256}`); only the timing line above changes.
 
             ## Limitations
