@@ -60,6 +60,8 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
         TinyGptConfig config = TinyGptConfig.Load(Path.Combine(folder, TinyGpt.ConfigFile));
         CharacterTokenizer tokenizer = CharacterTokenizer.Load(Path.Combine(folder, TinyGpt.TokenizerFile));
         using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        // Idle worker threads sleep instead of spinning: on a laptop or a shared machine spinning steals the cores the work needs.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (choice.IsCuda) options.AppendExecutionProvider_CUDA(0);
         InferenceSession session;
         try
