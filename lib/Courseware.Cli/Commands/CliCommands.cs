@@ -7,6 +7,6 @@ internal static class CliCommands
 {
     public static IEnumerable<Command> All() =>
     [
-        ModelsCommand.Create(),
+        Commands.ModelsCommand.Create(),
     ];
 }
