@@ -1,31 +1,40 @@
 namespace Courseware;
 
-/// <summary>Writes that never leave a half-written file: write a temp file beside the target, then rename over it.</summary>
+/// <summary>Writes that never leave a half-written file: write a temp file beside the target, flush it, then rename over it.</summary>
 public static class AtomicFile
 {
-    /// <summary>Writes <paramref name="contents"/> (UTF-8) to <paramref name="path"/> atomically.</summary>
-    public static void WriteAllText(string path, string contents) =>
-        Write(path, tmp => File.WriteAllText(tmp, contents));
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM) to <paramref name="path"/> atomically.</summary>
+    public static void WriteAllText(string path, string text) => Write(path, stream =>
+    {
+        using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
+        writer.Write(text);
+    });
 
     /// <summary>Writes bytes atomically.</summary>
-    public static void WriteAllBytes(string path, byte[] contents) =>
-        Write(path, tmp => File.WriteAllBytes(tmp, contents));
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        var copy = bytes.ToArray();
+        Write(path, stream => stream.Write(copy));
+    }
 
-    /// <summary>Lets <paramref name="write"/> fill a temp file, then moves it over <paramref name="path"/>; the temp file is removed on failure.</summary>
-    public static void Write(string path, Action<string> write)
+    /// <summary>Lets <paramref name="write"/> fill a temp file beside <paramref name="path"/>, then moves it over the target; the temp file is removed on failure.</summary>
+    public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        var temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            write(tmp);
-            File.Move(tmp, full, overwrite: true);
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
         }
         finally
         {
-            if (File.Exists(tmp)) File.Delete(tmp);
+            if (File.Exists(temp)) File.Delete(temp);
         }
     }
 }
