@@ -86,7 +86,7 @@ public sealed record Binned(string[] Labels, double[] Reference, double[] Curren
         var edges = new List<double>();
         for (int i = 1; i <= 9; i++)
         {
-            double q = i / 10.0, index = n * q + (1 - q) - 1;
+            double q = i / 10.0, index = (n - 1) * q;
             int lo = (int)Math.Floor(index);
             double t = index - lo;
             double a = sorted[Math.Clamp(lo, 0, n - 1)], b = sorted[Math.Clamp(lo + 1, 0, n - 1)], diff = b - a;
