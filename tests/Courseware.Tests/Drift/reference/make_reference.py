@@ -40,13 +40,13 @@ def sample(seed, n, kind, shift=0.0, scale=1.0):
     return x * scale + shift
 
 
-def binned(ref, cur, quantiles=False, fill=True):
+def binned(ref, cur, quantiles=False, fill=True, categorical=False):
     ref = np.asarray(ref); cur = np.asarray(cur)
     if quantiles:
         edges = np.unique(np.quantile(ref, np.arange(1, 10) / 10.0))
         r = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1) / len(ref)
         c = np.bincount(np.searchsorted(edges, cur, side="right"), minlength=len(edges) + 1) / len(cur)
-    elif len(np.unique(ref)) > 20:
+    elif not categorical and len(np.unique(ref)) > 20:
         bins = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
         r = np.histogram(ref, bins)[0] / len(ref)
         c = np.histogram(cur, bins)[0] / len(cur)
@@ -160,4 +160,20 @@ line("cat_new.js", distance.jensenshannon(r, c))
 for a in (r, c):
     m = min(a[a != 0]); np.place(a, a == 0, m / 10**6 if m <= 0.0001 else 0.0001)
 line("cat_new.psi", psi(r, c))
+# Real data (datasets/vega): Evidently's default tests computed directly with pandas + scipy.
+import os, pandas as pd
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../../datasets/vega")
+w = pd.read_csv(os.path.join(root, "seattle-weather.csv"), parse_dates=["date"])
+ref, cur = w[w.date.dt.year == 2012], w[w.date.dt.year == 2015]
+for col in ["precipitation", "temp_max", "temp_min", "wind"]:  # 366 reference rows <= 1000, many values: KS
+    line(f"seattle.{col}.ks.p", stats.ks_2samp(ref[col].dropna(), cur[col].dropna()).pvalue)
+keys = sorted(set(ref.weather) | set(cur.weather))  # categorical, 5 values: chi-square
+cs = stats.chisquare([np.sum(cur.weather == k) for k in keys], [np.sum(ref.weather == k) * len(cur) / len(ref) for k in keys])
+line("seattle.weather.chisq.p", cs.pvalue)
+f = pd.read_json(os.path.join(root, "flights-20k.json"))
+ref, cur = f.iloc[:10000], f.iloc[10000:]
+for col in ["delay", "distance"]:  # > 1000 reference rows, many values: normed Wasserstein
+    line(f"flights.{col}.wasserstein", stats.wasserstein_distance(ref[col], cur[col]) / max(float(np.std(ref[col])), 0.001))
+r0, c0 = binned(ref.origin.to_numpy(), cur.origin.to_numpy(), fill=False, categorical=True)  # categorical: Jensen-Shannon
+line("flights.origin.js", distance.jensenshannon(r0, c0))
 print("        // END reference")
