@@ -260,7 +260,7 @@ public static class TableReader
                 var field = fields[f];
                 if (field.IsArray) throw new NotSupportedException($"'{source}', column '{field.Name}': list columns are not supported.");
                 var clr = field.ClrType;
-                if (clr == typeof(string)) { var buf = new string[n]; await group.ReadAsync(field, buf.AsMemory(), cancellationToken: ct); values[f].AddRange(buf); }
+                if (IsParquetString(clr)) { var buf = new string[n]; await group.ReadAsync(field, buf.AsMemory(), cancellationToken: ct); values[f].AddRange(buf); }
                 else if (clr == typeof(double)) await ReadNumbers<double>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(float)) await ReadNumbers<float>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(int)) await ReadNumbers<int>(group, field, n, numbers[f], v => v, ct);
@@ -279,7 +279,7 @@ public static class TableReader
         {
             var name = fields[f].Name;
             var clr = fields[f].ClrType;
-            DataFrameColumn column = clr == typeof(string) || clr == typeof(bool)
+            DataFrameColumn column = IsParquetString(clr) || clr == typeof(bool)
                 ? new StringDataFrameColumn(name, values[f].Cast<string?>())
                 : clr == typeof(DateTime) || clr == typeof(DateTimeOffset)
                     ? new PrimitiveDataFrameColumn<DateTime>(name, values[f].Cast<DateTime?>())
@@ -288,6 +288,9 @@ public static class TableReader
         }
         return new DataFrame(columns);
     }
+
+    // Parquet.Net 6 reports UTF-8 columns as ReadOnlyMemory<char>; they read as strings.
+    static bool IsParquetString(Type clr) => clr == typeof(string) || clr == typeof(ReadOnlyMemory<char>);
 
     static async Task ReadNumbers<T>(ParquetRowGroupReader group, DataField field, int n, List<double?> into, Func<T, double> convert, CancellationToken ct) where T : struct
     {
