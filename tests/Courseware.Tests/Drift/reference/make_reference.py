@@ -170,6 +170,12 @@ for col in ["precipitation", "temp_max", "temp_min", "wind"]:  # 366 reference r
 keys = sorted(set(ref.weather) | set(cur.weather))  # categorical, 5 values: chi-square
 cs = stats.chisquare([np.sum(cur.weather == k) for k in keys], [np.sum(ref.weather == k) * len(cur) / len(ref) for k in keys])
 line("seattle.weather.chisq.p", cs.pvalue)
+# Monitoring: PSI (Evidently bins) of July 2013 against 2012.
+ref2012 = w[w.date.dt.year == 2012]
+july = w[(w.date.dt.year == 2013) & (w.date.dt.month == 7)]
+for col in ["temp_max", "wind"]:
+    line(f"seattle.2013-07.{col}.psi", psi(*binned(ref2012[col].to_numpy(), july[col].to_numpy())))
+line("seattle.2013-07.weather.psi", psi(*binned(ref2012.weather.to_numpy(), july.weather.to_numpy(), categorical=True)))
 f = pd.read_json(os.path.join(root, "flights-20k.json"))
 ref, cur = f.iloc[:10000], f.iloc[10000:]
 for col in ["delay", "distance"]:  # > 1000 reference rows, many values: normed Wasserstein
