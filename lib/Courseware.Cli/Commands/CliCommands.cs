@@ -7,5 +7,7 @@ internal static class CliCommands
 {
     public static IEnumerable<Command> All() =>
     [
+        Commands.RunCommand.Create(),
+        Commands.RunCommand.CreateWorker(),
     ];
 }
