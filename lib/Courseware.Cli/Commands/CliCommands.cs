@@ -9,5 +9,6 @@ internal static class CliCommands
     [
         Commands.RunCommand.Create(),
         Commands.RunCommand.CreateWorker(),
+        Commands.DriftCommand.Create(),
     ];
 }
