@@ -47,7 +47,7 @@ public sealed class ConceptDriftResult : HtmlDisplayable
     /// <summary>Quality per window with the reference level and the tolerance line.</summary>
     public Chart ToChart()
     {
-        var labels = Windows.Select(w => w.Label).ToArray();
+        var labels = Windows.Select(w => DriftHtml.Text(w.Label)).ToArray();
         bool higherBetter = Metric == QualityMetric.Accuracy;
         double limit = higherBetter ? ReferenceQuality * (1 - Tolerance) : ReferenceQuality * (1 + Tolerance);
         return Chart.Lines(

@@ -55,17 +55,22 @@ internal static class DriftHtml
         foreach (var c in report.Columns.Where(c => c.Distribution is not null))
         {
             var d = c.Distribution!;
+            var labels = d.Labels.Select(Text).ToArray();
             var chart = Chart.Bars(
             [
-                Series.Categorical("reference", d.Labels, d.Reference),
-                Series.Categorical("current", d.Labels, d.Current),
-            ], $"{c.Name} ({c.Test?.Name}: {(c.Result is null ? "—" : Html.FormatNumber(c.Result.Score))}{(c.Drifted ? ", drift" : "")})", c.Name, "share");
+                Series.Categorical("reference", labels, d.Reference),
+                Series.Categorical("current", labels, d.Current),
+            ], Text($"{c.Name} ({c.Test?.Name}: {(c.Result is null ? "—" : Html.FormatNumber(c.Result.Score))}{(c.Drifted ? ", drift" : "")})"), Text(c.Name), "share");
             sb.Append(render(chart));
         }
         if (monitoring is not null) AppendMonitoring(sb, monitoring, render);
         sb.Append("</div>");
         return sb.ToString();
     }
+
+    // Plotly reads chart text as a small HTML subset and shows entities as characters, so escaping user strings keeps
+    // them literal on screen and keeps "</script>" in a column name from ending the chart's script element.
+    internal static string Text(string value) => System.Net.WebUtility.HtmlEncode(value);
 
     static void AppendMonitoring(StringBuilder sb, MonitoringResult monitoring, Func<Chart, string> render)
     {
