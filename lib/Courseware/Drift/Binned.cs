@@ -80,16 +80,23 @@ public sealed record Binned(string[] Labels, double[] Reference, double[] Curren
     }
 
     // numpy.quantile(reference, [0.1 … 0.9]) with the default linear method, duplicates removed.
-    static double[] ReferenceDeciles(double[] sorted)
+    internal static double[] ReferenceDeciles(double[] sorted) => ReferenceDeciles(sorted.Length, i => sorted[i]);
+
+    /// <summary>The order statistics (0-based ranks) that <see cref="ReferenceDeciles(int, Func{int, double})"/> reads.</summary>
+    internal static int[] DecileRanks(int n) => Enumerable.Range(1, 9)
+        .SelectMany(i => { int lo = (int)Math.Floor((n - 1) * (i / 10.0)); return new[] { Math.Clamp(lo, 0, n - 1), Math.Clamp(lo + 1, 0, n - 1) }; })
+        .Distinct().Order().ToArray();
+
+    /// <summary>Deciles from any source of order statistics (a sorted array, or one partitioned around the needed ranks).</summary>
+    internal static double[] ReferenceDeciles(int n, Func<int, double> kth)
     {
-        int n = sorted.Length;
         var edges = new List<double>();
         for (int i = 1; i <= 9; i++)
         {
             double q = i / 10.0, index = (n - 1) * q;
             int lo = (int)Math.Floor(index);
             double t = index - lo;
-            double a = sorted[Math.Clamp(lo, 0, n - 1)], b = sorted[Math.Clamp(lo + 1, 0, n - 1)], diff = b - a;
+            double a = kth(Math.Clamp(lo, 0, n - 1)), b = kth(Math.Clamp(lo + 1, 0, n - 1)), diff = b - a;
             double value = t >= 0.5 ? b - diff * (1 - t) : a + diff * t;
             if (edges.Count == 0 || edges[^1] != value) edges.Add(value);
         }
@@ -97,25 +104,56 @@ public sealed record Binned(string[] Labels, double[] Reference, double[] Curren
     }
 
     /// <summary>
+    /// Rearranges <paramref name="data"/> so that data[r] is the r-th smallest value for every r in <paramref name="ranks"/>
+    /// (like numpy.partition with several kth): three-way quickselect, O(n) expected, ties handled in one pass.
+    /// </summary>
+    internal static void SelectRanks(double[] data, int[] ranks)
+    {
+        var stack = new Stack<(int Lo, int Hi, int Depth)>();
+        stack.Push((0, data.Length, 0));
+        while (stack.Count > 0)
+        {
+            var (lo, hi, depth) = stack.Pop();
+            if (hi - lo <= 1 || !ranks.Any(r => r >= lo && r < hi)) continue;
+            if (hi - lo <= 32 || depth > 64) { Array.Sort(data, lo, hi - lo); continue; } // small or adversarial: sort
+            double x = data[lo], y = data[(lo + hi) >>> 1], z = data[hi - 1];
+            double pivot = Math.Max(Math.Min(x, y), Math.Min(Math.Max(x, y), z));
+            int lt = lo, i = lo, gt = hi;
+            while (i < gt)
+            {
+                double v = data[i];
+                if (v < pivot) { data[i++] = data[lt]; data[lt++] = v; }
+                else if (v > pivot) { gt--; data[i] = data[gt]; data[gt] = v; }
+                else i++;
+            }
+            stack.Push((lo, lt, depth + 1));
+            stack.Push((gt, hi, depth + 1));
+        }
+    }
+
+    /// <summary>
     /// Counts per bin. Closed edges (openEnds false) follow numpy.histogram: [e_i, e_{i+1}), the last bin closed.
     /// Open ends (reference quantiles) add (−∞, e_0) and [e_last, ∞).
     /// </summary>
-    internal static Binned ByEdges(double[] reference, double[] current, double[] edges, bool openEnds)
+    internal static Binned ByEdges(double[] reference, double[] current, double[] edges, bool openEnds) =>
+        new(EdgeLabels(edges, openEnds), Shares(reference, edges, openEnds), Shares(current, edges, openEnds));
+
+    /// <summary>Decile bins of a stream: fixed reference shares and running current counts.</summary>
+    internal static Binned ByEdgesFromCounts(double[] edges, double[] referenceShares, long[] currentCounts)
+    {
+        double total = currentCounts.Sum();
+        return new(EdgeLabels(edges, openEnds: true), referenceShares, currentCounts.Select(c => c / total).ToArray());
+    }
+
+    static string[] EdgeLabels(double[] edges, bool openEnds)
     {
         var labels = new List<string>();
         string F(double x) => x.ToString("G6", CultureInfo.InvariantCulture);
-        if (openEnds)
-        {
-            labels.Add($"< {F(edges[0])}");
-            for (int i = 0; i + 1 < edges.Length; i++) labels.Add($"[{F(edges[i])}, {F(edges[i + 1])})");
-            labels.Add($"≥ {F(edges[^1])}");
-        }
-        else
-        {
-            for (int i = 0; i + 1 < edges.Length; i++)
-                labels.Add(i + 2 == edges.Length ? $"[{F(edges[i])}, {F(edges[i + 1])}]" : $"[{F(edges[i])}, {F(edges[i + 1])})");
-        }
-        return new Binned([.. labels], Shares(reference, edges, openEnds), Shares(current, edges, openEnds));
+        if (openEnds) labels.Add($"< {F(edges[0])}");
+        for (int i = 0; i + 1 < edges.Length; i++)
+            labels.Add(!openEnds && i + 2 == edges.Length ? $"[{F(edges[i])}, {F(edges[i + 1])}]" : $"[{F(edges[i])}, {F(edges[i + 1])})");
+        if (openEnds) labels.Add($"≥ {F(edges[^1])}");
+        return [.. labels];
     }
 
     static double[] Shares(double[] sorted, double[] edges, bool openEnds)

@@ -18,7 +18,7 @@ public static class DriftStats
     /// </summary>
     public static StatTestResult KolmogorovSmirnov(ReadOnlySpan<double> reference, ReadOnlySpan<double> current,
         double threshold = 0.05, KsMethod method = KsMethod.Auto) =>
-        KolmogorovSmirnovSorted(SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current)), threshold, method);
+        WithSorted(reference, current, (a, b) => KolmogorovSmirnovSorted(a, b, threshold, method));
 
     internal static StatTestResult KolmogorovSmirnovSorted(double[] a, double[] b, double threshold, KsMethod method = KsMethod.Auto)
     {
@@ -52,7 +52,7 @@ public static class DriftStats
     /// </summary>
     public static StatTestResult Wasserstein(ReadOnlySpan<double> reference, ReadOnlySpan<double> current, double threshold = 0.1)
     {
-        double w = CdfDistance(SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current)), 1);
+        double w = WithSorted(reference, current, (a, b) => CdfDistance(a, b, 1));
         return new StatTestResult("wasserstein_raw", w, null, threshold, w >= threshold);
     }
 
@@ -61,7 +61,7 @@ public static class DriftStats
     /// (0.1 by default: a shift of a tenth of a standard deviation).
     /// </summary>
     public static StatTestResult WassersteinNormed(ReadOnlySpan<double> reference, ReadOnlySpan<double> current, double threshold = 0.1) =>
-        WassersteinNormedSorted(SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current)), threshold);
+        WithSorted(reference, current, (a, b) => WassersteinNormedSorted(a, b, threshold));
 
     internal static StatTestResult WassersteinNormedSorted(double[] a, double[] b, double threshold)
     {
@@ -73,7 +73,7 @@ public static class DriftStats
     /// Energy distance √2 · (∫(F_ref − F_cur)²)^½ (scipy.stats.energy_distance). Drift when the distance &gt; threshold (Evidently).
     /// </summary>
     public static StatTestResult EnergyDistance(ReadOnlySpan<double> reference, ReadOnlySpan<double> current, double threshold = 0.1) =>
-        EnergyDistanceSorted(SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current)), threshold);
+        WithSorted(reference, current, (a, b) => EnergyDistanceSorted(a, b, threshold));
 
     internal static StatTestResult EnergyDistanceSorted(double[] a, double[] b, double threshold)
     {
@@ -108,7 +108,7 @@ public static class DriftStats
     /// the tabulated critical values and capped to [0.001, 0.25] as scipy does. Drift when p &lt; threshold.
     /// </summary>
     public static StatTestResult AndersonDarling(ReadOnlySpan<double> reference, ReadOnlySpan<double> current, double threshold = 0.05) =>
-        AndersonDarlingSorted([SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current))], threshold);
+        WithSorted(reference, current, (a, b) => AndersonDarlingSorted([a, b], threshold));
 
     /// <summary>Anderson–Darling test for k ≥ 2 samples (scipy.stats.anderson_ksamp, midrank=True).</summary>
     public static StatTestResult AndersonDarling(IReadOnlyList<double[]> samples, double threshold = 0.05) =>
@@ -187,7 +187,7 @@ public static class DriftStats
     /// </summary>
     public static StatTestResult MannWhitneyU(ReadOnlySpan<double> reference, ReadOnlySpan<double> current,
         Alternative alternative = Alternative.TwoSided, double threshold = 0.05) =>
-        MannWhitneyUSorted(SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current)), alternative, threshold);
+        WithSorted(reference, current, (a, b) => MannWhitneyUSorted(a, b, alternative, threshold));
 
     internal static StatTestResult MannWhitneyUSorted(double[] x, double[] y, Alternative alternative, double threshold)
     {
@@ -321,7 +321,7 @@ public static class DriftStats
     /// samples; √(1 − Σ √(p·q)). Between 0 and 1. Drift when ≥ threshold.
     /// </summary>
     public static StatTestResult Hellinger(ReadOnlySpan<double> reference, ReadOnlySpan<double> current, double threshold = 0.1) =>
-        HellingerSorted(SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current)), threshold);
+        WithSorted(reference, current, (a, b) => HellingerSorted(a, b, threshold));
 
     /// <summary>Hellinger distance over categories.</summary>
     public static StatTestResult Hellinger(IReadOnlyList<string> reference, IReadOnlyList<string> current, double threshold = 0.1) =>
@@ -399,7 +399,7 @@ public static class DriftStats
     }
 
     internal static Binned Bin(ReadOnlySpan<double> reference, ReadOnlySpan<double> current, Binning binning) =>
-        Binned.Numerical(SortedCopy(reference, nameof(reference)), SortedCopy(current, nameof(current)), binning);
+        WithSorted(reference, current, (a, b) => Binned.Numerical(a, b, binning));
 
     internal static Binned Bin(IReadOnlyList<string> reference, IReadOnlyList<string> current)
     {
@@ -407,13 +407,25 @@ public static class DriftStats
         return Binned.Categorical(reference, current, s => s);
     }
 
-    /// <summary>A sorted copy (both samples sorted in parallel by callers that hold several); rejects NaN and empty input.</summary>
+    /// <summary>Sorted copies of both samples (sorted in parallel when large), handed to <paramref name="compute"/>.</summary>
+    static T WithSorted<T>(ReadOnlySpan<double> reference, ReadOnlySpan<double> current, Func<double[], double[], T> compute)
+    {
+        var a = Checked(reference, nameof(reference));
+        var b = Checked(current, nameof(current));
+        if (a.Length + b.Length > 200_000) Parallel.Invoke(() => Array.Sort(a), () => Array.Sort(b));
+        else { Array.Sort(a); Array.Sort(b); }
+        return compute(a, b);
+    }
+
+    /// <summary>A sorted copy; rejects NaN and empty input.</summary>
     internal static double[] SortedCopy(ReadOnlySpan<double> values, string name)
     {
         var copy = Checked(values, name);
         Array.Sort(copy);
         return copy;
     }
+
+    internal static double[] CheckedCopy(ReadOnlySpan<double> values, string name) => Checked(values, name);
 
     static double[] Checked(ReadOnlySpan<double> values, string name)
     {
