@@ -431,7 +431,8 @@ public static class DriftStats
     {
         if (values.IsEmpty) throw new ArgumentException($"The {name} sample is empty; a drift statistic needs at least one value.", name);
         var copy = values.ToArray();
-        int nan = Array.FindIndex(copy, double.IsNaN);
+        int nan = -1;
+        for (int i = 0; i < copy.Length; i++) if (double.IsNaN(copy[i])) { nan = i; break; }
         if (nan >= 0) throw new ArgumentException($"The {name} sample has NaN at index {nan}; drop missing values before computing drift.", name);
         return copy;
     }

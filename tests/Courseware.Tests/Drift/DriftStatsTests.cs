@@ -146,6 +146,8 @@ public class DriftStatsTests
         ["mwu_exact.js"] = 0.8325546111576977,
         ["mwu_exact.psi_quantiles"] = 7.664068263451737,
         ["mwu_exact.hellinger"] = 0.5130485906016189,
+        ["ad3.stat"] = 1.4055966675302225,
+        ["ad3.p"] = 0.08904866845081232,
         ["chisq_int10.stat"] = 26.893925246866424,
         ["chisq_int10.p"] = 0.0014564025726747734,
         ["cat.chisq.stat"] = 9.083333333333334,
@@ -230,6 +232,14 @@ public class DriftStatsTests
         Close(Scipy[$"{name}.js"], DriftStats.JensenShannon(r, c).Statistic, 1e-9, "JS");
         Close(Scipy[$"{name}.psi_quantiles"], DriftStats.Psi(r, c, binning: Binning.ReferenceQuantiles).Statistic, 1e-9, "PSI deciles");
         Close(Scipy[$"{name}.hellinger"], DriftStats.Hellinger(r, c).Statistic, 1e-9, "Hellinger");
+    }
+
+    [Fact]
+    public void AndersonDarlingThreeSamples()
+    {
+        var ad = DriftStats.AndersonDarling([Samples.Draw(3, 30, "normal"), Samples.Draw(4, 45, "normal", 0.15), Samples.Draw(19, 25, "normal", 0.1)]);
+        Close(Scipy["ad3.stat"], ad.Statistic, 1e-9, "A2 (k = 3)");
+        Close(Scipy["ad3.p"], ad.PValue!.Value, 1e-8, "p (k = 3)");
     }
 
     [Fact]

@@ -115,6 +115,10 @@ for name, (a, b) in CASES.items():
     line(f"{name}.psi_quantiles", psi(rq, cq))
     line(f"{name}.hellinger", hellinger_numeric(ref, cur))
 
+# Anderson-Darling with three samples (k = 3 changes the critical values and the variance formula).
+ad3 = stats.anderson_ksamp([sample(3, 30, "normal"), sample(4, 45, "normal", 0.15), sample(19, 25, "normal", 0.1)])
+line("ad3.stat", ad3.statistic); line("ad3.p", ad3.significance_level)
+
 # Few distinct values: Evidently's chi-square (goodness of fit) and Z-test on the values themselves.
 ref = sample(5, 200, "int10"); cur = sample(6, 150, "int10", 0.0)
 cur[:10] = 3.0
