@@ -15,10 +15,13 @@ internal static class DriftCommand
         var json = new Option<string?>("--json") { Description = "Write the results as JSON here" };
         var tests = new Option<string?>("--tests") { Description = "YAML test suite; exit code 1 when a test FAILs or ERRORs" };
         var driftShare = new Option<double?>("--drift-share") { Description = "Dataset drift when at least this share of columns drifts (default 0.5)" };
+        var timeColumn = new Option<string?>("--time-column") { Description = "Date column of the current data: adds drift over windows to the report" };
+        var window = new Option<WindowSize>("--window") { Description = "Window size with --time-column: Day, Week or Month", DefaultValueFactory = _ => WindowSize.Month };
+        var prometheus = new Option<string?>("--prometheus") { Description = "With --time-column: write the latest window's metrics in Prometheus text format here" };
 
         var command = new Command("drift", "Compare current data with reference data column by column (Evidently's tests) and run drift checks")
         {
-            reference, current, report, json, tests, driftShare,
+            reference, current, report, json, tests, driftShare, timeColumn, window, prometheus,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -31,6 +34,8 @@ internal static class DriftCommand
                     suite = new TestSuite(suite.Tests, CopyWithDriftShare(suite.Options, share));
                 refData = await TableReader.ReadAsync(parse.GetValue(reference)!, cancellationToken: ct);
                 curData = await TableReader.ReadAsync(parse.GetValue(current)!, cancellationToken: ct);
+                foreach (var (data, path) in new[] { (refData, parse.GetValue(reference)!), (curData, parse.GetValue(current)!) })
+                    if (data.Rows.Count == 0) throw new InvalidDataException($"'{path}' has a header but no rows; drift needs data on both sides.");
             }
             catch (Exception e) when (e is IOException or FormatException or ArgumentException or InvalidDataException or NotSupportedException)
             {
@@ -39,13 +44,24 @@ internal static class DriftCommand
             }
 
             TestSuiteResult result;
-            try { result = suite.Run(refData, curData); }
+            MonitoringResult? monitoring = null;
+            try
+            {
+                result = suite.Run(refData, curData);
+                if (parse.GetValue(timeColumn) is { } time)
+                    monitoring = DriftMonitor.Run(refData, DriftMonitor.Split(curData, time, parse.GetValue(window)), suite.Options);
+            }
             catch (ArgumentException e)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 return 2;
             }
-            if (parse.GetValue(report) is { } html) result.Report.SaveHtml(html);
+            if (parse.GetValue(report) is { } html) result.Report.SaveHtml(html, monitoring);
+            if (parse.GetValue(prometheus) is { } metrics)
+            {
+                if (monitoring is null) { AnsiConsole.MarkupLine("[red]error:[/] --prometheus needs --time-column (the metrics describe the latest window)."); return 2; }
+                AtomicFile.WriteAllText(metrics, monitoring.ToPrometheus());
+            }
             if (parse.GetValue(json) is { } jsonPath) result.SaveJson(jsonPath);
             Render(result);
             return result.Failed ? 1 : 0;

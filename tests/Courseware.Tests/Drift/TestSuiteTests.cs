@@ -127,9 +127,20 @@ public class TestSuiteTests : IDisposable
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
         Assert.True(doc.RootElement.GetProperty("success").GetBoolean());
         Assert.Equal(0, await Invoke(refPath, curPath)); // no suite: report only
+
+        // Drift over windows from the current data's date column, and the latest window's Prometheus metrics.
+        var weather = DriftReportTests.Dataset("seattle-weather.csv");
+        string prom = Path.Combine(_dir, "out", "metrics.prom"), windows = Path.Combine(_dir, "out", "windows.html");
+        Assert.Equal(0, await Invoke(weather, weather, "--time-column", "date", "--window", "Month", "--report", windows, "--prometheus", prom));
+        Assert.Contains("Drift over windows", File.ReadAllText(windows));
+        Assert.Contains("courseware_drift_psi{feature=\"temp_max\",window=\"2015-12\"}", File.ReadAllText(prom));
+        Assert.Equal(2, await Invoke(refPath, curPath, "--prometheus", prom)); // metrics need windows
         File.WriteAllText(failing, "tests:\n  - nonsense: {}\n");
         Assert.Equal(2, await Invoke(refPath, curPath, "--tests", failing)); // bad YAML is a usage error
         Assert.Equal(2, await Invoke(refPath, Path.Combine(_dir, "missing.csv")));
+        var headerOnly = Path.Combine(_dir, "header-only.csv");
+        File.WriteAllText(headerOnly, "x,y,c,m\n");
+        Assert.Equal(2, await Invoke(refPath, headerOnly));
     }
 
     static Task<int> Invoke(params string[] args) => Courseware.Cli.Commands.DriftCommand.Create().Parse(args).InvokeAsync();
