@@ -9,6 +9,9 @@ internal static class CliCommands
     [
         Commands.RunCommand.Create(),
         Commands.RunCommand.CreateWorker(),
+        Commands.MakeLabsCommand.Create(),
+        Commands.CheckCommand.Create(),
+        Commands.GradeCommand.Create(),
         Commands.DriftCommand.Create(),
     ];
 }
