@@ -247,7 +247,7 @@ public sealed class DriftReport : HtmlDisplayable
     }
 
     static long UniqueCount(ColumnSample r, ColumnSample c) => r.Numbers is not null
-        ? r.Numbers.Concat(c.Numbers!).Distinct().LongCount()
+        ? DriftStats.CountDistinctMerged(r.Numbers, c.Numbers!)
         : r.Labels!.Concat(c.Labels!).Distinct(StringComparer.Ordinal).LongCount();
 
     static ColumnSummary Summarize(long rows, ColumnSample s)

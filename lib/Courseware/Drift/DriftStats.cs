@@ -453,7 +453,8 @@ public static class DriftStats
         return Math.Sqrt(ss / values.Length);
     }
 
-    static long CountDistinctMerged(double[] a, double[] b)
+    /// <summary>Distinct values across two sorted samples, by merging.</summary>
+    internal static long CountDistinctMerged(double[] a, double[] b)
     {
         long count = 0;
         int i = 0, j = 0;

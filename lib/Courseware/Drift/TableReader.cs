@@ -249,8 +249,10 @@ public static class TableReader
         await using var stream = File.OpenRead(path);
         await using var reader = await ParquetReader.CreateAsync(stream, cancellationToken: ct);
         var fields = reader.Schema.GetDataFields();
-        var values = fields.Select(_ => new List<object?>()).ToArray();
+        // One typed list per field (no boxing): numbers, text (strings and booleans) or timestamps.
         var numbers = fields.Select(_ => new List<double?>()).ToArray();
+        var texts = fields.Select(_ => new List<string?>()).ToArray();
+        var dates = fields.Select(_ => new List<DateTime?>()).ToArray();
         for (int g = 0; g < reader.RowGroupCount; g++)
         {
             using var group = reader.OpenRowGroupReader(g);
@@ -260,7 +262,7 @@ public static class TableReader
                 var field = fields[f];
                 if (field.IsArray) throw new NotSupportedException($"'{source}', column '{field.Name}': list columns are not supported.");
                 var clr = field.ClrType;
-                if (IsParquetString(clr)) { var buf = new string[n]; await group.ReadAsync(field, buf.AsMemory(), cancellationToken: ct); values[f].AddRange(buf); }
+                if (IsParquetString(clr)) { var buf = new string[n]; await group.ReadAsync(field, buf.AsMemory(), cancellationToken: ct); texts[f].AddRange(buf); }
                 else if (clr == typeof(double)) await ReadNumbers<double>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(float)) await ReadNumbers<float>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(int)) await ReadNumbers<int>(group, field, n, numbers[f], v => v, ct);
@@ -268,9 +270,9 @@ public static class TableReader
                 else if (clr == typeof(short)) await ReadNumbers<short>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(byte)) await ReadNumbers<byte>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(decimal)) await ReadNumbers<decimal>(group, field, n, numbers[f], v => (double)v, ct);
-                else if (clr == typeof(bool)) values[f].AddRange((await ReadNullable<bool>(group, field, n, ct)).Select(b => b is null ? null : (object)(b.Value ? "true" : "false")));
-                else if (clr == typeof(DateTime)) values[f].AddRange((await ReadNullable<DateTime>(group, field, n, ct)).Select(d => (object?)d));
-                else if (clr == typeof(DateTimeOffset)) values[f].AddRange((await ReadNullable<DateTimeOffset>(group, field, n, ct)).Select(d => (object?)d?.UtcDateTime));
+                else if (clr == typeof(bool)) texts[f].AddRange((await ReadNullable<bool>(group, field, n, ct)).Select(b => b is null ? null : b.Value ? "true" : "false"));
+                else if (clr == typeof(DateTime)) dates[f].AddRange(await ReadNullable<DateTime>(group, field, n, ct));
+                else if (clr == typeof(DateTimeOffset)) dates[f].AddRange((await ReadNullable<DateTimeOffset>(group, field, n, ct)).Select(d => d?.UtcDateTime));
                 else throw new NotSupportedException($"'{source}', column '{field.Name}': Parquet type {clr.Name} is not supported.");
             }
         }
@@ -280,9 +282,9 @@ public static class TableReader
             var name = fields[f].Name;
             var clr = fields[f].ClrType;
             DataFrameColumn column = IsParquetString(clr) || clr == typeof(bool)
-                ? new StringDataFrameColumn(name, values[f].Cast<string?>())
+                ? new StringDataFrameColumn(name, texts[f])
                 : clr == typeof(DateTime) || clr == typeof(DateTimeOffset)
-                    ? new PrimitiveDataFrameColumn<DateTime>(name, values[f].Cast<DateTime?>())
+                    ? new PrimitiveDataFrameColumn<DateTime>(name, dates[f])
                     : new DoubleDataFrameColumn(name, numbers[f]);
             columns.Add(Retype(column, options, source));
         }
@@ -294,7 +296,19 @@ public static class TableReader
 
     static async Task ReadNumbers<T>(ParquetRowGroupReader group, DataField field, int n, List<double?> into, Func<T, double> convert, CancellationToken ct) where T : struct
     {
-        foreach (var v in await ReadNullable<T>(group, field, n, ct)) into.Add(v is null ? null : convert(v.Value));
+        into.EnsureCapacity(into.Count + n);
+        if (field.IsNullable)
+        {
+            var buf = new T?[n];
+            await group.ReadAsync<T>(field, buf.AsMemory(), cancellationToken: ct);
+            foreach (var v in buf) into.Add(v is null ? null : convert(v.Value));
+        }
+        else
+        {
+            var buf = new T[n];
+            await group.ReadAsync<T>(field, buf.AsMemory(), cancellationToken: ct);
+            foreach (var v in buf) into.Add(convert(v));
+        }
     }
 
     static async Task<T?[]> ReadNullable<T>(ParquetRowGroupReader group, DataField field, int n, CancellationToken ct) where T : struct
