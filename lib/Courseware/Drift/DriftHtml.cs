@@ -43,14 +43,14 @@ internal static class DriftHtml
             sb.Append("</ul>");
         }
         sb.Append(Html.Table(
-            ["column", "type", "role", "test", "statistic", "p-value", "threshold", "drifted", "missing (ref)", "missing (cur)"],
+            ["column", "type", "role", "test", "score", "threshold", "drifted", "statistic", "missing (ref)", "missing (cur)"],
             report.Columns.Select(c => new object?[]
             {
                 c.Name, c.Type.ToString().ToLowerInvariant(), c.Role, c.Test?.DisplayName ?? "—",
-                c.Result?.Statistic, c.Result?.PValue, c.Result?.Threshold,
+                c.Result?.Score, c.Result?.Threshold,
                 c.Error is not null ? "error: " + c.Error : c.Drifted ? "DRIFT" : "no",
-                c.Reference.MissingShare, c.Current.MissingShare,
-            }), "Columns"));
+                c.Result?.Statistic, c.Reference.MissingShare, c.Current.MissingShare,
+            }), "Columns (score: the p-value for tests, drift when below the threshold; the distance for distances, drift when at or above it)"));
         sb.Append("<h3>Distributions (reference vs current)</h3>");
         foreach (var c in report.Columns.Where(c => c.Distribution is not null))
         {

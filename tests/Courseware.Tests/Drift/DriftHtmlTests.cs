@@ -38,6 +38,9 @@ public class DriftHtmlTests
             Assert.DoesNotContain("<script src=", html); // plotly.js is inline: the file works offline
             Assert.DoesNotContain("<link ", html);
             Assert.Contains("Dataset drift detected", html);
+            foreach (var header in new[] { ">type<", ">test<", ">score<", ">threshold<", ">drifted<" }) Assert.Contains(header, html);
+            Assert.Contains(">K-S p_value<", html);
+            Assert.Contains(">chi-square p_value<", html);
 
             // A copy with an error recorder in front of everything else, and the result written into the DOM.
             const string recorder = "<script>window.__errors=[];addEventListener('error',function(e){__errors.push(String(e.message))});" +
