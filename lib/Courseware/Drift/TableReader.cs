@@ -262,7 +262,7 @@ public static class TableReader
                 var field = fields[f];
                 if (field.IsArray) throw new NotSupportedException($"'{source}', column '{field.Name}': list columns are not supported.");
                 var clr = field.ClrType;
-                if (IsParquetString(clr)) { var buf = new string[n]; await group.ReadAsync(field, buf.AsMemory(), cancellationToken: ct); texts[f].AddRange(buf); }
+                if (IsParquetString(clr)) { var buf = new string?[n]; await group.ReadAsync(field, buf.AsMemory(), cancellationToken: ct); texts[f].AddRange(buf); }
                 else if (clr == typeof(double)) await ReadNumbers<double>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(float)) await ReadNumbers<float>(group, field, n, numbers[f], v => v, ct);
                 else if (clr == typeof(int)) await ReadNumbers<int>(group, field, n, numbers[f], v => v, ct);
