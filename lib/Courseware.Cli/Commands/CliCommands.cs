@@ -14,5 +14,6 @@ internal static class CliCommands
         Commands.GradeCommand.Create(),
         ServerCommand.Create(),
         Commands.ModelsCommand.Create(),
+        Commands.DriftCommand.Create(),
     ];
 }
