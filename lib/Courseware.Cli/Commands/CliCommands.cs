@@ -8,5 +8,7 @@ internal static class CliCommands
     public static IEnumerable<Command> All() =>
     [
         ModelsCommand.Create(),
+        Commands.RunCommand.Create(),
+        Commands.RunCommand.CreateWorker(),
     ];
 }

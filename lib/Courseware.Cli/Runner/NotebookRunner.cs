@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Courseware.Cli.Runner;
+
+/// <summary>How notebooks are run.</summary>
+public sealed record RunOptions
+{
+    /// <summary>Values for the papermill-style injected-parameters cell.</summary>
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A cell that runs longer is stopped (its worker is killed) and reported as timed out.</summary>
+    public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Keep running the cells after a failed one (a timed-out cell still ends the notebook: its kernel is gone).</summary>
+    public bool ContinueOnError { get; init; }
+
+    /// <summary>How many notebooks run at once, each in its own worker process.</summary>
+    public int Parallel { get; init; } = 1;
+}
+
+/// <summary>One notebook to run: from <paramref name="Path"/>, or an in-memory <paramref name="Document"/> whose folder is Path's.</summary>
+/// <param name="Path">The notebook file; its folder is the working directory while it runs.</param>
+/// <param name="OutputPath">Where to write the executed notebook; null writes nothing.</param>
+/// <param name="Document">A notebook already in memory (e.g. a learner's lab with the hidden checks put back).</param>
+public sealed record NotebookJob(string Path, string? OutputPath, NotebookDocument? Document = null);
+
+/// <summary>Progress of a run, for a console display.</summary>
+/// <param name="Path">The notebook.</param>
+/// <param name="CellsDone">Code cells finished so far.</param>
+/// <param name="CellsTotal">Code cells in the notebook (0 until it is loaded).</param>
+/// <param name="Result">Set once the notebook is finished.</param>
+public sealed record RunProgress(string Path, int CellsDone, int CellsTotal, NotebookResult? Result = null);
+
+/// <summary>
+/// Runs notebooks headlessly on the real .NET Interactive kernel, each in its own pre-started (warm) worker process
+/// with the notebook's folder as working directory, and writes the executed notebooks (nbformat 4.5, VS Code's shape).
+/// </summary>
+/// <example><code>var results = await NotebookRunner.RunAsync([new NotebookJob("solutions/01.ipynb", "out/01.ipynb")], new RunOptions());</code></example>
+public static class NotebookRunner
+{
+    /// <summary>Runs every job (up to <see cref="RunOptions.Parallel"/> at once); one notebook's failure never stops the others.</summary>
+    public static async Task<IReadOnlyList<NotebookResult>> RunAsync(
+        IReadOnlyList<NotebookJob> jobs, RunOptions options, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var parallel = Math.Clamp(options.Parallel, 1, Math.Max(1, jobs.Count));
+        await using var pool = new WorkerPool(parallel, jobs.Count);
+        var results = new NotebookResult[jobs.Count];
+        var next = -1;
+        var lanes = Enumerable.Range(0, parallel).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < jobs.Count)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                results[i] = await RunOneAsync(jobs[i], options, pool, progress);
+                progress?.Report(new RunProgress(jobs[i].Path, results[i].Cells.Count, results[i].Cells.Count, results[i]));
+            }
+        });
+        await Task.WhenAll(lanes);
+        return results;
+    }
+
+    private static async Task<NotebookResult> RunOneAsync(NotebookJob job, RunOptions options, WorkerPool pool, IProgress<RunProgress>? progress)
+    {
+        var clock = Stopwatch.StartNew();
+        var path = Path.GetFullPath(job.Path);
+        NotebookDocument notebook;
+        try
+        {
+            notebook = (job.Document ?? NotebookDocument.Load(path)).Clone();
+            Parameters.Inject(notebook, options.Parameters);
+        }
+        catch (Exception e) when (e is NotebookException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            pool.Skip();
+            var message = e is NotebookException ne ? ne.Message : $"{path}: {e.Message}";
+            return new NotebookResult(path, null, [], message, clock.Elapsed);
+        }
+
+        var codeCells = notebook.Cells.Select((c, i) => (Cell: (JsonObject)c!, Index: i))
+            .Where(c => (string?)c.Cell["cell_type"] == "code").ToList();
+        progress?.Report(new RunProgress(path, 0, codeCells.Count));
+
+        await using var worker = await pool.TakeAsync();
+        var cells = new List<CellResult>();
+        string? notebookError = null;
+        if (!await worker.ReadyAsync)
+        {
+            notebookError = $"{path}: the worker process failed to start (exit code {worker.ExitCode}): {Tail(worker.StandardError)}";
+        }
+        else
+        {
+            await worker.OpenAsync(Path.GetDirectoryName(path)!);
+        }
+
+        var executionCount = 0;
+        var stopped = notebookError is not null;
+        foreach (var (cell, index) in codeCells)
+        {
+            var id = (string)cell["id"]!;
+            var kernel = notebook.KernelOf(cell);
+            if (stopped)
+            {
+                cell["outputs"] = new JsonArray();
+                cell["execution_count"] = null;
+                cells.Add(new CellResult(index, id, kernel, CellStatus.NotRun, [], null, null, TimeSpan.Zero));
+                continue;
+            }
+
+            var cellClock = Stopwatch.StartNew();
+            var (execution, timedOut) = await worker.ExecuteAsync(NotebookDocument.SourceOf(cell), kernel, options.CellTimeout);
+            CellResult result;
+            if (execution is not null)
+            {
+                result = new CellResult(index, id, kernel, execution.Failed ? CellStatus.Failed : CellStatus.Succeeded,
+                    execution.Outputs, execution.ErrorName, execution.ErrorMessage, cellClock.Elapsed);
+                stopped = execution.Failed && !options.ContinueOnError;
+            }
+            else
+            {
+                var message = timedOut
+                    ? $"cell timed out after {options.CellTimeout.TotalSeconds:0.#} s and was stopped (its kernel process was killed; later cells did not run)"
+                    : $"the kernel process exited unexpectedly (exit code {worker.ExitCode}) while running this cell: {Tail(worker.StandardError)}";
+                result = new CellResult(index, id, kernel, timedOut ? CellStatus.TimedOut : CellStatus.Failed,
+                    [KernelSession.ErrorOutput(message)], timedOut ? "Timeout" : "KernelCrashed", message, cellClock.Elapsed);
+                stopped = true;
+            }
+            cell["outputs"] = result.Outputs.DeepClone();
+            cell["execution_count"] = ++executionCount;
+            if (!result.Succeeded)
+                cell["metadata"]!["courseware_run"] = new JsonObject { ["status"] = result.Status.ToString().ToLowerInvariant(), ["error"] = result.ErrorName };
+            cells.Add(result);
+            progress?.Report(new RunProgress(path, cells.Count, codeCells.Count));
+        }
+
+        var notebookResult = new NotebookResult(path, null, cells, notebookError, clock.Elapsed);
+        if (job.OutputPath is null || notebookError is not null && cells.All(c => c.Status == CellStatus.NotRun))
+            return notebookResult;
+        MarkFailure(notebook, notebookResult);
+        notebook.Save(job.OutputPath);
+        return notebookResult with { OutputPath = Path.GetFullPath(job.OutputPath), Duration = clock.Elapsed };
+    }
+
+    /// <summary>Like papermill: a red banner cell first, naming the failed cell, so a reader sees it at once.</summary>
+    private static void MarkFailure(NotebookDocument notebook, NotebookResult result)
+    {
+        var failure = result.Failures.FirstOrDefault();
+        if (failure is null) return;
+        var text = $"<span style=\"color:red\"><b>courseware run: cell {failure.Index} (id {System.Net.WebUtility.HtmlEncode(failure.Id)}) failed</b> — " +
+                   $"{System.Net.WebUtility.HtmlEncode(failure.ErrorLine)}</span>";
+        var banner = new JsonObject
+        {
+            ["cell_type"] = "markdown",
+            ["id"] = "courseware-run-error",
+            ["metadata"] = new JsonObject { ["tags"] = new JsonArray("courseware-run-error") },
+            ["source"] = NotebookDocument.SourceLines(text),
+        };
+        notebook.Cells.Insert(0, banner);
+    }
+
+    private static string Tail(string text)
+    {
+        var trimmed = text.Trim();
+        return trimmed.Length <= 2000 ? trimmed : "…" + trimmed[^2000..];
+    }
+}
+
+/// <summary>
+/// Worker processes started ahead of need: the kernel is created and Roslyn warmed while the previous notebook
+/// still runs, so handing a notebook over costs no start-up time.
+/// </summary>
+internal sealed class WorkerPool : IAsyncDisposable
+{
+    private readonly object _gate = new();
+    private readonly Queue<WorkerClient> _warm = new();
+    private int _remaining;
+
+    /// <summary>Starts <paramref name="parallel"/> workers at once (never more than there are notebooks).</summary>
+    public WorkerPool(int parallel, int jobs)
+    {
+        _remaining = jobs;
+        for (var i = 0; i < Math.Min(parallel, jobs); i++) _warm.Enqueue(WorkerClient.Start());
+    }
+
+    /// <summary>A warm (or warming) worker for the next notebook; starts a spare for the one after.</summary>
+    public Task<WorkerClient> TakeAsync()
+    {
+        lock (_gate)
+        {
+            _remaining--;
+            var worker = _warm.Count > 0 ? _warm.Dequeue() : WorkerClient.Start();
+            if (_remaining > _warm.Count) _warm.Enqueue(WorkerClient.Start());
+            return Task.FromResult(worker);
+        }
+    }
+
+    /// <summary>A notebook that needed no worker (it failed to load).</summary>
+    public void Skip()
+    {
+        lock (_gate) _remaining--;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        WorkerClient[] idle;
+        lock (_gate) { idle = [.. _warm]; _warm.Clear(); }
+        foreach (var worker in idle) await worker.DisposeAsync();
+    }
+}
