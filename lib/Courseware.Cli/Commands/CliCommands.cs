@@ -8,6 +8,7 @@ internal static class CliCommands
     public static IEnumerable<Command> All() =>
     [
         ModelsCommand.Create(),
+        EvalCommand.Create(),
         Commands.RunCommand.Create(),
         Commands.RunCommand.CreateWorker(),
     ];

@@ -68,6 +68,7 @@ public static class BenchmarkEvaluator
         var total = Stopwatch.StartNew();
 
         // 1. Requests per item (the harness's construct_requests).
+        var lengths = new Dictionary<LogLikelihoodRequest, int>();
         var plans = new List<(BenchmarkTask Task, int Shots, List<BenchmarkDocument> Documents, List<LogLikelihoodRequest[]> Requests)>();
         foreach (BenchmarkTask task in taskList)
         {
@@ -78,6 +79,10 @@ public static class BenchmarkEvaluator
             var documents = task.Documents.Take(options.Limit ?? int.MaxValue).ToList();
             IReadOnlyList<string> contexts = task.Contexts(shots, options.FewShotSeed, options.Limit);
             var requests = documents.Select((d, i) => d.Choices.Select(c => new LogLikelihoodRequest(contexts[i], task.TargetDelimiter + c)).ToArray()).ToList();
+            for (int i = 0; i < documents.Count; i++)
+            {
+                foreach (LogLikelihoodRequest request in requests[i]) lengths.TryAdd(request, TokenCount(model, task, documents[i], request));
+            }
             plans.Add((task, shots, documents, requests));
         }
 
@@ -95,7 +100,7 @@ public static class BenchmarkEvaluator
         int fromCache = answers.Count;
         options.Progress?.Report(new EvaluationProgress(fromCache, unique.Count, fromCache, total.Elapsed));
         var pending = unique.Where(r => !answers.ContainsKey(r))
-            .OrderByDescending(r => model.Tokenizer.CountTokens(r.Context + r.Continuation)).ToList();
+            .OrderByDescending(r => lengths[r]).ToList();
         var modelTime = Stopwatch.StartNew();
         for (int start = 0; start < pending.Count; start += options.BatchSize)
         {
@@ -125,5 +130,18 @@ public static class BenchmarkEvaluator
         total.Stop();
         var timing = new EvaluationTiming(total.Elapsed, modelTime.Elapsed, unique.Count, fromCache, taskResults.Sum(t => t.Samples.Count));
         return new EvaluationResults(model.Name, taskResults, options, timing);
+    }
+
+    /// <summary>A prompt the model's tokenizer cannot encode fails its task up front, naming the item, instead of failing a whole batch later.</summary>
+    private static int TokenCount(ILanguageModel model, BenchmarkTask task, BenchmarkDocument document, LogLikelihoodRequest request)
+    {
+        try
+        {
+            return model.Tokenizer.CountTokens(request.Context + request.Continuation);
+        }
+        catch (ArgumentException e)
+        {
+            throw new BenchmarkDataException($"{task.Name}: item {document.Id} ({document.Source}): {model.Name}'s tokenizer cannot encode the prompt: {e.Message}", inner: e);
+        }
     }
 }

@@ -1,0 +1,76 @@
+using System.CommandLine;
+using Courseware.Benchmarks;
+
+namespace Courseware.Cli;
+
+/// <summary>
+/// <c>courseware eval</c>: runs benchmark tasks on a model (Courseware.Benchmarks) and writes harness-shaped results;
+/// <c>courseware eval generate</c> rewrites the course's fictional-world benchmark files.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json).", Required = true };
+        var backend = new Option<string>("--backend") { Description = "torch (TorchSharp) or onnx (ONNX Runtime).", DefaultValueFactory = _ => "torch" };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch backend).", DefaultValueFactory = _ => "auto" };
+        var tasks = new Option<string>("--tasks") { Description = "Comma-separated: mmlu, mmlu_records, hellaswag, arc_easy, arc_challenge, truthfulqa_mc1, truthfulqa_mc2, or a custom task .yaml.", DefaultValueFactory = _ => "mmlu,hellaswag,arc_easy,arc_challenge" };
+        var data = new Option<string>("--data") { Description = "Folder holding the task data.", DefaultValueFactory = _ => "datasets/benchmarks/tinyworld" };
+        var shots = new Option<int?>("--shots") { Description = "Few-shot examples per item (default: each task's own, 0)." };
+        var limit = new Option<int?>("--limit") { Description = "Score only the first N items of each task." };
+        var batch = new Option<int>("--batch-size") { Description = "Requests per model call.", DefaultValueFactory = _ => 64 };
+        var cache = new Option<string?>("--cache") { Description = "Log-likelihood cache folder (a rerun is answered from it).", DefaultValueFactory = _ => ".cache/eval" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Do not read or write the cache." };
+        var macro = new Option<bool>("--macro") { Description = "Group scores as the plain mean of subtasks instead of size-weighted." };
+        var strict = new Option<bool>("--strict") { Description = "Fail on the first malformed data row instead of skipping it." };
+        var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
+        var command = new Command("eval", "Score a model on multiple-choice benchmarks the lm-evaluation-harness way.")
+        {
+            model, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, output,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            try
+            {
+                var taskList = BenchmarkSuite.Load(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
+                using OpenedModel opened = ModelSource.Open(parseResult.GetValue(model)!, parseResult.GetValue(backend)!, parseResult.GetValue(device)!);
+                var options = new EvaluationOptions
+                {
+                    Shots = parseResult.GetValue(shots),
+                    Limit = parseResult.GetValue(limit),
+                    BatchSize = parseResult.GetValue(batch),
+                    CacheFolder = parseResult.GetValue(noCache) ? null : parseResult.GetValue(cache),
+                    ModelKey = opened.CacheKey,
+                    ModelConfig = opened.Config,
+                    MacroAverage = parseResult.GetValue(macro),
+                    Progress = new Progress<EvaluationProgress>(p => Console.Error.Write($"\r{p}   ")),
+                };
+                EvaluationResults results = await BenchmarkEvaluator.RunAsync(opened.Model, taskList, options, cancellationToken);
+                Console.Error.WriteLine();
+                Console.WriteLine(results);
+                Console.WriteLine($"{results.Timing.Items} items, {results.Timing.ItemsPerSecond:0.0} items/s, {results.Timing.FromCache}/{results.Timing.Requests} requests from cache");
+                if (parseResult.GetValue(output) is string path)
+                {
+                    results.Save(path);
+                    Console.WriteLine($"wrote {path}");
+                }
+                return 0;
+            }
+            catch (Exception e) when (e is BenchmarkDataException or ArgumentException or IOException or NotSupportedException or InvalidDataException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        });
+
+        var folder = new Option<string>("--out") { Description = "Folder to write.", DefaultValueFactory = _ => "datasets/benchmarks/tinyworld" };
+        var generate = new Command("generate", "Rewrite the fictional-world benchmark files (deterministic).") { folder };
+        generate.SetAction(parseResult =>
+        {
+            foreach (string file in TinyWorldBenchmarks.Write(parseResult.GetValue(folder)!)) Console.WriteLine(file);
+            return 0;
+        });
+        command.Subcommands.Add(generate);
+        return command;
+    }
+}
