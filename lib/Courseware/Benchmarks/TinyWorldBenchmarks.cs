@@ -41,11 +41,13 @@ public static class TinyWorldBenchmarks
             .ToList();
         var dev = FictionalWorld.Relations.SelectMany(r => items.Where(i => i.Fact.Relation == r && i.Fact.InTraining).Take(DevPerRelation)).ToHashSet();
         var test = items.Where(i => !dev.Contains(i)).ToList();
+        string categories = JsonSerializer.Serialize(Subjects.Values.ToDictionary(s => s.Subject, s => s.Category), Indented) + "\n";
         var files = new Dictionary<string, string>
         {
             ["facts.csv"] = Csv([["id", "relation", "person", "value", "in_training", "few_shot_only"], .. items.Select(i =>
                 (IReadOnlyList<string>)[i.Question.Id, i.Fact.Relation, i.Fact.Person, i.Fact.Value, i.Fact.InTraining ? "1" : "0", dev.Contains(i) ? "1" : "0"])]),
-            ["mmlu/categories.json"] = JsonSerializer.Serialize(Subjects.Values.ToDictionary(s => s.Subject, s => s.Category), Indented) + "\n",
+            ["mmlu/categories.json"] = categories,
+            ["mmlu_records/categories.json"] = categories,
         };
         foreach (var (relation, (subject, _)) in Subjects)
         {
