@@ -34,6 +34,8 @@ internal static class EvalCommand
             {
                 var taskList = BenchmarkSuite.Load(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
                 using OpenedModel opened = ModelSource.Open(parseResult.GetValue(model)!, parseResult.GetValue(backend)!, parseResult.GetValue(device)!);
+                // One warning per over-long request would bury the table; the count per task is printed instead.
+                if (opened.Model is Courseware.Models.LocalLanguageModel local) local.Log = TextWriter.Null;
                 var options = new EvaluationOptions
                 {
                     Shots = parseResult.GetValue(shots),
@@ -48,6 +50,8 @@ internal static class EvalCommand
                 EvaluationResults results = await BenchmarkEvaluator.RunAsync(opened.Model, taskList, options, cancellationToken);
                 Console.Error.WriteLine();
                 Console.WriteLine(results);
+                foreach (TaskResult task in results.Tasks.Where(t => t.TruncatedItems > 0))
+                    Console.WriteLine($"note: {task.Name}: {task.TruncatedItems} of {task.Samples.Count} prompts exceeded the model's context and were truncated from the left");
                 Console.WriteLine($"{results.Timing.Items} items, {results.Timing.ItemsPerSecond:0.0} items/s, {results.Timing.FromCache}/{results.Timing.Requests} requests from cache");
                 if (parseResult.GetValue(output) is string path)
                 {

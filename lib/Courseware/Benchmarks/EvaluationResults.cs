@@ -52,6 +52,9 @@ public sealed class TaskResult
         return chosen.Count == 0 ? new Dictionary<string, MetricValue>() : Aggregate(chosen);
     }
 
+    /// <summary>Items whose prompt was longer than the model's context (left-truncated, as the harness does).</summary>
+    public int TruncatedItems => Samples.Count(s => s.Truncated);
+
     /// <summary>Per-item correctness for a metric (input to Courseware.Evaluation.Stats.Compare or McNemar).</summary>
     public IReadOnlyList<bool> Correct(string metric = "acc") => Samples.Select(s => s.Scores[metric] >= 0.5).ToList();
 
@@ -159,7 +162,7 @@ public sealed class EvaluationResults : HtmlDisplayable
             versions[task.Name] = task.Task.Version;
             nShot[task.Name] = task.Shots;
             higher[task.Name] = new JsonObject(task.Task.Metrics.Select(m => KeyValuePair.Create(m, (JsonNode?)true)));
-            nSamples[task.Name] = new JsonObject { ["original"] = task.Task.Documents.Count, ["effective"] = task.Samples.Count };
+            nSamples[task.Name] = new JsonObject { ["original"] = task.Task.Documents.Count, ["effective"] = task.Samples.Count, ["truncated"] = task.TruncatedItems };
             configs[task.Name] = new JsonObject
             {
                 ["task"] = task.Name,
