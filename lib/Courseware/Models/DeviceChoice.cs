@@ -13,21 +13,21 @@ public sealed record DeviceChoice(string Name, string Reason)
     /// (which fails with the reason when no GPU is usable).
     /// </summary>
     /// <example><code>var device = DeviceChoice.Select("auto"); Console.WriteLine(device.Reason);</code></example>
-    public static DeviceChoice Select(string request = "auto") => Select(request, TorchRuntime.IsCudaAvailable);
+    public static DeviceChoice Select(string request = "auto") => Select(request, TorchRuntime.IsCudaAvailable, "TorchSharp", CudaHelp);
 
-    internal static DeviceChoice Select(string request, Func<bool> cudaAvailable)
+    internal static DeviceChoice Select(string request, Func<bool> cudaAvailable, string backend = "TorchSharp", string help = CudaHelp)
     {
         switch (request?.Trim().ToLowerInvariant())
         {
             case "cpu":
                 return new("cpu", "cpu was requested.");
             case "cuda":
-                if (cudaAvailable()) return new("cuda", "cuda was requested and TorchSharp sees a CUDA GPU.");
-                throw new InvalidOperationException("cuda was requested but TorchSharp has no usable CUDA backend: " + CudaHelp);
+                if (cudaAvailable()) return new("cuda", $"cuda was requested and {backend} sees a CUDA GPU.");
+                throw new InvalidOperationException($"cuda was requested but {backend} has no usable CUDA backend: {help}.");
             case "auto":
                 return cudaAvailable()
-                    ? new("cuda", "auto: TorchSharp's CUDA backend loaded and a GPU is present.")
-                    : new("cpu", "auto: no usable CUDA backend (" + CudaHelp + "), so the CPU.");
+                    ? new("cuda", $"auto: {backend}'s CUDA backend loaded and a GPU is present.")
+                    : new("cpu", $"auto: {backend} has no usable CUDA backend ({help}), so the CPU.");
             default:
                 throw new ArgumentException($"Unknown device '{request}': expected auto, cpu or cuda.", nameof(request));
         }

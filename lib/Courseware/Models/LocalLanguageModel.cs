@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Microsoft.ML.Tokenizers;
 
 namespace Courseware.Models;
@@ -8,7 +9,8 @@ namespace Courseware.Models;
 /// greedy and seeded sampling, stop sequences. A backend only supplies <see cref="ComputeLogits"/>, so two
 /// backends of the same weights give the same answers by construction of everything else.
 /// </summary>
-public abstract class LocalLanguageModel : ILanguageModel
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
+public abstract class LocalLanguageModel : ILanguageModel, IHtmlDisplayable
 {
     private readonly object _gate = new();
 
@@ -124,6 +126,13 @@ public abstract class LocalLanguageModel : ILanguageModel
             return states.Select(s => new Generation(s.Text, s.Generated.Count, s.Finish!.Value, s.TruncatedTokens)).ToArray();
         }, cancellationToken);
     }
+
+    /// <summary>A notebook summary: name, context, vocabulary, batch size.</summary>
+    public string ToHtml() => Html.Table(["model", "context (tokens)", "vocabulary", "batch size"],
+        [[Name, MaxContextLength, VocabularySize, BatchSize]]);
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
 
     /// <summary>Releases backend resources.</summary>
     public void Dispose()

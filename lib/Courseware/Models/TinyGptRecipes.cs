@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
+using Courseware.Notebooks;
 
 namespace Courseware.Models;
 
@@ -13,7 +14,14 @@ namespace Courseware.Models;
 public sealed record TinyGptRecipe(string Name, TinyGptConfig Config, TrainingOptions Training, int WorldSeed = 0, int People = 48);
 
 /// <summary>What a recipe produced.</summary>
-public sealed record TrainedCheckpoint(string Folder, TinyGptRecipe Recipe, long Parameters, double FinalLoss, double SeenAccuracy, double HeldOutAccuracy, TimeSpan TrainingTime, string WeightsSha256);
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
+public sealed record TrainedCheckpoint(string Folder, TinyGptRecipe Recipe, long Parameters, double FinalLoss, double SeenAccuracy, double HeldOutAccuracy, TimeSpan TrainingTime, string WeightsSha256)
+    : IHtmlDisplayable
+{
+    /// <summary>One table row: the checkpoint, its size, loss, both accuracies and training time.</summary>
+    public string ToHtml() => Html.Table(["checkpoint", "parameters", "final loss", "seen-fact accuracy", "held-out accuracy", "training (s)", "sha256"],
+        [[Recipe.Name, Parameters, FinalLoss, SeenAccuracy, HeldOutAccuracy, Math.Round(TrainingTime.TotalSeconds), WeightsSha256[..12]]]);
+}
 
 /// <summary>The two checkpoints shipped in datasets/models/, and the one call that retrains them bit for bit.</summary>
 /// <example><code>await TinyGptRecipes.RetrainAsync("datasets/models");  // courseware models retrain</code></example>

@@ -158,12 +158,26 @@ public sealed class LanguageModelTests : IDisposable
     public void Device_selection_says_what_it_picked_and_why()
     {
         Assert.Equal("cpu", DeviceChoice.Select("auto", () => false).Name);
-        Assert.Contains("no usable CUDA backend", DeviceChoice.Select("auto", () => false).Reason);
+        Assert.Contains("has no usable CUDA backend", DeviceChoice.Select("auto", () => false).Reason);
         Assert.Equal("cuda", DeviceChoice.Select("auto", () => true).Name);
         Assert.Equal("cpu", DeviceChoice.Select("cpu", () => true).Name);
         var missing = Assert.Throws<InvalidOperationException>(() => DeviceChoice.Select("cuda", () => false));
         Assert.Contains("cuda was requested", missing.Message);
         Assert.Contains("LD_LIBRARY_PATH", missing.Message);
         Assert.Throws<ArgumentException>(() => DeviceChoice.Select("tpu", () => false));
+    }
+}
+
+public class ModelDisplayTests
+{
+    [Fact]
+    public void A_model_renders_as_an_escaped_html_table()
+    {
+        using TinyGpt model = TinyGpt.Create(TinyModels.Config(), TinyModels.Tokenizer, name: "<b>evil</b>");
+        string html = model.ToHtml();
+        Assert.Contains("<table", html);
+        Assert.Contains("&lt;b&gt;evil&lt;/b&gt;", html);
+        Assert.DoesNotContain("<b>evil", html);
+        Assert.Contains(">32<", html); // context length cell
     }
 }

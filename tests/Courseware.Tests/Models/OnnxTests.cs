@@ -101,3 +101,17 @@ public sealed class OnnxTests : IDisposable
         Assert.Contains("model.onnx", error.Message);
     }
 }
+
+public class OnnxDeviceTests
+{
+    [Fact]
+    public void Asking_the_cpu_only_build_for_cuda_fails_with_the_reason()
+    {
+        string folder = Path.Combine(RepoPaths.Root, "datasets/models/tinygpt-small");
+        var error = Assert.Throws<InvalidOperationException>(() => OnnxLanguageModel.Load(folder, "cuda"));
+        Assert.Contains("ONNX Runtime has no usable CUDA backend", error.Message);
+        using var auto = OnnxLanguageModel.Load(folder, "auto");
+        Assert.Equal("cpu", auto.Device.Name);
+        Assert.Contains("ONNX Runtime", auto.Device.Reason);
+    }
+}

@@ -21,16 +21,20 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
     private readonly string[] _inputNames = [TinyGptOnnxExporter.InputName];
     private readonly string[] _outputNames = [TinyGptOnnxExporter.OutputName];
 
-    private OnnxLanguageModel(InferenceSession session, Tokenizer tokenizer, int contextLength, int vocabularySize, int endOfTextId, string name)
+    private OnnxLanguageModel(InferenceSession session, DeviceChoice device, Tokenizer tokenizer, int contextLength, int vocabularySize, int endOfTextId, string name)
         : base(tokenizer, contextLength, endOfTextId)
     {
         _session = session;
+        Device = device;
         VocabularySize = vocabularySize;
         _name = name;
     }
 
     /// <inheritdoc />
-    public override string Name => $"{_name} (onnxruntime, cpu)";
+    public override string Name => $"{_name} (onnxruntime, {Device.Name})";
+
+    /// <summary>Where the model runs and why.</summary>
+    public DeviceChoice Device { get; }
 
     /// <inheritdoc />
     public override int VocabularySize { get; }
@@ -45,15 +49,18 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
 
     /// <summary>Loads model.onnx with the config.json and tokenizer.json beside it.</summary>
     /// <param name="folder">A checkpoint folder containing model.onnx, config.json and tokenizer.json.</param>
+    /// <param name="device">"cpu", "cuda" (needs the Microsoft.ML.OnnxRuntime.Gpu native libraries and CUDA 13) or "auto".</param>
     /// <param name="threads">ONNX Runtime intra-op threads; 0 lets it choose (one per core).</param>
-    public static OnnxLanguageModel Load(string folder, int threads = 0)
+    public static OnnxLanguageModel Load(string folder, string device = "cpu", int threads = 0)
     {
+        DeviceChoice choice = DeviceChoice.Select(device, () => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"), "ONNX Runtime", OnnxCudaHelp);
         string path = Path.Combine(folder, FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no ONNX model here; export one with OnnxLanguageModel.Export(model, \"{folder}\").", path);
         TinyGptConfig config = TinyGptConfig.Load(Path.Combine(folder, TinyGpt.ConfigFile));
         CharacterTokenizer tokenizer = CharacterTokenizer.Load(Path.Combine(folder, TinyGpt.TokenizerFile));
         using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        if (choice.IsCuda) options.AppendExecutionProvider_CUDA(0);
         InferenceSession session;
         try
         {
@@ -63,9 +70,13 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
         {
             throw new InvalidDataException($"{path}: ONNX Runtime could not load the model: {e.Message}", e);
         }
-        return new OnnxLanguageModel(session, tokenizer, config.ContextLength, config.VocabularySize, tokenizer.EndOfTextId,
+        return new OnnxLanguageModel(session, choice, tokenizer, config.ContextLength, config.VocabularySize, tokenizer.EndOfTextId,
             Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')));
     }
+
+    private const string OnnxCudaHelp =
+        "this build carries the CPU-only Microsoft.ML.OnnxRuntime; the CUDA provider needs Microsoft.ML.OnnxRuntime.Gpu's native " +
+        "libraries and CUDA 13 (cuBLAS, cuDNN 9) on LD_LIBRARY_PATH";
 
     /// <inheritdoc />
     protected override float[] ComputeLogits(long[] tokens, int batch, int length)
