@@ -11,5 +11,8 @@ internal static class CliCommands
         EvalCommand.Create(),
         Commands.RunCommand.Create(),
         Commands.RunCommand.CreateWorker(),
+        Commands.MakeLabsCommand.Create(),
+        Commands.CheckCommand.Create(),
+        Commands.GradeCommand.Create(),
     ];
 }

@@ -42,6 +42,11 @@ internal static class RunCommand
             }
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var (jobs, problems) = NotebookDiscovery.Jobs(parse.GetValue(paths)!, outDir, parse.GetValue(inplace));
+            if (jobs.Count == 0 && problems.Count == 0)
+            {
+                AnsiConsole.MarkupLine("[red]error:[/] no .ipynb or .dib notebooks found in the given paths");
+                return 2;
+            }
             var results = await RunWithProgressAsync(jobs, options, ct);
             results = [.. problems, .. results];
 

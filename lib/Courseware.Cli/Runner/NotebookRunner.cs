@@ -39,6 +39,12 @@ public sealed record RunProgress(string Path, int CellsDone, int CellsTotal, Not
 /// <example><code>var results = await NotebookRunner.RunAsync([new NotebookJob("solutions/01.ipynb", "out/01.ipynb")], new RunOptions());</code></example>
 public static class NotebookRunner
 {
+    /// <summary>Tag (and id) of the banner cell that names the failed cell at the top of an executed notebook.</summary>
+    public const string BannerTag = "courseware-run-error";
+
+    /// <summary>Metadata key on a failed cell: <c>{"status": "failed"|"timedout", "error": name}</c>.</summary>
+    public const string RunMetadataKey = "courseware_run";
+
     /// <summary>Runs every job (up to <see cref="RunOptions.Parallel"/> at once); one notebook's failure never stops the others.</summary>
     public static async Task<IReadOnlyList<NotebookResult>> RunAsync(
         IReadOnlyList<NotebookJob> jobs, RunOptions options, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -69,6 +75,7 @@ public static class NotebookRunner
         try
         {
             notebook = (job.Document ?? NotebookDocument.Load(path)).Clone();
+            ClearPreviousRun(notebook);
             Parameters.Inject(notebook, options.Parameters);
         }
         catch (Exception e) when (e is NotebookException or ArgumentException or IOException or UnauthorizedAccessException)
@@ -129,7 +136,7 @@ public static class NotebookRunner
             cell["outputs"] = result.Outputs.DeepClone();
             cell["execution_count"] = ++executionCount;
             if (!result.Succeeded)
-                cell["metadata"]!["courseware_run"] = new JsonObject { ["status"] = result.Status.ToString().ToLowerInvariant(), ["error"] = result.ErrorName };
+                cell["metadata"]![RunMetadataKey] = new JsonObject { ["status"] = result.Status.ToString().ToLowerInvariant(), ["error"] = result.ErrorName };
             cells.Add(result);
             progress?.Report(new RunProgress(path, cells.Count, codeCells.Count));
         }
@@ -142,6 +149,19 @@ public static class NotebookRunner
         return notebookResult with { OutputPath = Path.GetFullPath(job.OutputPath), Duration = clock.Elapsed };
     }
 
+    /// <summary>A notebook written by an earlier run (--inplace) loses that run's banner, markers and injected parameters.</summary>
+    private static void ClearPreviousRun(NotebookDocument notebook)
+    {
+        var cells = notebook.Cells;
+        for (var i = cells.Count - 1; i >= 0; i--)
+        {
+            var cell = (JsonObject)cells[i]!;
+            var tags = NotebookDocument.TagsOf(cell).ToList();
+            if (tags.Contains(BannerTag) || tags.Contains(Parameters.InjectedTag)) cells.RemoveAt(i);
+            else (cell["metadata"] as JsonObject)?.Remove(RunMetadataKey);
+        }
+    }
+
     /// <summary>Like papermill: a red banner cell first, naming the failed cell, so a reader sees it at once.</summary>
     private static void MarkFailure(NotebookDocument notebook, NotebookResult result)
     {
@@ -152,8 +172,8 @@ public static class NotebookRunner
         var banner = new JsonObject
         {
             ["cell_type"] = "markdown",
-            ["id"] = "courseware-run-error",
-            ["metadata"] = new JsonObject { ["tags"] = new JsonArray("courseware-run-error") },
+            ["id"] = BannerTag,
+            ["metadata"] = new JsonObject { ["tags"] = new JsonArray(BannerTag) },
             ["source"] = NotebookDocument.SourceLines(text),
         };
         notebook.Cells.Insert(0, banner);
@@ -175,6 +195,8 @@ internal sealed class WorkerPool : IAsyncDisposable
     private readonly object _gate = new();
     private readonly Queue<WorkerClient> _warm = new();
     private int _remaining;
+    private int _pendingSpares;
+    private bool _disposed;
 
     /// <summary>Starts <paramref name="parallel"/> workers at once (never more than there are notebooks).</summary>
     public WorkerPool(int parallel, int jobs)
@@ -183,14 +205,26 @@ internal sealed class WorkerPool : IAsyncDisposable
         for (var i = 0; i < Math.Min(parallel, jobs); i++) _warm.Enqueue(WorkerClient.Start());
     }
 
-    /// <summary>A warm (or warming) worker for the next notebook; starts a spare for the one after.</summary>
+    /// <summary>A warm (or warming) worker for the next notebook; a spare for a later notebook starts once this one is warm.</summary>
     public Task<WorkerClient> TakeAsync()
     {
         lock (_gate)
         {
             _remaining--;
             var worker = _warm.Count > 0 ? _warm.Dequeue() : WorkerClient.Start();
-            if (_remaining > _warm.Count) _warm.Enqueue(WorkerClient.Start());
+            if (_remaining > _warm.Count + _pendingSpares)
+            {
+                // Warming waits for this worker: kernels warming all at once would only slow each other down.
+                _pendingSpares++;
+                _ = worker.ReadyAsync.ContinueWith(_ =>
+                {
+                    lock (_gate)
+                    {
+                        _pendingSpares--;
+                        if (!_disposed) _warm.Enqueue(WorkerClient.Start());
+                    }
+                }, TaskScheduler.Default);
+            }
             return Task.FromResult(worker);
         }
     }
@@ -204,7 +238,7 @@ internal sealed class WorkerPool : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         WorkerClient[] idle;
-        lock (_gate) { idle = [.. _warm]; _warm.Clear(); }
+        lock (_gate) { _disposed = true; idle = [.. _warm]; _warm.Clear(); }
         foreach (var worker in idle) await worker.DisposeAsync();
     }
 }

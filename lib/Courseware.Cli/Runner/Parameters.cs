@@ -13,6 +13,9 @@ namespace Courseware.Cli.Runner;
 /// </summary>
 public static partial class Parameters
 {
+    /// <summary>The tag of the cell this class inserts (papermill's name).</summary>
+    public const string InjectedTag = "injected-parameters";
+
     /// <summary>Parses `name=value` pairs (from -p options). Throws <see cref="ArgumentException"/> naming the bad pair.</summary>
     public static IReadOnlyDictionary<string, string> Parse(IEnumerable<string> pairs)
     {
@@ -51,12 +54,12 @@ public static partial class Parameters
         {
             ["cell_type"] = "code",
             ["execution_count"] = null,
-            ["id"] = UniqueId(cells, "injected-parameters"),
+            ["id"] = UniqueId(cells, InjectedTag),
             ["metadata"] = NotebookDocument.CodeCellMetadata("csharp"),
             ["outputs"] = new JsonArray(),
             ["source"] = NotebookDocument.SourceLines(code.ToString().TrimEnd('\n')),
         };
-        cell["metadata"]!["tags"] = new JsonArray("injected-parameters");
+        cell["metadata"]!["tags"] = new JsonArray(InjectedTag);
         cells.Insert(parametersIndex + 1, cell);
         return parametersIndex < 0
             ? $"{notebook.Path}: no cell tagged 'parameters'; the injected-parameters cell was inserted first"
