@@ -11,7 +11,8 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json).", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json), or an OpenAI-compatible endpoint URL (http://host:port/v1).", Required = true };
+        var served = new Option<string?>("--served-model") { Description = "With an endpoint: the model name it serves (the API key is read from OPENAI_API_KEY)." };
         var backend = new Option<string>("--backend") { Description = "torch (TorchSharp) or onnx (ONNX Runtime).", DefaultValueFactory = _ => "torch" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch backend).", DefaultValueFactory = _ => "auto" };
         var tasks = new Option<string>("--tasks") { Description = "Comma-separated: mmlu, mmlu_records, hellaswag, arc_easy, arc_challenge, truthfulqa_mc1, truthfulqa_mc2, or a custom task .yaml.", DefaultValueFactory = _ => "mmlu,hellaswag,arc_easy,arc_challenge" };
@@ -26,14 +27,15 @@ internal static class EvalCommand
         var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
         var command = new Command("eval", "Score a model on multiple-choice benchmarks the lm-evaluation-harness way.")
         {
-            model, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, output,
+            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, output,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
             {
                 var taskList = BenchmarkSuite.Load(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
-                using OpenedModel opened = ModelSource.Open(parseResult.GetValue(model)!, parseResult.GetValue(backend)!, parseResult.GetValue(device)!);
+                using OpenedModel opened = ModelSource.Open(parseResult.GetValue(model)!, parseResult.GetValue(backend)!, parseResult.GetValue(device)!,
+                    parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
                 // One warning per over-long request would bury the table; the count per task is printed instead.
                 if (opened.Model is Courseware.Models.LocalLanguageModel local) local.Log = TextWriter.Null;
                 var options = new EvaluationOptions

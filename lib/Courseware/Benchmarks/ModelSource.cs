@@ -14,29 +14,46 @@ public sealed record OpenedModel(ILanguageModel Model, string CacheKey, IReadOnl
     public void Dispose() => Model.Dispose();
 }
 
-/// <summary>Opens a checkpoint folder on a chosen backend (torch: TinyGpt on TorchSharp; onnx: the exported model on ONNX Runtime).</summary>
+/// <summary>
+/// Opens a model for evaluation: a checkpoint folder on a chosen backend (torch: TinyGpt on TorchSharp; onnx: the
+/// exported model on ONNX Runtime), or an OpenAI-compatible endpoint (http(s)://…/v1) serving <c>servedModel</c>.
+/// </summary>
 public static class ModelSource
 {
-    /// <summary>The backends <see cref="Open"/> knows.</summary>
+    /// <summary>The backends <see cref="Open"/> knows for checkpoint folders.</summary>
     public static readonly IReadOnlyList<string> Backends = ["torch", "onnx"];
 
-    /// <summary>Opens <paramref name="path"/> (a checkpoint folder) with <paramref name="backend"/> on <paramref name="device"/> (torch only: auto, cpu or cuda).</summary>
-    public static OpenedModel Open(string path, string backend = "torch", string device = "auto")
+    /// <summary>Opens <paramref name="path"/> with <paramref name="backend"/> on <paramref name="device"/> (auto, cpu or cuda).</summary>
+    /// <param name="path">A checkpoint folder, or an endpoint URL such as http://127.0.0.1:8000/v1.</param>
+    /// <param name="backend">torch or onnx (ignored for endpoints).</param>
+    /// <param name="device">auto, cpu or cuda (ignored for endpoints).</param>
+    /// <param name="servedModel">The model name the endpoint serves (required for endpoints).</param>
+    /// <param name="apiKey">Bearer key for the endpoint, if it needs one.</param>
+    public static OpenedModel Open(string path, string backend = "torch", string device = "auto", string? servedModel = null, string? apiKey = null)
     {
-        if (path.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            throw new NotSupportedException($"{path}: evaluating an HTTP endpoint needs the OpenAI-compatible backend of Courseware.Models, which this build does not include yet.");
+        if (Uri.TryCreate(path, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "http" or "https")
+        {
+            if (string.IsNullOrWhiteSpace(servedModel)) throw new ArgumentException($"{path}: name the model the endpoint serves (--served-model).", nameof(servedModel));
+            var remote = new OpenAICompatibleModel(new OpenAICompatibleOptions { Endpoint = endpoint, Model = servedModel, ApiKey = apiKey });
+            return new OpenedModel(remote, $"{remote.Name}|{endpoint.AbsoluteUri}",
+                new Dictionary<string, string> { ["endpoint"] = endpoint.AbsoluteUri, ["model"] = servedModel, ["backend"] = "openai-compatible" });
+        }
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such checkpoint folder.");
         (ILanguageModel model, string weights) = backend switch
         {
             "torch" => ((ILanguageModel)TinyGpt.Load(path, device), TinyGpt.WeightsFile),
-            "onnx" => (OnnxLanguageModel.Load(path), OnnxLanguageModel.FileName),
+            "onnx" => (OnnxLanguageModel.Load(path, device), OnnxLanguageModel.FileName),
             _ => throw new ArgumentException($"Unknown backend '{backend}'; expected {string.Join(" or ", Backends)}.", nameof(backend)),
         };
         using var stream = File.OpenRead(Path.Combine(path, weights));
         string hash = Convert.ToHexStringLower(SHA256.HashData(stream))[..16];
         var config = new Dictionary<string, string> { ["path"] = Path.GetFullPath(path), ["backend"] = backend, ["weights_sha256"] = hash };
-        if (model is TinyGpt tiny) config["device"] = tiny.Device.ToString();
-        else config["device"] = "cpu";
+        config["device"] = model switch
+        {
+            TinyGpt tiny => tiny.Device.ToString(),
+            OnnxLanguageModel onnx => onnx.Device.ToString(),
+            _ => "unknown",
+        };
         return new OpenedModel(model, $"{model.Name}|{hash}", config);
     }
 }

@@ -31,7 +31,7 @@ public class ContaminationTests
     }
 
     [Fact]
-    public void ScoresSplitIntoCleanAndContaminated()
+    public async Task ScoresSplitIntoCleanAndContaminated()
     {
         var docs = new List<BenchmarkDocument>
         {
@@ -45,7 +45,7 @@ public class ContaminationTests
         Assert.Equal(1.0 / 3, report.Rate, 12);
 
         var model = ScriptedModel.ByContinuation(new Dictionary<string, double> { [" Oromar"] = -1, [" Telvi"] = -2 });
-        var results = BenchmarkEvaluator.RunAsync(model, [task], new() { Log = TextWriter.Null }).GetAwaiter().GetResult();
+        var results = await BenchmarkEvaluator.RunAsync(model, [task], new() { Log = TextWriter.Null });
         ContaminationSplit split = report.Split(results["towns"]);
         Assert.Equal(1, split.ContaminatedItems);
         Assert.Equal(2, split.CleanItems);
