@@ -24,10 +24,11 @@ internal static class EvalCommand
         var noCache = new Option<bool>("--no-cache") { Description = "Do not read or write the cache." };
         var macro = new Option<bool>("--macro") { Description = "Group scores as the plain mean of subtasks instead of size-weighted." };
         var strict = new Option<bool>("--strict") { Description = "Fail on the first malformed data row instead of skipping it." };
+        var corpus = new Option<string?>("--corpus") { Description = "Training corpus (.jsonl with 'text', or one document per line): report scores on items with and without 13-gram overlap." };
         var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
         var command = new Command("eval", "Score a model on multiple-choice benchmarks the lm-evaluation-harness way.")
         {
-            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, output,
+            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, output,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -55,9 +56,25 @@ internal static class EvalCommand
                 foreach (TaskResult task in results.Tasks.Where(t => t.TruncatedItems > 0))
                     Console.WriteLine($"note: {task.Name}: {task.TruncatedItems} of {task.Samples.Count} prompts exceeded the model's context and were truncated from the left");
                 Console.WriteLine($"{results.Timing.Items} items, {results.Timing.ItemsPerSecond:0.0} items/s, {results.Timing.FromCache}/{results.Timing.Requests} requests from cache");
+                var json = results.ToJson();
+                if (parseResult.GetValue(corpus) is string corpusPath)
+                {
+                    var check = ContaminationCheck.Build(ContaminationCheck.ReadCorpus(corpusPath));
+                    var splits = new System.Text.Json.Nodes.JsonObject();
+                    foreach (ContaminationSplit split in check.Split(results))
+                    {
+                        splits[split.Task] = split.ToJson();
+                        foreach (var (metric, clean) in split.Clean)
+                        {
+                            string dirty = split.Contaminated.TryGetValue(metric, out var d) ? d.ToString() : "-";
+                            Console.WriteLine($"{split.Task} {metric}: clean {clean} (n={split.CleanItems}), contaminated {dirty} (n={split.ContaminatedItems})");
+                        }
+                    }
+                    json["contamination"] = splits;
+                }
                 if (parseResult.GetValue(output) is string path)
                 {
-                    results.Save(path);
+                    EvaluationResults.Save(path, json);
                     Console.WriteLine($"wrote {path}");
                 }
                 return 0;

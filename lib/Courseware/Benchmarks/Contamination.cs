@@ -38,6 +38,30 @@ public sealed class ContaminationCheck
         return new ContaminationCheck(corpus.Select(d => Words(Normalize(d))).ToList(), n);
     }
 
+    /// <summary>
+    /// Reads a corpus file: JSON Lines with a "text" field per document (as the course's corpus.jsonl is written), or
+    /// plain text with one document per line.
+    /// </summary>
+    public static IReadOnlyList<string> ReadCorpus(string path)
+    {
+        var reader = new RowReader(path, strict: true);
+        if (!path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            RowReader.RequireFile(path);
+            return File.ReadLines(path).Where(l => l.Length > 0).ToList();
+        }
+        var documents = new List<string>();
+        foreach (var (line, row) in reader.JsonLines())
+        {
+            documents.Add(JsonFields.String(row, "text") ?? throw new BenchmarkDataException($"{path}:{line}: expected a string field 'text'."));
+        }
+        return documents;
+    }
+
+    /// <summary>Clean-vs-contaminated scores of every task in <paramref name="results"/>.</summary>
+    public IReadOnlyList<ContaminationSplit> Split(EvaluationResults results) =>
+        results.Tasks.Select(t => Check(t.Task).Split(t)).ToList();
+
     /// <summary>The janitor's normalisation: A–Z → a–z, every character of Python's string.punctuation deleted; other characters kept.</summary>
     public static string Normalize(string text)
     {
@@ -123,6 +147,22 @@ public sealed class ContaminationSplit(string task, IReadOnlyDictionary<string, 
 
     /// <summary>Number of contaminated items.</summary>
     public int ContaminatedItems { get; } = contaminatedItems;
+
+    /// <summary>{"n", "contaminated", "clean": {"acc,none": …}, "contaminated": {…}} for the results JSON.</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson()
+    {
+        static System.Text.Json.Nodes.JsonObject Block(IReadOnlyDictionary<string, MetricValue> metrics)
+        {
+            var json = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (metric, value) in metrics)
+            {
+                json[$"{metric},none"] = value.Value;
+                json[$"{metric}_stderr,none"] = double.IsNaN(value.StandardError) ? "N/A" : value.StandardError;
+            }
+            return json;
+        }
+        return new() { ["n"] = CleanItems + ContaminatedItems, ["contaminated"] = ContaminatedItems, ["clean"] = Block(Clean), ["contaminated_scores"] = Block(Contaminated) };
+    }
 
     /// <inheritdoc />
     public override string ToHtml() => Html.Table(["metric", $"clean (n={CleanItems})", $"contaminated (n={ContaminatedItems})"],

@@ -215,8 +215,11 @@ public sealed class EvaluationResults : HtmlDisplayable
     }
 
     /// <summary>Writes <see cref="ToJson"/> to a file atomically.</summary>
-    public void Save(string path) =>
-        AtomicFile.WriteAllText(path, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+    public void Save(string path) => Save(path, ToJson());
+
+    /// <summary>Writes a results document (for example <see cref="ToJson"/> with a contamination block added) atomically.</summary>
+    public static void Save(string path, JsonObject json) =>
+        AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
 
     /// <summary>A bar chart of one metric per task and group, with ±1 standard error bars.</summary>
     public Chart Chart(string metric = "acc")

@@ -61,6 +61,7 @@ public static class TinyWorldBenchmarks
         files["arc/ARC-Easy-Test.jsonl"] = JsonLines(test.Select(ArcEasyRow));
         files["arc/ARC-Challenge-Test.jsonl"] = JsonLines(test.Select(ArcChallengeRow));
         files["truthfulqa/truthfulqa_mc.jsonl"] = JsonLines(test.Select(TruthfulRow));
+        files["corpus.jsonl"] = JsonLines(world.TrainingDocuments.Select(d => new JsonObject { ["text"] = d }));
         files["custom/tinyworld_pets.jsonl"] = JsonLines(test.Where(i => i.Fact.Relation == "pet").Select(i => new JsonObject
         {
             ["person"] = i.Fact.Person,

@@ -53,4 +53,16 @@ public class ContaminationTests
         Assert.Equal(0.0, split.Clean["acc"].Value);
         Assert.Contains("clean (n=2)", split.ToHtml());
     }
+
+    [Fact]
+    public void CorpusFilesAreJsonLinesOrOneDocumentPerLine()
+    {
+        using var folder = new TempFolder();
+        string jsonl = folder.Write("c.jsonl", "{\"text\":\"Question: Where?\\nAnswer: here\"}\n{\"text\":\"two\"}\n");
+        Assert.Equal(["Question: Where?\nAnswer: here", "two"], ContaminationCheck.ReadCorpus(jsonl));
+        string text = folder.Write("c.txt", "one\n\ntwo words\n");
+        Assert.Equal(["one", "two words"], ContaminationCheck.ReadCorpus(text));
+        string bad = folder.Write("bad.jsonl", "{\"text\":\"ok\"}\n{\"body\":\"no\"}\n");
+        Assert.Equal($"{bad}:2: expected a string field 'text'.", Assert.Throws<BenchmarkDataException>(() => ContaminationCheck.ReadCorpus(bad)).Message);
+    }
 }
