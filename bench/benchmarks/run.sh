@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Items/s of `courseware eval` over the shipped fictional-world tasks, per backend, cold (empty cache) and cached
 # (the same command again). Usage: bench/benchmarks/run.sh [checkpoint folder] [tasks]
-# Needs `dotnet build Courseware.sln -c Release` first. Writes bench/benchmarks/results/*.json and prints a table.
+# Needs `dotnet build Courseware.sln -c Release` first. Prints a markdown table; set KEEP=folder to keep the results JSON.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 model="${1:-datasets/models/tinygpt-base}"
 tasks="${2:-hellaswag,arc_easy,arc_challenge,custom/tinyworld_pets.yaml}"
-out=bench/benchmarks/results
-mkdir -p "$out"
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
+out="${KEEP:-$cache/results}"
+mkdir -p "$out"
 printf '| backend | run | items | requests | from cache | wall s | items/s |\n|---|---|---|---|---|---|---|\n'
 for backend in torch onnx; do
   for run in cold cached; do
