@@ -70,7 +70,11 @@ public sealed record BenchmarkTask
     /// <summary>Where the data came from (file or folder), for the results' config block.</summary>
     public string DataSource { get; init; } = "";
 
-    /// <summary>Rows skipped because they were malformed (file, line, what was wrong).</summary>
+    /// <summary>
+    /// Rows skipped because they were malformed (file, line, what was wrong). The readers skip a bad row and carry on;
+    /// the evaluator prints each skipped row and the results JSON lists them under "problems". A missing file, a file
+    /// with no usable row, or any bad row when a reader is called with strict: true fails with a BenchmarkDataException.
+    /// </summary>
     public IReadOnlyList<DataProblem> Problems { get; init; } = [];
 
     /// <summary>

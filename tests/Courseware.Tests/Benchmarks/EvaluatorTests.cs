@@ -87,6 +87,9 @@ public class EvaluatorTests
         Assert.Equal(2.0 / 3, results["pets<b>"].Metrics["acc"].Value, 12);
         Assert.Equal(1.0 / 3, results["pets<b>"].Metrics["acc_norm"].Value, 12);
         Assert.Equal([false, true, true], results["pets<b>"].Correct("acc"));
+        Courseware.Notebooks.Chart chart = results.Chart("acc_norm");
+        Assert.Equal(1, chart.TraceCount);
+        Assert.Contains("acc_norm", chart.ToSpecJson());
         string html = results.ToHtml();
         Assert.Contains("pets&lt;b&gt;", html);
         Assert.DoesNotContain("pets<b>", html);
