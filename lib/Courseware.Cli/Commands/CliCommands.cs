@@ -7,8 +7,8 @@ internal static class CliCommands
 {
     public static IEnumerable<Command> All() =>
     [
-        ModelsCommand.Create(),
-        EvalCommand.Create(),
+        Commands.ModelsCommand.Create(),
+        Commands.EvalCommand.Create(),
         Commands.RunCommand.Create(),
         Commands.RunCommand.CreateWorker(),
         Commands.MakeLabsCommand.Create(),

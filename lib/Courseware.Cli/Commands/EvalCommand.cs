@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Courseware.Benchmarks;
 
-namespace Courseware.Cli;
+namespace Courseware.Cli.Commands;
 
 /// <summary>
 /// <c>courseware eval</c>: runs benchmark tasks on a model (Courseware.Benchmarks) and writes harness-shaped results;

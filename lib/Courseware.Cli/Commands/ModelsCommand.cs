@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Courseware.Models;
 
-namespace Courseware.Cli;
+namespace Courseware.Cli.Commands;
 
 /// <summary><c>courseware models retrain</c>: retrains the course's TinyGpt checkpoints (Courseware.Models.TinyGptRecipes).</summary>
 internal static class ModelsCommand
@@ -33,6 +33,15 @@ internal static class ModelsCommand
             }
             return 0;
         });
-        return new Command("models", "The course's language models.") { retrain };
+        var checkpoint = new Argument<string>("checkpoint") { Description = "A TinyGpt checkpoint folder (model.safetensors, config.json, tokenizer.json)." };
+        var export = new Command("export-onnx", "Write model.onnx (opset 17, dynamic batch and sequence) into a TinyGpt checkpoint folder.") { checkpoint };
+        export.SetAction(parseResult =>
+        {
+            string folder = parseResult.GetValue(checkpoint)!;
+            using TinyGpt model = TinyGpt.Load(folder, "cpu");
+            Console.WriteLine($"{model.Name} -> {Courseware.Models.Onnx.OnnxLanguageModel.Export(model, folder)}");
+            return 0;
+        });
+        return new Command("models", "The course's language models.") { retrain, export };
     }
 }

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Courseware.Cli;
+using Courseware.Cli.Commands;
 using Courseware.Tests.Models;
 
 namespace Courseware.Tests.Benchmarks;

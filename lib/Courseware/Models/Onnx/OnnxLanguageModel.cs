@@ -60,6 +60,8 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
         TinyGptConfig config = TinyGptConfig.Load(Path.Combine(folder, TinyGpt.ConfigFile));
         CharacterTokenizer tokenizer = CharacterTokenizer.Load(Path.Combine(folder, TinyGpt.TokenizerFile));
         using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        // Idle worker threads sleep instead of spinning: on a laptop or a shared machine spinning steals the cores the work needs.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (choice.IsCuda) options.AppendExecutionProvider_CUDA(0);
         InferenceSession session;
         try
@@ -77,6 +79,9 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
     private const string OnnxCudaHelp =
         "this build carries the CPU-only Microsoft.ML.OnnxRuntime; the CUDA provider needs Microsoft.ML.OnnxRuntime.Gpu's native " +
         "libraries and CUDA 13 (cuBLAS, cuDNN 9) on LD_LIBRARY_PATH";
+
+    /// <summary>ONNX Runtime plans memory per input shape; rounding lengths up to a multiple of 16 lets plans be reused.</summary>
+    protected override int PaddedLength(int longest) => Math.Min(MaxContextLength, (longest + 15) / 16 * 16);
 
     /// <inheritdoc />
     protected override float[] ComputeLogits(long[] tokens, int batch, int length)

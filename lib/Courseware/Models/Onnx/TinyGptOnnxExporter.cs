@@ -101,9 +101,9 @@ internal sealed class TinyGptOnnxExporter
         h = Node("Add", [h, Linear(attended, prefix + "attention_out.")]);
 
         string up = Linear(LayerNorm(h, prefix + "mlp_norm.", config.LayerNormEpsilon), prefix + "mlp_in.");
-        // Exact GELU (TorchSharp's default): 0.5 · x · (1 + erf(x / √2)).
+        // Exact GELU (TorchSharp's default), written as (x · (erf(x / √2) + 1)) · 0.5: the pattern ONNX Runtime fuses into one Gelu kernel.
         string erf = Node("Erf", [Node("Div", [up, FloatScalar((float)Math.Sqrt(2.0))])]);
-        string gelu = Node("Mul", [Node("Mul", [up, FloatScalar(0.5f)]), Node("Add", [erf, FloatScalar(1f)])]);
+        string gelu = Node("Mul", [Node("Mul", [up, Node("Add", [erf, FloatScalar(1f)])]), FloatScalar(0.5f)]);
         return Node("Add", [h, Linear(gelu, prefix + "mlp_out.")]);
     }
 
