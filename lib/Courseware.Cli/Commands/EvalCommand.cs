@@ -25,10 +25,11 @@ internal static class EvalCommand
         var macro = new Option<bool>("--macro") { Description = "Group scores as the plain mean of subtasks instead of size-weighted." };
         var strict = new Option<bool>("--strict") { Description = "Fail on the first malformed data row instead of skipping it." };
         var corpus = new Option<string?>("--corpus") { Description = "Training corpus (.jsonl with 'text', or one document per line): report scores on items with and without 13-gram overlap." };
+        var samples = new Option<string?>("--log-samples") { Description = "Write samples_{task}.jsonl (prompt, choices, log-likelihoods, scores per item) into this folder." };
         var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
         var command = new Command("eval", "Score a model on multiple-choice benchmarks the lm-evaluation-harness way.")
         {
-            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, output,
+            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -71,6 +72,10 @@ internal static class EvalCommand
                         }
                     }
                     json["contamination"] = splits;
+                }
+                if (parseResult.GetValue(samples) is string samplesFolder)
+                {
+                    foreach (string file in results.SaveSamples(samplesFolder)) Console.WriteLine($"wrote {file}");
                 }
                 if (parseResult.GetValue(output) is string path)
                 {

@@ -123,7 +123,7 @@ public static class BenchmarkEvaluator
                 double[] ll = requests[i].Select(r => answers[r].Sum).ToArray();
                 var scores = task.Metrics.ToDictionary(m => m, m => Scoring.Score(m, d, ll, task.Scoring));
                 bool truncated = requests[i].Any(r => answers[r].TruncatedTokens > 0);
-                return new SampleResult(d.Id, d.Gold, Scoring.ArgMax(ll, _ => 1), ll, scores, truncated) { Subject = d.Subject };
+                return new SampleResult(d.Id, d.Gold, Scoring.ArgMax(ll, _ => 1), ll, scores, truncated, requests[i][0].Context) { Subject = d.Subject };
             }).ToList();
             taskResults.Add(new TaskResult(task, shots, samples));
         }

@@ -13,7 +13,8 @@ namespace Courseware.Benchmarks;
 /// <param name="LogLikelihoods">Summed log-likelihood of each choice.</param>
 /// <param name="Scores">Metric → this item's score (0/1 for accuracies, a probability mass for mc2).</param>
 /// <param name="Truncated">Whether the model dropped context tokens from the left for any choice.</param>
-public sealed record SampleResult(string DocumentId, int Gold, int Predicted, IReadOnlyList<double> LogLikelihoods, IReadOnlyDictionary<string, double> Scores, bool Truncated)
+/// <param name="Context">The full prompt the choices were scored after (description, few-shot examples, query).</param>
+public sealed record SampleResult(string DocumentId, int Gold, int Predicted, IReadOnlyList<double> LogLikelihoods, IReadOnlyDictionary<string, double> Scores, bool Truncated, string Context)
 {
     /// <summary>The item's subject, when the task has one.</summary>
     public string? Subject { get; init; }
@@ -220,6 +221,42 @@ public sealed class EvaluationResults : HtmlDisplayable
     /// <summary>Writes a results document (for example <see cref="ToJson"/> with a contamination block added) atomically.</summary>
     public static void Save(string path, JsonObject json) =>
         AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+
+    /// <summary>
+    /// Writes one samples_{task}.jsonl per task into <paramref name="folder"/>, like the harness's --log_samples: per item
+    /// its id, gold, prediction, prompt, choices, log-likelihoods and scores, to read what the model got wrong and why.
+    /// </summary>
+    public IReadOnlyList<string> SaveSamples(string folder)
+    {
+        var files = new List<string>();
+        var options = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        foreach (TaskResult task in Tasks)
+        {
+            var documents = task.Task.Documents.ToDictionary(d => d.Id, d => d);
+            var lines = new StringBuilder();
+            foreach (SampleResult sample in task.Samples)
+            {
+                BenchmarkDocument? document = documents.GetValueOrDefault(sample.DocumentId);
+                var row = new JsonObject
+                {
+                    ["doc_id"] = sample.DocumentId,
+                    ["source"] = document?.Source,
+                    ["target"] = sample.Gold,
+                    ["predicted"] = sample.Predicted,
+                    ["context"] = sample.Context,
+                    ["choices"] = new JsonArray((document?.Choices ?? []).Select(c => (JsonNode)c).ToArray()),
+                    ["loglikelihoods"] = new JsonArray(sample.LogLikelihoods.Select(l => (JsonNode)l).ToArray()),
+                    ["truncated"] = sample.Truncated,
+                };
+                foreach (var (metric, score) in sample.Scores) row[metric] = score;
+                lines.Append(row.ToJsonString(options)).Append('\n');
+            }
+            string path = Path.Combine(folder, $"samples_{task.Name}.jsonl");
+            AtomicFile.WriteAllText(path, lines.ToString());
+            files.Add(path);
+        }
+        return files;
+    }
 
     /// <summary>A bar chart of one metric per task and group, with ±1 standard error bars.</summary>
     public Chart Chart(string metric = "acc")

@@ -16,7 +16,8 @@ public class EvalCommandTests
         string output = Path.Combine(folder.Path, "results.json");
         int exit = await EvalCommand.Create().Parse([
             "--model", Checkpoint, "--backend", "onnx", "--device", "cpu", "--data", Data, "--tasks", "arc_easy,custom/tinyworld_pets.yaml",
-            "--limit", "12", "--cache", Path.Combine(folder.Path, "cache"), "--corpus", Path.Combine(Data, "corpus.jsonl"), "--out", output]).InvokeAsync();
+            "--limit", "12", "--cache", Path.Combine(folder.Path, "cache"), "--corpus", Path.Combine(Data, "corpus.jsonl"),
+            "--log-samples", Path.Combine(folder.Path, "samples"), "--out", output]).InvokeAsync();
         Assert.Equal(0, exit);
         var json = JsonNode.Parse(File.ReadAllText(output))!;
         Assert.Equal(12, json["n-samples"]!["arc_easy"]!["effective"]!.GetValue<int>());
@@ -24,6 +25,12 @@ public class EvalCommandTests
         Assert.Equal("onnx", json["config"]!["model_args"]!["backend"]!.GetValue<string>());
         Assert.NotNull(json["results"]!["tinyworld_pets_custom"]!["acc_bytes,none"]);
         Assert.Equal(12, json["contamination"]!["arc_easy"]!["n"]!.GetValue<int>());
+        string[] samples = File.ReadAllLines(Path.Combine(folder.Path, "samples", "samples_arc_easy.jsonl"));
+        Assert.Equal(12, samples.Length);
+        var first = JsonNode.Parse(samples[0])!;
+        Assert.StartsWith("Question: ", first["context"]!.GetValue<string>());
+        Assert.Equal(4, first["loglikelihoods"]!.AsArray().Count);
+        Assert.Equal(first["target"]!.GetValue<int>() == first["predicted"]!.GetValue<int>() ? 1.0 : 0.0, first["acc"]!.GetValue<double>());
     }
 
     [Fact]
