@@ -82,7 +82,7 @@ internal static class EvalCommand
                     EvaluationResults.Save(path, json);
                     Console.WriteLine($"wrote {path}");
                 }
-                return 0;
+                return results.Failures.Count == 0 ? 0 : 1;
             }
             catch (Exception e) when (e is BenchmarkDataException or ArgumentException or IOException or NotSupportedException or InvalidDataException)
             {

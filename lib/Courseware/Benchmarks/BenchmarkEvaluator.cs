@@ -47,7 +47,8 @@ public sealed record EvaluationProgress(int Done, int Total, int FromCache, Time
 /// <summary>
 /// Joins tasks and a model, as lm-evaluation-harness's evaluator does: builds every (context, " " + choice) request,
 /// removes duplicates, answers what the cache knows, sends the rest to the model in batches ordered longest first,
-/// scores each item and aggregates per task and group.
+/// scores each item and aggregates per task and group. A task whose prompts the model's tokenizer cannot encode is
+/// left out and listed in <see cref="EvaluationResults.Failures"/> (the run fails only when every task does).
 /// </summary>
 /// <example><code>
 /// var results = await BenchmarkEvaluator.RunAsync(model, Mmlu.LoadCsv("data/mmlu"), new() { Shots = 5, CacheFolder = ".cache/eval" });
@@ -69,6 +70,7 @@ public static class BenchmarkEvaluator
 
         // 1. Requests per item (the harness's construct_requests).
         var lengths = new Dictionary<LogLikelihoodRequest, int>();
+        var failures = new Dictionary<string, string>();
         var plans = new List<(BenchmarkTask Task, int Shots, List<BenchmarkDocument> Documents, List<LogLikelihoodRequest[]> Requests)>();
         foreach (BenchmarkTask task in taskList)
         {
@@ -79,9 +81,20 @@ public static class BenchmarkEvaluator
             var documents = task.Documents.Take(options.Limit ?? int.MaxValue).ToList();
             IReadOnlyList<string> contexts = task.Contexts(shots, options.FewShotSeed, options.Limit);
             var requests = documents.Select((d, i) => d.Choices.Select(c => new LogLikelihoodRequest(contexts[i], task.TargetDelimiter + c)).ToArray()).ToList();
-            for (int i = 0; i < documents.Count; i++)
+            try
             {
-                foreach (LogLikelihoodRequest request in requests[i]) lengths.TryAdd(request, TokenCount(model, task, documents[i], request));
+                for (int i = 0; i < documents.Count; i++)
+                {
+                    foreach (LogLikelihoodRequest request in requests[i]) lengths.TryAdd(request, TokenCount(model, task, documents[i], request));
+                }
+            }
+            catch (BenchmarkDataException e)
+            {
+                // A task the model cannot read fails alone, by name; the other tasks still run.
+                failures.Add(task.Name, e.Message);
+                options.Log.WriteLine($"error: {e.Message}");
+                if (failures.Count == taskList.Count) throw;
+                continue;
             }
             plans.Add((task, shots, documents, requests));
         }
@@ -129,7 +142,7 @@ public static class BenchmarkEvaluator
         }
         total.Stop();
         var timing = new EvaluationTiming(total.Elapsed, modelTime.Elapsed, unique.Count, fromCache, taskResults.Sum(t => t.Samples.Count));
-        return new EvaluationResults(model.Name, taskResults, options, timing);
+        return new EvaluationResults(model.Name, taskResults, options, timing, failures);
     }
 
     /// <summary>A prompt the model's tokenizer cannot encode fails its task up front, naming the item, instead of failing a whole batch later.</summary>

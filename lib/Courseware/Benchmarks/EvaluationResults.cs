@@ -91,8 +91,9 @@ public sealed class EvaluationResults : HtmlDisplayable
 {
     private readonly EvaluationOptions _options;
 
-    internal EvaluationResults(string model, IReadOnlyList<TaskResult> tasks, EvaluationOptions options, EvaluationTiming timing)
+    internal EvaluationResults(string model, IReadOnlyList<TaskResult> tasks, EvaluationOptions options, EvaluationTiming timing, IReadOnlyDictionary<string, string> failures)
     {
+        Failures = failures;
         Model = model;
         Tasks = tasks;
         _options = options;
@@ -109,6 +110,9 @@ public sealed class EvaluationResults : HtmlDisplayable
 
     /// <summary>Group aggregates, innermost first.</summary>
     public IReadOnlyList<GroupResult> Groups { get; }
+
+    /// <summary>Tasks that could not run (task name → why), for example prompts with characters the model's tokenizer lacks.</summary>
+    public IReadOnlyDictionary<string, string> Failures { get; }
 
     /// <summary>Timings and cache use.</summary>
     public EvaluationTiming Timing { get; }
@@ -202,6 +206,7 @@ public sealed class EvaluationResults : HtmlDisplayable
             ["n-samples"] = nSamples,
             ["config"] = config,
             ["problems"] = problems,
+            ["failed"] = new JsonObject(Failures.Select(f => KeyValuePair.Create(f.Key, (JsonNode?)f.Value))),
             ["date"] = Date.ToUnixTimeMilliseconds() / 1000.0,
             ["total_evaluation_time_seconds"] = Timing.Total.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture),
             ["timings"] = new JsonObject
@@ -286,6 +291,7 @@ public sealed class EvaluationResults : HtmlDisplayable
         foreach (TaskResult task in Tasks) Add(task.Name, task.Samples.Count, task.Shots.ToString(CultureInfo.InvariantCulture), task.Metrics);
         var html = new StringBuilder(Html.Table(["task", "n", "shots", "metric", "value", "stderr", "95 % CI"], rows,
             $"{Model}: {Timing.Items} items in {Timing.Total.TotalSeconds:0.0} s ({Timing.FromCache} of {Timing.Requests} requests cached)"));
+        foreach (var (task, why) in Failures) html.Append("<p style=\"color:#b00\">").Append(Html.Escape($"{task} did not run: {why}")).Append("</p>");
         var skipped = Tasks.SelectMany(t => t.Task.Problems).ToList();
         if (skipped.Count > 0) html.Append("<p>").Append(Html.Escape($"{skipped.Count} malformed row(s) skipped; first: {skipped[0]}")).Append("</p>");
         return html.ToString();
@@ -294,7 +300,8 @@ public sealed class EvaluationResults : HtmlDisplayable
     /// <inheritdoc />
     public override string ToString() =>
         string.Join("\n", Groups.Select(g => (g.Name, g.Metrics)).Concat(Tasks.Select(t => (t.Name, t.Metrics)))
-            .SelectMany(r => r.Metrics.Select(m => $"{r.Name} {m.Key} {m.Value}")));
+            .SelectMany(r => r.Metrics.Select(m => $"{r.Name} {m.Key} {m.Value}"))
+            .Concat(Failures.Select(f => $"{f.Key} FAILED: {f.Value}")));
 
     /// <summary>The harness's per-task block: "acc,none", "acc_stderr,none" ("N/A" when there is none), "alias".</summary>
     private static JsonObject MetricsJson(IReadOnlyDictionary<string, MetricValue> metrics, string alias)

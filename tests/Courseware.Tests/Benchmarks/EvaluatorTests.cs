@@ -140,6 +140,16 @@ public class EvaluatorTests
         var error = await Assert.ThrowsAsync<BenchmarkDataException>(() => BenchmarkEvaluator.RunAsync(model, [task], new() { Log = TextWriter.Null }));
         Assert.StartsWith("pets: item x1 (pets.jsonl:1): scripted's tokenizer cannot encode the prompt: Unknown character 'a'", error.Message);
         Assert.Empty(model.Batches);
+
+        // Next to a task the model can read, the failing task is left out and named; the other one runs.
+        var readable = new BenchmarkTask { Name = "readable", Documents = [new("y1", "Which pet?", ["pet", "hi"], 0)] };
+        var table = ScriptedModel.ByContinuation(new Dictionary<string, double> { [" pet"] = -1, [" hi"] = -2 });
+        table.Tokenizer = model.Tokenizer;
+        EvaluationResults partial = await BenchmarkEvaluator.RunAsync(table, [task, readable], new() { Log = TextWriter.Null });
+        Assert.Equal(["readable"], partial.Tasks.Select(t => t.Name));
+        Assert.StartsWith("pets: item x1", partial.Failures["pets"]);
+        Assert.StartsWith("pets: item x1", partial.ToJson()["failed"]!["pets"]!.GetValue<string>());
+        Assert.Contains("pets did not run", partial.ToHtml());
     }
 
     [Fact]
