@@ -14,5 +14,6 @@ internal static class CliCommands
         Commands.MakeLabsCommand.Create(),
         Commands.CheckCommand.Create(),
         Commands.GradeCommand.Create(),
+        ServerCommand.Create(),
     ];
 }

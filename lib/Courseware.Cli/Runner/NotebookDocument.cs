@@ -236,24 +236,3 @@ public sealed class NotebookException(string path, string cause) : Exception($"{
     /// <summary>What went wrong, without the path.</summary>
     public string Cause { get; } = cause;
 }
-
-/// <summary>Writes that never leave a half-written file: temp file beside the target, then an atomic rename.</summary>
-public static class AtomicFile
-{
-    /// <summary>Writes UTF-8 text (no BOM) to <paramref name="path"/> via a temp file and rename.</summary>
-    public static void WriteAllText(string path, string text)
-    {
-        var full = System.IO.Path.GetFullPath(path);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var temp = full + $".{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            File.WriteAllText(temp, text, new UTF8Encoding(false));
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
-}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using Courseware.Cli.Server;
+using Courseware.Tracking;
+
+namespace Courseware.Cli;
+
+/// <summary><c>courseware server</c>: the MLflow-compatible tracking server and web UI over a tracking store.</summary>
+internal static class ServerCommand
+{
+    public static Command Create()
+    {
+        var store = new Option<string>("--store")
+        {
+            Description = "Tracking store: a folder (SQLite + artifacts, created if missing), or a PostgreSQL connection string ('Host=db;Database=tracking;Username=ml').",
+            DefaultValueFactory = _ => Tracker.DefaultLocation,
+        };
+        var artifacts = new Option<string?>("--artifacts") { Description = "Artifact folder of a PostgreSQL store (a shared file system); required with one." };
+        var host = new Option<string>("--host") { Description = "Address to bind. Anything but loopback needs --token (or $" + ServerOptions.TokenVariable + ") or --insecure.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "TCP port; 0 picks a free one.", DefaultValueFactory = _ => 5000 };
+        var token = new Option<string?>("--token") { Description = "Bearer token required on every request (default: $" + ServerOptions.TokenVariable + ")." };
+        var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback bind without a token." };
+        var command = new Command("server", "Serve a tracking store over MLflow's REST API, with the web UI.") { store, artifacts, host, port, token, insecure };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new ServerOptions(parse.GetValue(host)!, parse.GetValue(port),
+                parse.GetValue(token) ?? NullIfEmpty(Environment.GetEnvironmentVariable(ServerOptions.TokenVariable)), parse.GetValue(insecure));
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 2;
+            }
+            ITrackingStore tracking;
+            string where;
+            try
+            {
+                (tracking, where) = OpenStore(parse.GetValue(store)!, parse.GetValue(artifacts));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or TrackingException or System.Data.Common.DbException)
+            {
+                Console.Error.WriteLine($"Cannot open the tracking store: {e.Message}");
+                return 1;
+            }
+            await using var owned = tracking;
+            TrackingServerHost server;
+            try
+            {
+                server = await TrackingServerHost.StartAsync(tracking, options, ct);
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"Cannot listen on {options.Host}:{options.Port}: {e.Message} Pick another --port, or --port 0 for a free one.");
+                return 1;
+            }
+            await using var hosted = server;
+            // The first line is what launchers (TrackingServer.Start) wait for.
+            Console.WriteLine($"Listening on {server.Url}");
+            Console.WriteLine($"Store: {where}");
+            if (options.Token is not null) Console.WriteLine($"Open the UI once with: {server.Url}/?token={Uri.EscapeDataString(options.Token)}");
+            Console.Out.Flush();
+            try
+            {
+                // Ctrl+C or SIGTERM reach us through either token, depending on who handles the signal first.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, server.Stopping);
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Opens a store folder (SQLite) or, for a PostgreSQL connection string (one with <c>Host=</c>), the database with
+    /// its artifact folder. Returns the store and how to describe it (never with a password).
+    /// </summary>
+    internal static (ITrackingStore Store, string Description) OpenStore(string location, string? artifactFolder)
+    {
+        if (location.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        {
+            if (string.IsNullOrEmpty(artifactFolder))
+                throw new ArgumentException("A PostgreSQL store needs --artifacts <folder> for the artifact files (a file system every client can reach).");
+            var postgres = PostgresTrackingStore.Open(location, artifactFolder);
+            return (postgres, $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(location) { Password = null }.Host}), artifacts in {Path.GetFullPath(artifactFolder)}");
+        }
+        if (artifactFolder is not null)
+            throw new ArgumentException($"--artifacts is for PostgreSQL stores; the folder store '{location}' keeps its artifacts inside it.");
+        var sqlite = SqliteTrackingStore.Open(location);
+        return (sqlite, sqlite.Folder);
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
+}

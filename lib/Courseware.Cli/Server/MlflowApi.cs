@@ -1,0 +1,245 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Courseware.Tracking;
+using Courseware.Tracking.Rest;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Courseware.Cli.Server;
+
+/// <summary>
+/// MLflow's REST 2.0 tracking API (under <c>/api/2.0/mlflow/</c>, mirrored under <c>/ajax-api/2.0/mlflow/</c>) over an
+/// <see cref="ITrackingStore"/>: each endpoint reads its arguments (query string for GET, JSON body for POST), makes
+/// one store call and writes MLflow's JSON. Every rule (validation, limits, write-once params) lives in the store;
+/// errors become MLflow's <c>{"error_code", "message"}</c> with its HTTP status. Two extra endpoints under
+/// <c>/api/2.0/courseware/</c> carry what MLflow's API lacks (heartbeats, stale-run sweep, server info).
+/// </summary>
+internal static class MlflowApi
+{
+    /// <summary>MLflow's cap on a log-batch request body.</summary>
+    public const int MaxBatchRequestBytes = 1_000_000;
+
+    private const int MaxRequestBytes = 16 * 1024 * 1024;
+
+    private static readonly string[] Prefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"];
+    private static readonly string[] Get = ["GET"];
+    private static readonly string[] Post = ["POST"];
+    private static readonly string[] GetOrPost = ["GET", "POST"];
+
+    private delegate Task<JsonObject?> Handler(JsonObject args, ITrackingStore store, CancellationToken ct);
+
+    public static void Map(IEndpointRouteBuilder app, ITrackingStore store)
+    {
+        void Route(string path, string[] methods, Handler handler, int maxBody = MaxRequestBytes)
+        {
+            foreach (var prefix in Prefixes)
+                app.MapMethods(prefix + path, methods, (HttpContext context) => HandleAsync(context, store, handler, maxBody));
+        }
+
+        // ---- experiments
+        Route("experiments/create", Post, async (a, s, ct) => new JsonObject
+        {
+            ["experiment_id"] = await s.CreateExperimentAsync(MlflowJson.RequiredString(a, "name"), MlflowJson.OptionalString(a, "artifact_location"),
+                MlflowJson.ReadPairs(a, "tags").Select(t => new ExperimentTag(t.Key, t.Value)), ct),
+        });
+        Route("experiments/get", Get, async (a, s, ct) => new JsonObject
+        {
+            ["experiment"] = MlflowJson.Write(await s.GetExperimentAsync(MlflowJson.RequiredString(a, "experiment_id"), ct)),
+        });
+        Route("experiments/get-by-name", Get, async (a, s, ct) =>
+        {
+            var name = MlflowJson.RequiredString(a, "experiment_name");
+            var experiment = await s.GetExperimentByNameAsync(name, ct)
+                ?? throw new TrackingException(TrackingErrorCode.ResourceDoesNotExist, $"Could not find experiment with name '{name}'.", "experiment_name");
+            return new JsonObject { ["experiment"] = MlflowJson.Write(experiment) };
+        });
+        Route("experiments/search", GetOrPost, SearchExperimentsAsync);
+        Route("experiments/update", Post, async (a, s, ct) =>
+        {
+            await s.RenameExperimentAsync(MlflowJson.RequiredString(a, "experiment_id"), MlflowJson.RequiredString(a, "new_name"), ct);
+            return null;
+        });
+        Route("experiments/delete", Post, async (a, s, ct) => { await s.DeleteExperimentAsync(MlflowJson.RequiredString(a, "experiment_id"), ct); return null; });
+        Route("experiments/restore", Post, async (a, s, ct) => { await s.RestoreExperimentAsync(MlflowJson.RequiredString(a, "experiment_id"), ct); return null; });
+        Route("experiments/set-experiment-tag", Post, async (a, s, ct) =>
+        {
+            await s.SetExperimentTagAsync(MlflowJson.RequiredString(a, "experiment_id"),
+                new ExperimentTag(MlflowJson.RequiredString(a, "key"), MlflowJson.RequiredString(a, "value")), ct);
+            return null;
+        });
+
+        // ---- runs
+        Route("runs/create", Post, async (a, s, ct) =>
+        {
+            var run = await s.CreateRunAsync(MlflowJson.OptionalString(a, "experiment_id") ?? "0", MlflowJson.OptionalString(a, "run_name"),
+                MlflowJson.OptionalLong(a, "start_time") ?? TrackingNames.NowMs(), MlflowJson.OptionalString(a, "user_id") ?? "",
+                MlflowJson.ReadPairs(a, "tags").Select(t => new RunTag(t.Key, t.Value)), ct);
+            return new JsonObject { ["run"] = MlflowJson.Write(run) };
+        });
+        Route("runs/get", Get, async (a, s, ct) => new JsonObject { ["run"] = MlflowJson.Write(await s.GetRunAsync(RunId(a), ct)) });
+        Route("runs/update", Post, async (a, s, ct) =>
+        {
+            var status = MlflowJson.OptionalString(a, "status") is { } text ? TrackingNames.ParseRunStatus(text) : (RunStatus?)null;
+            var info = await s.UpdateRunAsync(RunId(a), status, MlflowJson.OptionalLong(a, "end_time"), MlflowJson.OptionalString(a, "run_name"), ct);
+            return new JsonObject { ["run_info"] = MlflowJson.Write(info) };
+        });
+        Route("runs/delete", Post, async (a, s, ct) => { await s.DeleteRunAsync(RunId(a), ct); return null; });
+        Route("runs/restore", Post, async (a, s, ct) => { await s.RestoreRunAsync(RunId(a), ct); return null; });
+        Route("runs/search", Post, SearchRunsAsync);
+        Route("runs/log-metric", Post, async (a, s, ct) =>
+        {
+            await s.LogBatchAsync(RunId(a), [MlflowJson.ReadMetric(a, "metric")], [], [], ct);
+            return null;
+        });
+        Route("runs/log-parameter", Post, async (a, s, ct) =>
+        {
+            await s.LogBatchAsync(RunId(a), [], [new Param(MlflowJson.RequiredString(a, "key"), MlflowJson.RequiredString(a, "value"))], [], ct);
+            return null;
+        });
+        Route("runs/set-tag", Post, async (a, s, ct) =>
+        {
+            await s.LogBatchAsync(RunId(a), [], [], [new RunTag(MlflowJson.RequiredString(a, "key"), MlflowJson.RequiredString(a, "value"))], ct);
+            return null;
+        });
+        Route("runs/delete-tag", Post, async (a, s, ct) => { await s.DeleteTagAsync(RunId(a), MlflowJson.RequiredString(a, "key"), ct); return null; });
+        Route("runs/log-batch", Post, async (a, s, ct) =>
+        {
+            await s.LogBatchAsync(RunId(a), MlflowJson.ReadMetrics(a, "metrics"),
+                MlflowJson.ReadPairs(a, "params").Select(p => new Param(p.Key, p.Value)).ToList(),
+                MlflowJson.ReadPairs(a, "tags").Select(t => new RunTag(t.Key, t.Value)).ToList(), ct);
+            return null;
+        }, MaxBatchRequestBytes);
+        Route("metrics/get-history", Get, async (a, s, ct) =>
+        {
+            var history = await s.GetMetricHistoryAsync(RunId(a), MlflowJson.RequiredString(a, "metric_key"), ct);
+            return new JsonObject { ["metrics"] = new JsonArray(history.Select(m => (JsonNode)MlflowJson.Write(m)).ToArray()) };
+        });
+
+        // ---- what MLflow's API lacks
+        app.MapPost("/api/2.0/courseware/runs/heartbeat", (HttpContext c) => HandleAsync(c, store, async (a, s, ct) =>
+        {
+            await s.HeartbeatAsync(RunId(a), MlflowJson.OptionalLong(a, "time") ?? TrackingNames.NowMs(), ct);
+            return null;
+        }, MaxRequestBytes));
+        app.MapPost("/api/2.0/courseware/runs/fail-stale", (HttpContext c) => HandleAsync(c, store, async (a, s, ct) =>
+        {
+            var before = MlflowJson.OptionalLong(a, "heartbeat_before") ?? throw Invalid(
+                "heartbeat_before", "Missing value for required parameter 'heartbeat_before'.");
+            var failed = await s.FailStaleRunsAsync(before, ct);
+            return new JsonObject { ["run_ids"] = new JsonArray(failed.Select(id => (JsonNode)JsonValue.Create(id)).ToArray()) };
+        }, MaxRequestBytes));
+        app.MapGet("/api/2.0/courseware/server-info", (HttpContext c) => HandleAsync(c, store, (_, s, _) =>
+            Task.FromResult<JsonObject?>(new JsonObject
+            {
+                ["default_artifact_root"] = s.DefaultArtifactRoot,
+                ["version"] = typeof(MlflowApi).Assembly.GetName().Version?.ToString(),
+            }), 0));
+        app.MapGet("/health", () => Results.Text("OK"));
+        // MLflow answers unknown API paths with ENDPOINT_NOT_FOUND.
+        app.Map("/api/{**rest}", (HttpContext c) => WriteJsonAsync(c, 404, new JsonObject
+        {
+            ["error_code"] = "ENDPOINT_NOT_FOUND",
+            ["message"] = $"No API endpoint {c.Request.Method} {c.Request.Path}.",
+        }));
+    }
+
+    private static async Task<JsonObject?> SearchExperimentsAsync(JsonObject a, ITrackingStore s, CancellationToken ct)
+    {
+        if (!string.IsNullOrWhiteSpace(MlflowJson.OptionalString(a, "filter")))
+            throw Invalid("filter", "Filtering experiments is not supported by this server; list them and filter by name on the client.");
+        if (MlflowJson.StringList(a, "order_by") is { Count: > 0 })
+            throw Invalid("order_by", "Ordering experiments is not supported by this server: they are returned by name.");
+        var all = await s.SearchExperimentsAsync(MlflowJson.ReadViewType(a, "view_type"), ct);
+        var (page, next) = ExperimentPaging.Page(all, MlflowJson.OptionalInt(a, "max_results") ?? 1000, MlflowJson.OptionalString(a, "page_token"));
+        var result = new JsonObject { ["experiments"] = new JsonArray(page.Select(e => (JsonNode)MlflowJson.Write(e)).ToArray()) };
+        if (next is not null) result["next_page_token"] = next;
+        return result;
+    }
+
+    private static async Task<JsonObject?> SearchRunsAsync(JsonObject a, ITrackingStore s, CancellationToken ct)
+    {
+        var query = new RunQuery(
+            MlflowJson.StringList(a, "experiment_ids"),
+            MlflowJson.OptionalString(a, "filter"),
+            MlflowJson.StringList(a, "order_by"),
+            MlflowJson.OptionalInt(a, "max_results") ?? TrackingLimits.DefaultMaxResults,
+            MlflowJson.OptionalString(a, "page_token"),
+            MlflowJson.ReadViewType(a, "run_view_type"));
+        var page = await s.SearchRunsAsync(query, ct);
+        var result = new JsonObject { ["runs"] = new JsonArray(page.Select(r => (JsonNode)MlflowJson.Write(r)).ToArray()) };
+        if (page.NextPageToken is not null) result["next_page_token"] = page.NextPageToken;
+        return result;
+    }
+
+    // MLflow accepts the deprecated run_uuid where run_id is missing.
+    private static string RunId(JsonObject a) => MlflowJson.OptionalString(a, "run_id") ?? MlflowJson.RequiredString(a, "run_uuid");
+
+    private static TrackingException Invalid(string field, string message) =>
+        new(TrackingErrorCode.InvalidParameterValue, message, field);
+
+    private static async Task HandleAsync(HttpContext context, ITrackingStore store, Handler handler, int maxBody)
+    {
+        try
+        {
+            var args = await ReadArgumentsAsync(context.Request, maxBody);
+            var result = await handler(args, store, context.RequestAborted);
+            await WriteJsonAsync(context, 200, result ?? new JsonObject());
+        }
+        catch (Exception e) when (ToTrackingError(e) is { } error)
+        {
+            await WriteJsonAsync(context, error.HttpStatus, MlflowJson.Error(error));
+        }
+    }
+
+    /// <summary>Maps what can go wrong in a request to an MLflow error; unexpected failures become INTERNAL_ERROR without internals.</summary>
+    internal static TrackingException? ToTrackingError(Exception e) => e switch
+    {
+        TrackingException t => t,
+        JsonException j => new TrackingException(TrackingErrorCode.InvalidParameterValue, $"Malformed JSON request body: {j.Message}", "body"),
+        OperationCanceledException => null,
+        _ => new TrackingException(TrackingErrorCode.InternalError, $"Internal error ({e.GetType().Name}): {e.Message}"),
+    };
+
+    /// <summary>The request's arguments: the query string of a GET (repeated keys become arrays), the JSON body of a POST.</summary>
+    private static async Task<JsonObject> ReadArgumentsAsync(HttpRequest request, int maxBody)
+    {
+        if (HttpMethods.IsGet(request.Method))
+        {
+            var args = new JsonObject();
+            foreach (var (key, values) in request.Query)
+                args[key] = values.Count == 1 ? JsonValue.Create(values[0]) : new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            return args;
+        }
+        if (request.ContentLength > maxBody)
+            throw BodyTooLarge(maxBody);
+        // Requiring JSON keeps browsers from posting "simple" cross-site forms here (a JSON content type needs CORS).
+        if (request.ContentLength != 0 && request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+            throw new TrackingException(TrackingErrorCode.BadRequest,
+                $"POST bodies must be JSON (Content-Type: application/json), got '{request.ContentType}'.", "Content-Type");
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBody) throw BodyTooLarge(maxBody);
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) return new JsonObject();
+        return JsonNode.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length).Span) as JsonObject
+            ?? throw new TrackingException(TrackingErrorCode.InvalidParameterValue, "The request body must be a JSON object.", "body");
+    }
+
+    private static TrackingException BodyTooLarge(int maxBody) =>
+        new(TrackingErrorCode.InvalidParameterValue,
+            $"Request body exceeds the limit of {maxBody} bytes{(maxBody == MaxBatchRequestBytes ? " for a log-batch request (MLflow's limit); split it" : "")}.", "body");
+
+    /// <summary>Writes a JSON response.</summary>
+    internal static async Task WriteJsonAsync(HttpContext context, int status, JsonObject body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter.AsStream());
+        body.WriteTo(writer);
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Text;
+using Courseware.Notebooks;
+
+namespace Courseware.Tracking;
+
+/// <summary>
+/// A <c>courseware server</c> process started from a notebook or program: the tracking UI and REST API over a store
+/// folder, on a free port of 127.0.0.1. The library does not host ASP.NET itself (notebook hosts do not carry it), so it
+/// runs the CLI that sits beside it (<c>build/cli/courseware</c> next to <c>build/Courseware/</c>). Dispose stops it.
+/// </summary>
+/// <example><code>using var server = TrackingServer.Start(".courseware/tracking");   // prints http://127.0.0.1:41235</code></example>
+public sealed class TrackingServer : HtmlDisplayable, IDisposable
+{
+    /// <summary>How long <see cref="Start"/> waits for the server to answer /health by default.</summary>
+    public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly StringBuilder _errors;
+
+    private TrackingServer(Process process, StringBuilder errors, string url, string storePath)
+    {
+        _process = process;
+        _errors = errors;
+        Url = url;
+        StorePath = storePath;
+    }
+
+    /// <summary>The server's base URL, e.g. <c>http://127.0.0.1:41235</c>; give it to <see cref="Tracker.Open(string?, TrackerOptions?)"/>.</summary>
+    public string Url { get; }
+
+    /// <summary>The store folder being served.</summary>
+    public string StorePath { get; }
+
+    /// <summary>The server process's id.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Whether the server process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>
+    /// Starts <c>courseware server --store <paramref name="storePath"/> --port 0</c>, waits until it answers /health,
+    /// prints and returns its URL.
+    /// </summary>
+    /// <param name="storePath">Store folder (default <see cref="Tracker.DefaultLocation"/>).</param>
+    /// <param name="command">The <c>courseware</c> executable; default: <c>../cli/courseware</c> relative to Courseware.dll's folder.</param>
+    /// <param name="startTimeout">How long to wait for it to answer (default <see cref="DefaultStartTimeout"/>).</param>
+    public static TrackingServer Start(string? storePath = null, string? command = null, TimeSpan? startTimeout = null)
+    {
+        storePath = Path.GetFullPath(storePath ?? Tracker.DefaultLocation);
+        command ??= DefaultCommand();
+        if (!File.Exists(command))
+            throw new FileNotFoundException(
+                $"The courseware CLI is not at {command}; build it (dotnet build lib/Courseware.Cli -c Release) or pass its path as 'command'.", command);
+        var info = new ProcessStartInfo(command)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+        };
+        foreach (var arg in new[] { "server", "--store", storePath, "--host", "127.0.0.1", "--port", "0" }) info.ArgumentList.Add(arg);
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {command}.");
+        var errors = new StringBuilder();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
+        process.BeginErrorReadLine();
+        try
+        {
+            var url = WaitUntilListening(process, errors, startTimeout ?? DefaultStartTimeout);
+            Console.WriteLine($"Tracking server: {url}");
+            return new TrackingServer(process, errors, url, storePath);
+        }
+        catch
+        {
+            Stop(process);
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private static string WaitUntilListening(Process process, StringBuilder errors, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        // The first line of `courseware server` is "Listening on <url>".
+        var firstLine = process.StandardOutput.ReadLineAsync();
+        if (!firstLine.Wait(timeout) || firstLine.Result is not { } line || !line.StartsWith("Listening on ", StringComparison.Ordinal))
+            throw Failed(process, errors, "it did not report its address");
+        var url = line["Listening on ".Length..].Trim();
+        // Keep draining stdout so the process never blocks on a full pipe.
+        _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        while (deadline.Elapsed < timeout)
+        {
+            if (process.HasExited) throw Failed(process, errors, $"it exited with code {process.ExitCode}");
+            try
+            {
+                if (http.GetAsync(url + "/health").GetAwaiter().GetResult().IsSuccessStatusCode) return url;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+            }
+            Thread.Sleep(100);
+        }
+        throw Failed(process, errors, $"{url}/health did not answer within {timeout.TotalSeconds:0} s");
+    }
+
+    private static InvalidOperationException Failed(Process process, StringBuilder errors, string why)
+    {
+        if (!process.HasExited) process.WaitForExit(500);
+        string stderr;
+        lock (errors) stderr = errors.ToString().Trim();
+        return new InvalidOperationException($"The tracking server did not start: {why}." + (stderr.Length > 0 ? "\n" + stderr : ""));
+    }
+
+    private static string DefaultCommand()
+    {
+        var folder = Path.GetDirectoryName(typeof(TrackingServer).Assembly.Location) ?? AppContext.BaseDirectory;
+        return Path.GetFullPath(Path.Combine(folder, "..", "cli", OperatingSystem.IsWindows() ? "courseware.exe" : "courseware"));
+    }
+
+    /// <summary>What the server wrote to stderr so far (empty when all is well).</summary>
+    public string Errors { get { lock (_errors) return _errors.ToString(); } }
+
+    /// <summary>A link to the UI.</summary>
+    public override string ToHtml() =>
+        $"<a href=\"{Html.Escape(Url)}\" target=\"_blank\">Tracking UI: {Html.Escape(Url)}</a> (store {Html.Escape(StorePath)})";
+
+    /// <inheritdoc />
+    public override string ToString() => Url;
+
+    /// <summary>Stops the server process.</summary>
+    public void Dispose()
+    {
+        Stop(_process);
+        _process.Dispose();
+    }
+
+    private static void Stop(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+    }
+}

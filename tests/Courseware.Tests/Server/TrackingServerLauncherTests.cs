@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using Courseware.Tests.Tracking;
+using Courseware.Tracking;
+
+namespace Courseware.Tests.Server;
+
+/// <summary>
+/// <see cref="TrackingServer.Start"/> as a notebook uses it: the real <c>courseware server</c> process built into
+/// build/cli/, on a free port, reached through <see cref="Tracker.Open(string?, TrackerOptions?)"/>, stopped by Dispose.
+/// </summary>
+public sealed class TrackingServerLauncherTests
+{
+    private static string Cli()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Courseware.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        return Path.Combine(dir.FullName, "build", "cli", OperatingSystem.IsWindows() ? "courseware.exe" : "courseware");
+    }
+
+    [Fact]
+    public async Task Start_runs_the_cli_on_a_free_port_and_dispose_stops_it()
+    {
+        using var folder = new TempFolder();
+        int pid;
+        string url;
+        using (var server = TrackingServer.Start(folder.Path, Cli()))
+        {
+            url = server.Url;
+            Assert.Matches(@"^http://127\.0\.0\.1:\d+$", url);
+            Assert.NotEqual("http://127.0.0.1:5000", url);
+            using (var tracker = Tracker.Open(url))
+            using (var run = tracker.StartRun("launched", name: "first"))
+                run.LogMetric("acc", 0.75);
+            pid = server.ProcessId;
+            Assert.Contains(url, server.ToHtml());
+        }
+        Assert.True(HasExited(pid));
+        using var http = new HttpClient();
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(url + "/health"));
+        // What went through the server is in the folder.
+        await using var store = SqliteTrackingStore.Open(folder.Path);
+        var experiment = await store.GetExperimentByNameAsync("launched");
+        var runs = await store.SearchRunsAsync(new RunQuery([experiment!.ExperimentId]));
+        Assert.Equal((1, "first", 0.75), (runs.Count, runs[0].Name, runs[0].Metric("acc")));
+    }
+
+    [Fact]
+    public void A_missing_cli_or_a_server_that_fails_to_start_is_a_clear_error()
+    {
+        var missing = Assert.Throws<FileNotFoundException>(() => TrackingServer.Start(command: "/nonexistent/courseware"));
+        Assert.Contains("dotnet build", missing.Message);
+        // A store path that is a file cannot be opened: the server exits and its error is reported.
+        using var folder = new TempFolder();
+        var file = Path.Combine(folder.Path, "not-a-folder");
+        File.WriteAllText(file, "x");
+        var failed = Assert.Throws<InvalidOperationException>(() => TrackingServer.Start(file, Cli(), TimeSpan.FromSeconds(60)));
+        Assert.Contains("did not start", failed.Message);
+        Assert.Contains("Cannot open the tracking store", failed.Message);
+    }
+
+    [Fact]
+    public async Task The_cli_refuses_a_network_bind_without_a_token()
+    {
+        var info = new ProcessStartInfo(Cli()) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { "server", "--host", "0.0.0.0", "--port", "0" }) info.ArgumentList.Add(arg);
+        info.Environment.Remove("COURSEWARE_SERVER_TOKEN");
+        using var process = Process.Start(info)!;
+        var stderr = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("--token", stderr);
+        Assert.Contains("--insecure", stderr);
+    }
+
+    private static bool HasExited(int pid)
+    {
+        try { return Process.GetProcessById(pid).HasExited; }
+        catch (ArgumentException) { return true; }
+    }
+}
