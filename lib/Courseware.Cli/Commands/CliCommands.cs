@@ -14,6 +14,7 @@ internal static class CliCommands
         Commands.GradeCommand.Create(),
         ServerCommand.Create(),
         Commands.ModelsCommand.Create(),
+        Commands.EvalCommand.Create(),
         Commands.DriftCommand.Create(),
     ];
 }

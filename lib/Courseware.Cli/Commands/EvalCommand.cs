@@ -1,0 +1,104 @@
+using System.CommandLine;
+using Courseware.Benchmarks;
+
+namespace Courseware.Cli.Commands;
+
+/// <summary>
+/// <c>courseware eval</c>: runs benchmark tasks on a model (Courseware.Benchmarks) and writes harness-shaped results;
+/// <c>courseware eval generate</c> rewrites the course's fictional-world benchmark files.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json), or an OpenAI-compatible endpoint URL (http://host:port/v1).", Required = true };
+        var served = new Option<string?>("--served-model") { Description = "With an endpoint: the model name it serves (the API key is read from OPENAI_API_KEY)." };
+        var backend = new Option<string>("--backend") { Description = "torch (TorchSharp) or onnx (ONNX Runtime).", DefaultValueFactory = _ => "torch" };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch backend).", DefaultValueFactory = _ => "auto" };
+        var tasks = new Option<string>("--tasks") { Description = "Comma-separated: mmlu, mmlu_records, hellaswag, arc_easy, arc_challenge, truthfulqa_mc1, truthfulqa_mc2, or a custom task .yaml.", DefaultValueFactory = _ => "mmlu,hellaswag,arc_easy,arc_challenge" };
+        var data = new Option<string>("--data") { Description = "Folder holding the task data.", DefaultValueFactory = _ => "datasets/benchmarks/tinyworld" };
+        var shots = new Option<int?>("--shots") { Description = "Few-shot examples per item (default: each task's own, 0)." };
+        var limit = new Option<int?>("--limit") { Description = "Score only the first N items of each task." };
+        var batch = new Option<int>("--batch-size") { Description = "Requests per model call.", DefaultValueFactory = _ => 64 };
+        var cache = new Option<string?>("--cache") { Description = "Log-likelihood cache folder (a rerun is answered from it).", DefaultValueFactory = _ => ".cache/eval" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Do not read or write the cache." };
+        var macro = new Option<bool>("--macro") { Description = "Group scores as the plain mean of subtasks instead of size-weighted." };
+        var strict = new Option<bool>("--strict") { Description = "Fail on the first malformed data row instead of skipping it." };
+        var corpus = new Option<string?>("--corpus") { Description = "Training corpus (.jsonl with 'text', or one document per line): report scores on items with and without 13-gram overlap." };
+        var samples = new Option<string?>("--log-samples") { Description = "Write samples_{task}.jsonl (prompt, choices, log-likelihoods, scores per item) into this folder." };
+        var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
+        var command = new Command("eval", "Score a model on multiple-choice benchmarks the lm-evaluation-harness way.")
+        {
+            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            try
+            {
+                var taskList = BenchmarkSuite.Load(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
+                using OpenedModel opened = ModelSource.Open(parseResult.GetValue(model)!, parseResult.GetValue(backend)!, parseResult.GetValue(device)!,
+                    parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+                // One warning per over-long request would bury the table; the count per task is printed instead.
+                if (opened.Model is Courseware.Models.LocalLanguageModel local) local.Log = TextWriter.Null;
+                var options = new EvaluationOptions
+                {
+                    Shots = parseResult.GetValue(shots),
+                    Limit = parseResult.GetValue(limit),
+                    BatchSize = parseResult.GetValue(batch),
+                    CacheFolder = parseResult.GetValue(noCache) ? null : parseResult.GetValue(cache),
+                    ModelKey = opened.CacheKey,
+                    ModelConfig = opened.Config,
+                    MacroAverage = parseResult.GetValue(macro),
+                    Progress = new Progress<EvaluationProgress>(p => Console.Error.Write($"\r{p}   ")),
+                };
+                EvaluationResults results = await BenchmarkEvaluator.RunAsync(opened.Model, taskList, options, cancellationToken);
+                Console.Error.WriteLine();
+                Console.WriteLine(results);
+                foreach (TaskResult task in results.Tasks.Where(t => t.TruncatedItems > 0))
+                    Console.WriteLine($"note: {task.Name}: {task.TruncatedItems} of {task.Samples.Count} prompts exceeded the model's context and were truncated from the left");
+                Console.WriteLine($"{results.Timing.Items} items, {results.Timing.ItemsPerSecond:0.0} items/s, {results.Timing.FromCache}/{results.Timing.Requests} requests from cache");
+                var json = results.ToJson();
+                if (parseResult.GetValue(corpus) is string corpusPath)
+                {
+                    var check = ContaminationCheck.Build(ContaminationCheck.ReadCorpus(corpusPath));
+                    var splits = new System.Text.Json.Nodes.JsonObject();
+                    foreach (ContaminationSplit split in check.Split(results))
+                    {
+                        splits[split.Task] = split.ToJson();
+                        foreach (var (metric, clean) in split.Clean)
+                        {
+                            string dirty = split.Contaminated.TryGetValue(metric, out var d) ? d.ToString() : "-";
+                            Console.WriteLine($"{split.Task} {metric}: clean {clean} (n={split.CleanItems}), contaminated {dirty} (n={split.ContaminatedItems})");
+                        }
+                    }
+                    json["contamination"] = splits;
+                }
+                if (parseResult.GetValue(samples) is string samplesFolder)
+                {
+                    foreach (string file in results.SaveSamples(samplesFolder)) Console.WriteLine($"wrote {file}");
+                }
+                if (parseResult.GetValue(output) is string path)
+                {
+                    EvaluationResults.Save(path, json);
+                    Console.WriteLine($"wrote {path}");
+                }
+                return results.Failures.Count == 0 ? 0 : 1;
+            }
+            catch (Exception e) when (e is BenchmarkDataException or ArgumentException or IOException or NotSupportedException or InvalidDataException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 2;
+            }
+        });
+
+        var folder = new Option<string>("--out") { Description = "Folder to write.", DefaultValueFactory = _ => "datasets/benchmarks/tinyworld" };
+        var generate = new Command("generate", "Rewrite the fictional-world benchmark files (deterministic).") { folder };
+        generate.SetAction(parseResult =>
+        {
+            foreach (string file in TinyWorldBenchmarks.Write(parseResult.GetValue(folder)!)) Console.WriteLine(file);
+            return 0;
+        });
+        command.Subcommands.Add(generate);
+        return command;
+    }
+}
