@@ -220,10 +220,15 @@ public sealed class NotebookDocument
         if (minor < 5) json["nbformat_minor"] = 5;
     }
 
+    /// <summary>The parser's message without its own position suffix (we give line and column 1-based ourselves).</summary>
     private static string FirstSentence(string message)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        foreach (var suffix in new[] { " Path:", " LineNumber:" })
+        {
+            var cut = message.IndexOf(suffix, StringComparison.Ordinal);
+            if (cut > 0) message = message[..cut];
+        }
+        return message;
     }
 }
 
