@@ -70,14 +70,22 @@ internal static class RunCommand
 
     internal static async Task<IReadOnlyList<NotebookResult>> RunWithProgressAsync(IReadOnlyList<NotebookJob> jobs, RunOptions options, CancellationToken ct)
     {
-        if (jobs.Count == 0) return [];
         IReadOnlyList<NotebookResult> results = [];
+        await WithProgressAsync(jobs.Select(j => j.Path), async progress => results = await NotebookRunner.RunAsync(jobs, options, progress, ct));
+        return results;
+    }
+
+    /// <summary>A progress bar per notebook (cells done), ticked and closed by the runner's progress reports.</summary>
+    internal static async Task WithProgressAsync(IEnumerable<string> notebooks, Func<IProgress<RunProgress>, Task> run)
+    {
+        var paths = notebooks.Select(Path.GetFullPath).Distinct().ToList();
+        if (paths.Count == 0) return;
         await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
-                var tasks = jobs.ToDictionary(j => Path.GetFullPath(j.Path), j => ctx.AddTask(Markup.Escape(Path.GetFileName(j.Path)), autoStart: false, maxValue: 1));
+                var tasks = paths.ToDictionary(p => p, p => ctx.AddTask(Markup.Escape(Path.GetFileName(p)), autoStart: false, maxValue: 1));
                 var progress = new Progress<RunProgress>(p =>
                 {
                     if (!tasks.TryGetValue(p.Path, out var task)) return;
@@ -91,9 +99,8 @@ internal static class RunCommand
                         task.StopTask();
                     }
                 });
-                results = await NotebookRunner.RunAsync(jobs, options, progress, ct);
+                await run(progress);
             });
-        return results;
     }
 
     private static void Render(IReadOnlyList<NotebookResult> results, string outDir)
