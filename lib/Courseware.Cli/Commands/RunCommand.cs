@@ -12,7 +12,7 @@ internal static class RunCommand
         var paths = new Argument<string[]>("paths") { Description = "Notebooks (.ipynb, .dib) or folders to search for them", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out", "-o") { Description = "Folder for executed notebooks, summary.json and summary.md", DefaultValueFactory = _ => Path.Combine("out", "run") };
         var inplace = new Option<bool>("--inplace") { Description = "Write outputs back into the source .ipynb files" };
-        var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for the papermill-style injected-parameters cell (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for the papermill-style injected-parameters cell (repeatable)" };
         var timeout = new Option<double>("--timeout") { Description = "Per-cell timeout in seconds; a cell running longer is stopped", DefaultValueFactory = _ => 600 };
         var continueOnError = new Option<bool>("--continue-on-error") { Description = "Run the remaining cells after a failed cell" };
         var parallel = new Option<int>("--parallel") { Description = "Notebooks run at once, each in its own warm worker process", DefaultValueFactory = _ => 2 };

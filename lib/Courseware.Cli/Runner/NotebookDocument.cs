@@ -233,14 +233,7 @@ public sealed class NotebookDocument
 }
 
 /// <summary>A notebook could not be read or run; the message names the file (and cell) and the cause.</summary>
-public sealed class NotebookException(string path, string cause) : Exception($"{path}: {cause}")
-{
-    /// <summary>The notebook's path.</summary>
-    public string NotebookPath { get; } = path;
-
-    /// <summary>What went wrong, without the path.</summary>
-    public string Cause { get; } = cause;
-}
+public sealed class NotebookException(string path, string cause) : Exception($"{path}: {cause}");
 
 /// <summary>Writes that never leave a half-written file: temp file beside the target, then an atomic rename.</summary>
 public static class AtomicFile
