@@ -20,7 +20,9 @@ internal static class CheckCommand
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var (jobs, problems) = NotebookDiscovery.Jobs(parse.GetValue(paths)!, outDir, inplace: false);
             var options = new RunOptions { CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)), Parallel = Math.Max(1, parse.GetValue(parallel)) };
-            var reports = await Grader.CheckAsync(jobs.Select(j => j.Path).ToList(), outDir, options);
+            IReadOnlyList<GradeReport> reports = [];
+            var solutions = jobs.Select(j => j.Path).ToList();
+            await RunCommand.WithProgressAsync(solutions, async progress => reports = await Grader.CheckAsync(solutions, outDir, options, progress));
             GradeCommand.Render(reports);
             foreach (var p in problems) AnsiConsole.MarkupLineInterpolated($"[red]✗[/] {p.Error}");
             AtomicFile.WriteAllText(Path.Combine(outDir, "check.json"), "[\n" + string.Join(",\n", reports.Select(r => r.ToJson().TrimEnd())) + "\n]\n");

@@ -28,8 +28,10 @@ internal static class GradeCommand
             var name = Path.GetFileNameWithoutExtension(learnerPath);
             try
             {
-                var report = await Grader.GradeAsync(learnerPath, solutionPath, Path.Combine(outDir, name + ".ipynb"),
-                    new RunOptions { CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) });
+                GradeReport? graded = null;
+                await RunCommand.WithProgressAsync([learnerPath], async progress => graded = await Grader.GradeAsync(
+                    learnerPath, solutionPath, Path.Combine(outDir, name + ".ipynb"), new RunOptions { CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) }, progress));
+                var report = graded!;
                 Render([report]);
                 AtomicFile.WriteAllText(Path.Combine(outDir, name + ".grade.json"), report.ToJson());
                 return report.Run.Error is null ? 0 : 1;

@@ -20,7 +20,7 @@ internal static class MakeLabsCommand
             {
                 var changed = LabMaker.MakeLabs(parse.GetValue(solutions)!, parse.GetValue(labs)!, checkOnly);
                 foreach (var path in changed)
-                    AnsiConsole.MarkupLineInterpolated($"{(checkOnly ? "[red]out of date:[/]" : "[green]wrote[/]")} {path}");
+                    AnsiConsole.MarkupLine((checkOnly ? "[red]out of date:[/] " : "[green]wrote[/] ") + Markup.Escape(path));
                 if (changed.Count == 0) AnsiConsole.MarkupLine("[green]labs are up to date[/]");
                 return checkOnly && changed.Count > 0 ? 1 : 0;
             }

@@ -12,7 +12,7 @@ internal static class RunCommand
         var paths = new Argument<string[]>("paths") { Description = "Notebooks (.ipynb, .dib) or folders to search for them", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out", "-o") { Description = "Folder for executed notebooks, summary.json and summary.md", DefaultValueFactory = _ => Path.Combine("out", "run") };
         var inplace = new Option<bool>("--inplace") { Description = "Write outputs back into the source .ipynb files" };
-        var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for the papermill-style injected-parameters cell (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for the papermill-style injected-parameters cell (repeatable)" };
         var timeout = new Option<double>("--timeout") { Description = "Per-cell timeout in seconds; a cell running longer is stopped", DefaultValueFactory = _ => 600 };
         var continueOnError = new Option<bool>("--continue-on-error") { Description = "Run the remaining cells after a failed cell" };
         var parallel = new Option<int>("--parallel") { Description = "Notebooks run at once, each in its own warm worker process", DefaultValueFactory = _ => 2 };
@@ -70,14 +70,22 @@ internal static class RunCommand
 
     internal static async Task<IReadOnlyList<NotebookResult>> RunWithProgressAsync(IReadOnlyList<NotebookJob> jobs, RunOptions options, CancellationToken ct)
     {
-        if (jobs.Count == 0) return [];
         IReadOnlyList<NotebookResult> results = [];
+        await WithProgressAsync(jobs.Select(j => j.Path), async progress => results = await NotebookRunner.RunAsync(jobs, options, progress, ct));
+        return results;
+    }
+
+    /// <summary>A progress bar per notebook (cells done), ticked and closed by the runner's progress reports.</summary>
+    internal static async Task WithProgressAsync(IEnumerable<string> notebooks, Func<IProgress<RunProgress>, Task> run)
+    {
+        var paths = notebooks.Select(Path.GetFullPath).Distinct().ToList();
+        if (paths.Count == 0) return;
         await AnsiConsole.Progress()
             .AutoClear(false)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
             .StartAsync(async ctx =>
             {
-                var tasks = jobs.ToDictionary(j => Path.GetFullPath(j.Path), j => ctx.AddTask(Markup.Escape(Path.GetFileName(j.Path)), autoStart: false, maxValue: 1));
+                var tasks = paths.ToDictionary(p => p, p => ctx.AddTask(Markup.Escape(Path.GetFileName(p)), autoStart: false, maxValue: 1));
                 var progress = new Progress<RunProgress>(p =>
                 {
                     if (!tasks.TryGetValue(p.Path, out var task)) return;
@@ -91,9 +99,8 @@ internal static class RunCommand
                         task.StopTask();
                     }
                 });
-                results = await NotebookRunner.RunAsync(jobs, options, progress, ct);
+                await run(progress);
             });
-        return results;
     }
 
     private static void Render(IReadOnlyList<NotebookResult> results, string outDir)

@@ -55,7 +55,7 @@ public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> E
 public static class Grader
 {
     /// <summary>Grades a learner's lab against its solution; the executed notebook goes to <paramref name="outputPath"/> when given.</summary>
-    public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options)
+    public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options, IProgress<RunProgress>? progress = null)
     {
         var solution = NotebookDocument.Load(solutionPath);
         NotebookDocument learner;
@@ -70,15 +70,15 @@ public static class Grader
         }
         var edited = EditedLockedCells(solution, learner);
         RestoreChecks(solution, learner);
-        var run = (await NotebookRunner.RunAsync([new NotebookJob(learner.Path, outputPath, learner)], options with { ContinueOnError = true }))[0];
+        var run = (await NotebookRunner.RunAsync([new NotebookJob(learner.Path, outputPath, learner)], options with { ContinueOnError = true }, progress))[0];
         return new GradeReport(run.Path, Score(solution, run), edited, run);
     }
 
     /// <summary>Runs solutions with all their checks (the instructor's check); every one must get full marks.</summary>
-    public static async Task<IReadOnlyList<GradeReport>> CheckAsync(IReadOnlyList<string> solutionPaths, string? outputDir, RunOptions options)
+    public static async Task<IReadOnlyList<GradeReport>> CheckAsync(IReadOnlyList<string> solutionPaths, string? outputDir, RunOptions options, IProgress<RunProgress>? progress = null)
     {
         var jobs = solutionPaths.Select(p => new NotebookJob(p, outputDir is null ? null : Path.Combine(outputDir, Path.GetFileName(p)))).ToList();
-        var runs = await NotebookRunner.RunAsync(jobs, options with { ContinueOnError = true });
+        var runs = await NotebookRunner.RunAsync(jobs, options with { ContinueOnError = true }, progress);
         var reports = new List<GradeReport>();
         foreach (var run in runs)
         {

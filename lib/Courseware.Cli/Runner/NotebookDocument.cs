@@ -220,19 +220,17 @@ public sealed class NotebookDocument
         if (minor < 5) json["nbformat_minor"] = 5;
     }
 
+    /// <summary>The parser's message without its own position suffix (we give line and column 1-based ourselves).</summary>
     private static string FirstSentence(string message)
     {
-        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        foreach (var suffix in new[] { " Path:", " LineNumber:" })
+        {
+            var cut = message.IndexOf(suffix, StringComparison.Ordinal);
+            if (cut > 0) message = message[..cut];
+        }
+        return message;
     }
 }
 
 /// <summary>A notebook could not be read or run; the message names the file (and cell) and the cause.</summary>
-public sealed class NotebookException(string path, string cause) : Exception($"{path}: {cause}")
-{
-    /// <summary>The notebook's path.</summary>
-    public string NotebookPath { get; } = path;
-
-    /// <summary>What went wrong, without the path.</summary>
-    public string Cause { get; } = cause;
-}
+public sealed class NotebookException(string path, string cause) : Exception($"{path}: {cause}");

@@ -149,9 +149,6 @@ internal sealed class WorkerClient : IAsyncDisposable
         }
     }
 
-    /// <summary>True once the process has exited.</summary>
-    public bool HasExited => _process.HasExited;
-
     /// <summary>The worker's exit code once it has exited.</summary>
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
