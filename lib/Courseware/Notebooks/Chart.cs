@@ -157,7 +157,30 @@ public sealed class Chart : HtmlDisplayable
     /// <inheritdoc />
     public override string ToString() => $"{Kind} chart{(Title is null ? "" : $" '{Title}'")} with {TraceCount} trace(s)";
 
-    internal string Fragment() => _fragment ??= PlotlyRenderer.RenderFragment(ToSpecJson());
+    internal string Fragment() => _fragment ??= EscapeScriptBodies(PlotlyRenderer.RenderFragment(ToSpecJson()));
+
+    // User text (titles, run names) lands in JSON inside <script>; "</script>" or "<!--" in it would end the element
+    // early and let the rest be parsed as HTML. "<\/" and "<\!--" mean the same inside JavaScript strings.
+    static string EscapeScriptBodies(string html)
+    {
+        var sb = new StringBuilder(html.Length);
+        var at = 0;
+        while (true)
+        {
+            var open = html.IndexOf("<script", at, StringComparison.OrdinalIgnoreCase);
+            if (open < 0) break;
+            var bodyStart = html.IndexOf('>', open) + 1;
+            var close = html.LastIndexOf("</script>", StringComparison.OrdinalIgnoreCase);
+            var next = html.IndexOf("<script", bodyStart, StringComparison.OrdinalIgnoreCase);
+            // Plotly.NET writes one script per chart; its end is the last </script> before the next <script>, if any.
+            if (next >= 0) close = html.LastIndexOf("</script>", next, StringComparison.OrdinalIgnoreCase);
+            if (bodyStart <= 0 || close < bodyStart) break;
+            sb.Append(html, at, bodyStart - at);
+            sb.Append(html.AsSpan(bodyStart, close - bodyStart).ToString().Replace("</", "<\\/").Replace("<!--", "<\\!--"));
+            at = close;
+        }
+        return sb.Append(html, at, html.Length - at).ToString();
+    }
 
     static JsonObject XYTrace(string kind, Series s, bool markers)
     {

@@ -92,6 +92,17 @@ public class ChartTests
         finally { File.Delete(path); }
     }
 
+    [Fact]
+    public void User_text_cannot_close_the_script_element()
+    {
+        var html = Chart.Bars([Series.Categorical("</script><b>run</b>", ["<!--a", "b"], [1, 2])], title: "t</script><img src=x onerror=alert(1)>").Fragment();
+        var script = html.IndexOf("<script", StringComparison.Ordinal);
+        // Exactly one closing tag, at the very end of the script: nothing the user wrote ends it early.
+        Assert.Equal(html.LastIndexOf("</script>", StringComparison.Ordinal), html.IndexOf("</script>", script, StringComparison.Ordinal));
+        Assert.DoesNotContain("<!--a", html);
+        Assert.Contains("t<\\/script>", html);
+    }
+
     static string ExtractDataJson(string html)
     {
         var start = html.IndexOf("var data = ", StringComparison.Ordinal) + "var data = ".Length;
