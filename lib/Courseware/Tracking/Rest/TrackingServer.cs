@@ -36,7 +36,14 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Whether the server process is still running.</summary>
-    public bool IsRunning => !_process.HasExited;
+    public bool IsRunning
+    {
+        get
+        {
+            try { return !_process.HasExited; }
+            catch (InvalidOperationException) { return false; } // disposed: the process is gone
+        }
+    }
 
     /// <summary>
     /// Starts <c>courseware server --store <paramref name="storePath"/> --port 0</c>, waits until it answers /health,
@@ -112,10 +119,14 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
         return new InvalidOperationException($"The tracking server did not start: {why}." + (stderr.Length > 0 ? "\n" + stderr : ""));
     }
 
+    // Notebooks load Courseware.dll from build/Courseware/, next to build/cli/; a program that references both the
+    // library and the CLI (the tests, for one) has the CLI's app host beside the library instead.
     private static string DefaultCommand()
     {
         var folder = Path.GetDirectoryName(typeof(TrackingServer).Assembly.Location) ?? AppContext.BaseDirectory;
-        return Path.GetFullPath(Path.Combine(folder, "..", "cli", OperatingSystem.IsWindows() ? "courseware.exe" : "courseware"));
+        var exe = OperatingSystem.IsWindows() ? ".exe" : "";
+        string[] candidates = [Path.Combine(folder, "..", "cli", "courseware" + exe), Path.Combine(folder, "Courseware.Cli" + exe)];
+        return Path.GetFullPath(candidates.FirstOrDefault(File.Exists) ?? candidates[0]);
     }
 
     /// <summary>What the server wrote to stderr so far (empty when all is well).</summary>
