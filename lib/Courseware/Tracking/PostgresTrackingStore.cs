@@ -1,0 +1,143 @@
+using System.Data.Common;
+using Npgsql;
+
+namespace Courseware.Tracking;
+
+/// <summary>
+/// A tracking store in PostgreSQL (a shared team server), with the same tables and behaviour as the embedded
+/// <see cref="SqliteTrackingStore"/>; artifacts go to a folder (a shared file system) given when opening.
+/// Ordering of strings follows the database's collation (MLflow's does too); create the database with
+/// <c>LC_COLLATE 'C'</c> for byte order.
+/// </summary>
+/// <example><code>await using var store = PostgresTrackingStore.Open("Host=db;Database=tracking;Username=ml", "/mnt/artifacts");</code></example>
+public sealed class PostgresTrackingStore : SqlTrackingStore
+{
+    private const int SchemaVersion = 1;
+    // Serialises schema creation when several processes open a fresh database at once.
+    private const long SchemaLockKey = 0x436F75727365;
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    private PostgresTrackingStore(NpgsqlDataSource dataSource, string artifactRoot)
+        : base(dataSource.ConnectionString, artifactRoot, new PostgresDialect()) => _dataSource = dataSource;
+
+    /// <summary>Connects to the database (creating the tables if missing) and stores artifacts under <paramref name="artifactFolder"/>.</summary>
+    public static PostgresTrackingStore Open(string connectionString, string artifactFolder)
+    {
+        var folder = Path.GetFullPath(artifactFolder);
+        Directory.CreateDirectory(folder);
+        var dataSource = NpgsqlDataSource.Create(connectionString);
+        var store = new PostgresTrackingStore(dataSource, new Uri(folder + Path.DirectorySeparatorChar).AbsoluteUri.TrimEnd('/'));
+        try
+        {
+            Tracker.Wait(store.ExecuteAsync(true, tx =>
+            {
+                Scalar($"SELECT pg_advisory_xact_lock({SchemaLockKey})", tx);
+                Exec(Schema, tx);
+                var version = Scalar("SELECT MAX(version) FROM schema_version", tx);
+                if (version is not null && Convert.ToInt32(version, System.Globalization.CultureInfo.InvariantCulture) > SchemaVersion)
+                    throw new TrackingException(TrackingErrorCode.InvalidState, $"The database has a newer tracking schema ({version}) than this library ({SchemaVersion}).");
+                if (version is null)
+                {
+                    var now = TrackingNames.NowMs();
+                    Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
+                         "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", store.DefaultArtifactRoot + "/0"), ("@now", now));
+                    Exec("INSERT INTO schema_version(version) VALUES (@v)", tx, ("@v", SchemaVersion));
+                }
+                return 0;
+            }, CancellationToken.None));
+        }
+        catch
+        {
+            dataSource.Dispose();
+            throw;
+        }
+        return store;
+    }
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS experiments (
+            experiment_id BIGSERIAL PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            artifact_location TEXT NOT NULL,
+            lifecycle_stage TEXT NOT NULL,
+            creation_time BIGINT NOT NULL,
+            last_update_time BIGINT NOT NULL);
+        CREATE TABLE IF NOT EXISTS experiment_tags (
+            experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (experiment_id, key));
+        CREATE TABLE IF NOT EXISTS runs (
+            run_uuid TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
+            user_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            start_time BIGINT NOT NULL,
+            end_time BIGINT,
+            lifecycle_stage TEXT NOT NULL,
+            artifact_uri TEXT NOT NULL,
+            heartbeat_time BIGINT,
+            deleted_time BIGINT,
+            deleted_with_experiment BIGINT NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs(experiment_id, start_time);
+        CREATE INDEX IF NOT EXISTS ix_runs_running ON runs(status, heartbeat_time);
+        CREATE TABLE IF NOT EXISTS metrics (
+            id BIGSERIAL PRIMARY KEY,
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL,
+            value DOUBLE PRECISION,
+            is_nan BIGINT NOT NULL,
+            timestamp BIGINT NOT NULL,
+            step BIGINT NOT NULL);
+        CREATE INDEX IF NOT EXISTS ix_metrics_run_key ON metrics(run_uuid, key, step);
+        CREATE TABLE IF NOT EXISTS latest_metrics (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL,
+            value DOUBLE PRECISION,
+            is_nan BIGINT NOT NULL,
+            timestamp BIGINT NOT NULL,
+            step BIGINT NOT NULL,
+            PRIMARY KEY (run_uuid, key));
+        CREATE INDEX IF NOT EXISTS ix_latest_metrics_key ON latest_metrics(key, value);
+        CREATE TABLE IF NOT EXISTS params (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key));
+        CREATE TABLE IF NOT EXISTS tags (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key));
+        """;
+
+    /// <inheritdoc />
+    protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var result = body(tx);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <inheritdoc />
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
+
+    /// <summary>Closes the connection pool.</summary>
+    public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
+
+    private sealed class PostgresDialect : SqlDialect
+    {
+        public override string Like(string column, string parameter) => $"{column} LIKE {parameter}";
+
+        public override string ILike(string column, string parameter) => $"{column} ILIKE {parameter}";
+
+        public override string InIds(string column, string parameter) => $"{column} = ANY({parameter})";
+
+        public override object IdsArgument(IReadOnlyList<string> ids) => ids.ToArray();
+
+        public override string InsertionOrder => "id";
+    }
+}

@@ -1,0 +1,541 @@
+using System.Data.Common;
+using System.Globalization;
+
+namespace Courseware.Tracking;
+
+/// <summary>
+/// The tracking logic shared by SQL stores (<see cref="SqliteTrackingStore"/>, <see cref="PostgresTrackingStore"/>):
+/// one table layout (experiments, experiment_tags, runs, metrics, latest_metrics, params, tags), one set of
+/// statements, and a <see cref="SqlDialect"/> for the few spots where the databases differ. A subclass creates the
+/// schema and says how a unit of work gets a connection and transaction (<see cref="ExecuteAsync{T}"/>).
+/// </summary>
+public abstract class SqlTrackingStore : ITrackingStore
+{
+    private protected SqlTrackingStore(string description, string defaultArtifactRoot, SqlDialect dialect)
+    {
+        Description = description;
+        DefaultArtifactRoot = defaultArtifactRoot;
+        Dialect = dialect;
+    }
+
+    /// <summary>Where the data lives, for messages (a folder or a database name).</summary>
+    protected string Description { get; }
+
+    private protected SqlDialect Dialect { get; }
+
+    /// <inheritdoc />
+    public string DefaultArtifactRoot { get; }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in one transaction (committed when it returns; rolled back when it throws).
+    /// <paramref name="write"/> says whether it writes, so the store can take the write lock up front.
+    /// </summary>
+    protected abstract Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken);
+
+    /// <summary>Whether a database error is a unique-key violation (a name taken by a concurrent writer).</summary>
+    protected abstract bool IsUniqueViolation(DbException exception);
+
+    /// <inheritdoc />
+    public abstract ValueTask DisposeAsync();
+
+    // ---------------- experiments ----------------
+
+    /// <inheritdoc />
+    public Task<string> CreateExperimentAsync(string name, string? artifactLocation = null, IEnumerable<ExperimentTag>? tags = null, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateExperimentName(name);
+        var tagList = tags?.ToList() ?? [];
+        tagList.ForEach(TrackingValidation.ValidateExperimentTag);
+        return WriteAsync(tx =>
+        {
+            if (Scalar("SELECT experiment_id FROM experiments WHERE name = @n", tx, ("@n", name)) is not null)
+                throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment '{name}' already exists.", "name");
+            var now = TrackingNames.NowMs();
+            var id = Convert.ToInt64(Scalar(
+                "INSERT INTO experiments(name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
+                "VALUES (@n, '', 'active', @now, @now) RETURNING experiment_id", tx, ("@n", name), ("@now", now)), CultureInfo.InvariantCulture);
+            var location = artifactLocation ?? DefaultArtifactRoot + "/" + id.ToString(CultureInfo.InvariantCulture);
+            Exec("UPDATE experiments SET artifact_location = @l WHERE experiment_id = @id", tx, ("@l", location), ("@id", id));
+            foreach (var t in tagList)
+                Exec("INSERT INTO experiment_tags(experiment_id, key, value) VALUES (@id, @k, @v) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value", tx, ("@id", id), ("@k", t.Key), ("@v", t.Value));
+            return id.ToString(CultureInfo.InvariantCulture);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Experiment> GetExperimentAsync(string experimentId, CancellationToken cancellationToken = default)
+    {
+        var id = ParseExperimentId(experimentId);
+        return ReadAsync(tx => ReadExperiments(tx, "experiment_id = @id", ("@id", id)).FirstOrDefault()
+            ?? throw TrackingException.NotFound("experiment_id", $"No experiment with id={experimentId} exists."), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Experiment?> GetExperimentByNameAsync(string name, CancellationToken cancellationToken = default) =>
+        ReadAsync(tx => ReadExperiments(tx, "name = @n", ("@n", name)).FirstOrDefault(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Experiment>> SearchExperimentsAsync(ViewType viewType = ViewType.ActiveOnly, CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<Experiment>>(tx => ReadExperiments(tx, $"lifecycle_stage IN ({StageList(viewType)})"), cancellationToken);
+
+    /// <inheritdoc />
+    public Task DeleteExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
+        SetExperimentStageAsync(experimentId, LifecycleStage.Deleted, cancellationToken);
+
+    /// <inheritdoc />
+    public Task RestoreExperimentAsync(string experimentId, CancellationToken cancellationToken = default) =>
+        SetExperimentStageAsync(experimentId, LifecycleStage.Active, cancellationToken);
+
+    private Task SetExperimentStageAsync(string experimentId, LifecycleStage stage, CancellationToken ct)
+    {
+        var id = ParseExperimentId(experimentId);
+        return WriteAsync(tx =>
+        {
+            var current = ExperimentStage(id, experimentId, tx);
+            if (id == 0 && stage == LifecycleStage.Deleted)
+                throw TrackingException.InvalidParameter("experiment_id", "The default experiment (id 0) cannot be deleted.");
+            if (current == stage)
+                throw new TrackingException(TrackingErrorCode.InvalidState,
+                    $"Experiment {experimentId} is already {stage.ToWire()}.", "experiment_id");
+            var now = TrackingNames.NowMs();
+            Exec("UPDATE experiments SET lifecycle_stage = @s, last_update_time = @now WHERE experiment_id = @id", tx,
+                ("@s", stage.ToWire()), ("@now", now), ("@id", id));
+            // Runs follow their experiment (MLflow 2.x); restoring brings back only the runs deleted with it.
+            if (stage == LifecycleStage.Deleted)
+                Exec("UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = @now, deleted_with_experiment = 1 WHERE experiment_id = @id AND lifecycle_stage = 'active'",
+                    tx, ("@now", now), ("@id", id));
+            else
+                Exec("UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL, deleted_with_experiment = 0 WHERE experiment_id = @id AND deleted_with_experiment = 1",
+                    tx, ("@id", id));
+            return 0;
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public Task RenameExperimentAsync(string experimentId, string newName, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateExperimentName(newName);
+        var id = ParseExperimentId(experimentId);
+        return WriteAsync(tx =>
+        {
+            if (ExperimentStage(id, experimentId, tx) != LifecycleStage.Active)
+                throw new TrackingException(TrackingErrorCode.InvalidState, $"Cannot rename the deleted experiment {experimentId}.", "experiment_id");
+            if (Scalar("SELECT experiment_id FROM experiments WHERE name = @n AND experiment_id <> @id", tx, ("@n", newName), ("@id", id)) is not null)
+                throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Experiment '{newName}' already exists.", "new_name");
+            Exec("UPDATE experiments SET name = @n, last_update_time = @now WHERE experiment_id = @id", tx,
+                ("@n", newName), ("@now", TrackingNames.NowMs()), ("@id", id));
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task SetExperimentTagAsync(string experimentId, ExperimentTag tag, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateExperimentTag(tag);
+        var id = ParseExperimentId(experimentId);
+        return WriteAsync(tx =>
+        {
+            if (ExperimentStage(id, experimentId, tx) != LifecycleStage.Active)
+                throw new TrackingException(TrackingErrorCode.InvalidState, $"Cannot tag the deleted experiment {experimentId}.", "experiment_id");
+            Exec("INSERT INTO experiment_tags(experiment_id, key, value) VALUES (@id, @k, @v) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value", tx, ("@id", id), ("@k", tag.Key), ("@v", tag.Value));
+            return 0;
+        }, cancellationToken);
+    }
+
+    private LifecycleStage ExperimentStage(long id, string experimentId, DbTransaction tx) =>
+        Scalar("SELECT lifecycle_stage FROM experiments WHERE experiment_id = @id", tx, ("@id", id)) is string s
+            ? TrackingNames.ParseLifecycleStage(s)
+            : throw TrackingException.NotFound("experiment_id", $"No experiment with id={experimentId} exists.");
+
+    private List<Experiment> ReadExperiments(DbTransaction tx, string condition, params (string, object?)[] args)
+    {
+        var tags = new Dictionary<long, Dictionary<string, string>>();
+        using (var cmd = Command($"SELECT experiment_id, key, value FROM experiment_tags WHERE experiment_id IN (SELECT experiment_id FROM experiments WHERE {condition})", tx, args))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                Bucket(tags, r.GetInt64(0))[r.GetString(1)] = r.GetString(2);
+        var list = new List<Experiment>();
+        using (var cmd = Command($"SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments WHERE {condition} ORDER BY name", tx, args))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                list.Add(new Experiment(r.GetInt64(0).ToString(CultureInfo.InvariantCulture), r.GetString(1), r.GetString(2),
+                    TrackingNames.ParseLifecycleStage(r.GetString(3)), r.GetInt64(4), r.GetInt64(5),
+                    tags.GetValueOrDefault(r.GetInt64(0)) ?? new Dictionary<string, string>()));
+        return list;
+    }
+
+    private static long ParseExperimentId(string experimentId) =>
+        long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? id
+            : throw TrackingException.InvalidParameter("experiment_id", $"Invalid experiment id '{experimentId}': expected a non-negative integer.");
+
+    private static string StageList(ViewType viewType) => viewType switch
+    {
+        ViewType.ActiveOnly => "'active'",
+        ViewType.DeletedOnly => "'deleted'",
+        _ => "'active', 'deleted'",
+    };
+
+    // ---------------- runs ----------------
+
+    /// <inheritdoc />
+    public Task<Run> CreateRunAsync(string experimentId, string? runName, long startTime, string userId, IEnumerable<RunTag>? tags = null, CancellationToken cancellationToken = default)
+    {
+        var id = ParseExperimentId(experimentId);
+        var tagList = tags?.ToList() ?? [];
+        tagList.ForEach(TrackingValidation.ValidateTag);
+        var tagName = tagList.LastOrDefault(t => t.Key == SystemTags.RunName)?.Value;
+        if (runName is not null && tagName is not null && runName != tagName)
+            throw TrackingException.InvalidParameter("run_name",
+                $"Both a run name ('{runName}') and a different {SystemTags.RunName} tag ('{tagName}') were given.");
+        var name = runName ?? tagName ?? RunNames.Generate();
+        tagList.RemoveAll(t => t.Key == SystemTags.RunName);
+        tagList.Add(new RunTag(SystemTags.RunName, name));
+        TrackingValidation.ValidateTag(tagList[^1]);
+        var runId = Guid.NewGuid().ToString("N");
+        return WriteAsync(tx =>
+        {
+            if (ExperimentStage(id, experimentId, tx) != LifecycleStage.Active)
+                throw TrackingException.InvalidParameter("experiment_id", $"Could not create a run in the deleted experiment {experimentId}.");
+            var location = (string)Scalar("SELECT artifact_location FROM experiments WHERE experiment_id = @id", tx, ("@id", id))!;
+            var artifactUri = location.TrimEnd('/') + "/" + runId + "/artifacts";
+            Exec("INSERT INTO runs(run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri) " +
+                 "VALUES (@r, @n, @e, @u, 'RUNNING', @t, 'active', @a)", tx,
+                ("@r", runId), ("@n", name), ("@e", id), ("@u", userId), ("@t", startTime), ("@a", artifactUri));
+            foreach (var t in tagList)
+                Exec("INSERT INTO tags(run_uuid, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", tx, ("@r", runId), ("@k", t.Key), ("@v", t.Value));
+            return LoadRuns([runId], tx)[0];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Run> GetRunAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        return ReadAsync(tx => LoadRuns([runId], tx).SingleOrDefault() ?? throw RunNotFound(runId), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<RunInfo> UpdateRunAsync(string runId, RunStatus? status = null, long? endTime = null, string? runName = null, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        if (runName is not null) TrackingValidation.ValidateTag(new RunTag(SystemTags.RunName, runName));
+        return WriteAsync(tx =>
+        {
+            RequireActiveRun(runId, tx);
+            Exec("UPDATE runs SET status = COALESCE(@s, status), end_time = COALESCE(@e, end_time), name = COALESCE(@n, name) WHERE run_uuid = @r", tx,
+                ("@s", (object?)status?.ToWire() ?? DBNull.Value), ("@e", (object?)endTime ?? DBNull.Value),
+                ("@n", (object?)runName ?? DBNull.Value), ("@r", runId));
+            if (runName is not null)
+                Exec("INSERT INTO tags(run_uuid, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", tx, ("@r", runId), ("@k", SystemTags.RunName), ("@v", runName));
+            return LoadRuns([runId], tx)[0].Info;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        SetRunStageAsync(runId, LifecycleStage.Deleted, cancellationToken);
+
+    /// <inheritdoc />
+    public Task RestoreRunAsync(string runId, CancellationToken cancellationToken = default) =>
+        SetRunStageAsync(runId, LifecycleStage.Active, cancellationToken);
+
+    private Task SetRunStageAsync(string runId, LifecycleStage stage, CancellationToken ct)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        return WriteAsync(tx =>
+        {
+            if (Scalar("SELECT lifecycle_stage FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) is not string current) throw RunNotFound(runId);
+            if (TrackingNames.ParseLifecycleStage(current) == stage)
+                throw new TrackingException(TrackingErrorCode.InvalidState, $"Run {runId} is already {stage.ToWire()}.", "run_id");
+            Exec("UPDATE runs SET lifecycle_stage = @s, deleted_time = @t WHERE run_uuid = @r", tx,
+                ("@s", stage.ToWire()), ("@t", stage == LifecycleStage.Deleted ? TrackingNames.NowMs() : DBNull.Value), ("@r", runId));
+            return 0;
+        }, ct);
+    }
+
+    /// <inheritdoc />
+    public Task LogBatchAsync(string runId, IReadOnlyCollection<Metric> metrics, IReadOnlyCollection<Param> @params, IReadOnlyCollection<RunTag> tags, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        var clean = TrackingValidation.ValidateBatch(metrics, @params, tags);
+        return WriteAsync(tx =>
+        {
+            RequireActiveRun(runId, tx);
+            WriteParams(runId, @params, tx);
+            foreach (var t in tags)
+            {
+                Exec("INSERT INTO tags(run_uuid, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", tx, ("@r", runId), ("@k", t.Key), ("@v", t.Value));
+                if (t.Key == SystemTags.RunName)
+                    Exec("UPDATE runs SET name = @n WHERE run_uuid = @r", tx, ("@n", t.Value), ("@r", runId));
+            }
+            WriteMetrics(runId, clean, tx);
+            return 0;
+        }, cancellationToken);
+    }
+
+    private void WriteParams(string runId, IReadOnlyCollection<Param> @params, DbTransaction tx)
+    {
+        foreach (var p in @params)
+        {
+            // Insert-or-keep, then compare: race-free even when two writers log the same key at once.
+            if (Exec("INSERT INTO params(run_uuid, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_uuid, key) DO NOTHING", tx,
+                    ("@r", runId), ("@k", p.Key), ("@v", p.Value)) == 1)
+                continue;
+            var existing = (string)Scalar("SELECT value FROM params WHERE run_uuid = @r AND key = @k", tx, ("@r", runId), ("@k", p.Key))!;
+            if (existing != p.Value)
+                throw TrackingException.InvalidParameter($"params[{p.Key}]",
+                    $"Changing param values is not allowed. Param with key='{p.Key}' was already logged with value='{existing}' " +
+                    $"for run ID='{runId}'. Attempted logging new value '{p.Value}'. Start a new (or nested) run to try another value.");
+        }
+    }
+
+    private void WriteMetrics(string runId, IReadOnlyList<Metric> metrics, DbTransaction tx)
+    {
+        if (metrics.Count == 0) return;
+        using var insert = MetricCommand(tx,
+            "INSERT INTO metrics(run_uuid, key, value, is_nan, timestamp, step) VALUES (@r, @k, @v, @n, @t, @s)");
+        using var upsert = MetricCommand(tx,
+            "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step) VALUES (@r, @k, @v, @n, @t, @s) " +
+            "ON CONFLICT(run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
+            // MLflow's "latest": the max of (step, timestamp, value), NaN ranking below every number.
+            "WHERE (excluded.step, excluded.timestamp, 1 - excluded.is_nan, COALESCE(excluded.value, 0)) > " +
+            "(latest_metrics.step, latest_metrics.timestamp, 1 - latest_metrics.is_nan, COALESCE(latest_metrics.value, 0))");
+        var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
+        foreach (var m in metrics)
+        {
+            Bind(insert, runId, m).ExecuteNonQuery();
+            if (!latest.TryGetValue(m.Key, out var best) || Metric.CompareLatest(m, best) > 0) latest[m.Key] = m;
+        }
+        foreach (var m in latest.Values) Bind(upsert, runId, m).ExecuteNonQuery();
+    }
+
+    private static DbCommand MetricCommand(DbTransaction tx, string sql)
+    {
+        var cmd = tx.Connection!.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var name in new[] { "@r", "@k", "@v", "@n", "@t", "@s" })
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    private static DbCommand Bind(DbCommand cmd, string runId, Metric m)
+    {
+        cmd.Parameters[0].Value = runId;
+        cmd.Parameters[1].Value = m.Key;
+        cmd.Parameters[2].Value = double.IsNaN(m.Value) ? DBNull.Value : m.Value;
+        cmd.Parameters[3].Value = double.IsNaN(m.Value) ? 1L : 0L;
+        cmd.Parameters[4].Value = m.Timestamp;
+        cmd.Parameters[5].Value = m.Step;
+        return cmd;
+    }
+
+    /// <inheritdoc />
+    public Task DeleteTagAsync(string runId, string key, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        return WriteAsync(tx =>
+        {
+            RequireActiveRun(runId, tx);
+            if (Exec("DELETE FROM tags WHERE run_uuid = @r AND key = @k", tx, ("@r", runId), ("@k", key)) == 0)
+                throw TrackingException.NotFound($"tags[{key}]", $"No tag with key '{key}' on run {runId}.");
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        return ReadAsync<IReadOnlyList<Metric>>(tx =>
+        {
+            if (Scalar("SELECT 1 FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) is null) throw RunNotFound(runId);
+            using var cmd = Command("SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = @r AND key = @k ORDER BY step, timestamp, " + Dialect.InsertionOrder,
+                tx, ("@r", runId), ("@k", key));
+            using var r = cmd.ExecuteReader();
+            var list = new List<Metric>();
+            while (r.Read()) list.Add(ReadMetric(r, 0));
+            return list;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<RunPage> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.MaxResults is < 1 or > TrackingLimits.MaxResultsLimit)
+            throw TrackingException.InvalidParameter("max_results",
+                $"max_results must be between 1 and {TrackingLimits.MaxResultsLimit}, got {query.MaxResults}.");
+        if (query.ExperimentIds.Count == 0)
+            throw TrackingException.InvalidParameter("experiment_ids", "Search needs at least one experiment id.");
+        var experimentIds = query.ExperimentIds.Select(ParseExperimentId).ToList();
+        var filter = RunFilterParser.ParseFilter(query.Filter);
+        var order = (query.OrderBy ?? []).Select(RunFilterParser.ParseOrderBy).ToList();
+        var offset = PageToken.Decode(query.PageToken);
+        var sql = new RunSearchSql(Dialect);
+        var orderSql = sql.OrderBy(order);
+        var where = sql.Where(filter);
+        var experiments = string.Join(", ", experimentIds.Select(e => sql.Bind(e)));
+        var text = $"SELECT r.run_uuid FROM runs r{sql.Joins} WHERE r.experiment_id IN ({experiments}) " +
+                   $"AND r.lifecycle_stage IN ({StageList(query.ViewType)}) AND {where} ORDER BY {orderSql} " +
+                   $"LIMIT {sql.Bind(query.MaxResults)} OFFSET {sql.Bind(offset)}";
+        return ReadAsync(tx =>
+        {
+            var ids = new List<string>();
+            using (var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray()))
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) ids.Add(r.GetString(0));
+            var runs = LoadRuns(ids, tx);
+            return new RunPage(runs, ids.Count == query.MaxResults ? PageToken.Encode(offset + ids.Count) : null);
+        }, cancellationToken);
+    }
+
+    // ---------------- heartbeats ----------------
+
+    /// <inheritdoc />
+    public Task HeartbeatAsync(string runId, long time, CancellationToken cancellationToken = default)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        return WriteAsync(tx =>
+        {
+            if (Exec("UPDATE runs SET heartbeat_time = @t WHERE run_uuid = @r", tx, ("@t", time), ("@r", runId)) == 0) throw RunNotFound(runId);
+            return 0;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> FailStaleRunsAsync(long heartbeatBefore, CancellationToken cancellationToken = default) =>
+        WriteAsync<IReadOnlyList<string>>(tx =>
+        {
+            var stale = new List<(string Id, long Heartbeat)>();
+            using (var cmd = Command("SELECT run_uuid, heartbeat_time FROM runs WHERE status = 'RUNNING' AND heartbeat_time < @t", tx, ("@t", heartbeatBefore)))
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) stale.Add((r.GetString(0), r.GetInt64(1)));
+            foreach (var (id, heartbeat) in stale)
+            {
+                // The last heartbeat is the last moment the run is known to have been alive: use it as the end time.
+                Exec("UPDATE runs SET status = 'FAILED', end_time = @t WHERE run_uuid = @r", tx, ("@t", heartbeat), ("@r", id));
+                Exec("INSERT INTO tags(run_uuid, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", tx, ("@r", id), ("@k", SystemTags.Failure),
+                    ("@v", $"Process stopped sending heartbeats; last one at {DateTimeOffset.FromUnixTimeMilliseconds(heartbeat):O}."));
+            }
+            return stale.Select(s => s.Id).ToList();
+        }, cancellationToken);
+
+    // ---------------- reading runs ----------------
+
+    private List<Run> LoadRuns(IReadOnlyList<string> ids, DbTransaction tx)
+    {
+        if (ids.Count == 0) return [];
+        var json = Dialect.IdsArgument(ids);
+        var InIds = Dialect.InIds("run_uuid", "@ids");
+        var metrics = new Dictionary<string, Dictionary<string, Metric>>();
+        using (var cmd = Command($"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE {InIds}", tx, ("@ids", json)))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+            {
+                var m = ReadMetric(r, 1);
+                Bucket(metrics, r.GetString(0))[m.Key] = m;
+            }
+        var @params = ReadKeyValues("params", InIds, json, tx);
+        var tags = ReadKeyValues("tags", InIds, json, tx);
+        var infos = new Dictionary<string, RunInfo>();
+        using (var cmd = Command($"SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE {InIds}", tx, ("@ids", json)))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                infos[r.GetString(0)] = new RunInfo(r.GetString(0), r.GetInt64(1).ToString(CultureInfo.InvariantCulture), r.GetString(2),
+                    r.GetString(3), TrackingNames.ParseRunStatus(r.GetString(4)), r.GetInt64(5), r.IsDBNull(6) ? null : r.GetInt64(6),
+                    r.GetString(7), TrackingNames.ParseLifecycleStage(r.GetString(8)));
+        return ids.Where(infos.ContainsKey).Select(id => new Run(infos[id], new RunData(
+            (IReadOnlyDictionary<string, Metric>?)metrics.GetValueOrDefault(id) ?? new Dictionary<string, Metric>(),
+            (IReadOnlyDictionary<string, string>?)@params.GetValueOrDefault(id) ?? new Dictionary<string, string>(),
+            (IReadOnlyDictionary<string, string>?)tags.GetValueOrDefault(id) ?? new Dictionary<string, string>()))).ToList();
+    }
+
+    private Dictionary<string, Dictionary<string, string>> ReadKeyValues(string table, string inIds, object json, DbTransaction tx)
+    {
+        var result = new Dictionary<string, Dictionary<string, string>>();
+        using var cmd = Command($"SELECT run_uuid, key, value FROM {table} WHERE {inIds}", tx, ("@ids", json));
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) Bucket(result, r.GetString(0))[r.GetString(1)] = r.GetString(2);
+        return result;
+    }
+
+    private static Dictionary<string, T> Bucket<TId, T>(Dictionary<TId, Dictionary<string, T>> all, TId id) where TId : notnull =>
+        all.TryGetValue(id, out var d) ? d : all[id] = new Dictionary<string, T>(StringComparer.Ordinal);
+
+    private static Metric ReadMetric(DbDataReader r, int first) =>
+        new(r.GetString(first), r.GetInt64(first + 2) == 1 ? double.NaN : r.GetDouble(first + 1), r.GetInt64(first + 3), r.GetInt64(first + 4));
+
+    private void RequireActiveRun(string runId, DbTransaction tx)
+    {
+        var stage = Scalar("SELECT lifecycle_stage FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) as string ?? throw RunNotFound(runId);
+        if (stage != "active")
+            throw TrackingException.InvalidParameter("run_id", $"The run {runId} must be in the 'active' state. Current state is {stage}.");
+    }
+
+    private static TrackingException RunNotFound(string runId) =>
+        TrackingException.NotFound("run_id", $"Run with id={runId} not found.");
+
+    // ---------------- plumbing ----------------
+
+    private async Task<T> WriteAsync<T>(Func<DbTransaction, T> body, CancellationToken ct)
+    {
+        try
+        {
+            return await ExecuteAsync(true, body, ct).ConfigureAwait(false);
+        }
+        catch (DbException e) when (IsUniqueViolation(e))
+        {
+            throw new TrackingException(TrackingErrorCode.ResourceAlreadyExists, $"Already exists (written concurrently): {e.Message}", null, e);
+        }
+        catch (DbException e)
+        {
+            throw new TrackingException(TrackingErrorCode.InternalError, $"Database error in store {Description}: {e.Message}", null, e);
+        }
+    }
+
+    private async Task<T> ReadAsync<T>(Func<DbTransaction, T> body, CancellationToken ct)
+    {
+        try
+        {
+            return await ExecuteAsync(false, body, ct).ConfigureAwait(false);
+        }
+        catch (DbException e)
+        {
+            throw new TrackingException(TrackingErrorCode.InternalError, $"Database error in store {Description}: {e.Message}", null, e);
+        }
+    }
+
+    private protected static DbCommand Command(string sql, DbTransaction tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = tx.Connection!.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in args)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    private protected static int Exec(string sql, DbTransaction tx, params (string, object?)[] args)
+    {
+        using var cmd = Command(sql, tx, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    private protected static object? Scalar(string sql, DbTransaction tx, params (string, object?)[] args)
+    {
+        using var cmd = Command(sql, tx, args);
+        var v = cmd.ExecuteScalar();
+        return v is DBNull ? null : v;
+    }
+}

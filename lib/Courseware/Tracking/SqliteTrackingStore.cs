@@ -1,0 +1,204 @@
+using System.Data.Common;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Courseware.Tracking;
+
+/// <summary>
+/// The embedded store: one folder holding <c>tracking.db</c> (SQLite in WAL mode) and an <c>artifacts/</c> directory.
+/// Several processes may log into the same folder at once: every write is one <c>BEGIN IMMEDIATE</c> transaction and
+/// waits (busy timeout) instead of failing when another process holds the write lock. A committed write survives
+/// the process being killed (<c>synchronous=NORMAL</c> in WAL mode; only a power loss can drop the last commits).
+/// </summary>
+/// <example><code>await using var store = SqliteTrackingStore.Open(".courseware/tracking");</code></example>
+public sealed class SqliteTrackingStore : SqlTrackingStore
+{
+    /// <summary>Name of the database file inside the store folder.</summary>
+    public const string DatabaseFileName = "tracking.db";
+
+    private const int SchemaVersion = 1;
+    private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(60);
+
+    // One connection per store, used by one unit of work at a time: SQLite serialises writers anyway.
+    private readonly SqliteConnection _connection;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private SqliteTrackingStore(string folder, SqliteConnection connection)
+        : base(folder, new Uri(Path.Combine(folder, "artifacts") + Path.DirectorySeparatorChar).AbsoluteUri.TrimEnd('/'), new SqliteDialect())
+    {
+        Folder = folder;
+        _connection = connection;
+    }
+
+    /// <summary>The store folder (absolute).</summary>
+    public string Folder { get; }
+
+    /// <summary>Opens (creating if needed) the store in <paramref name="folder"/>.</summary>
+    public static SqliteTrackingStore Open(string folder)
+    {
+        folder = Path.GetFullPath(folder);
+        Directory.CreateDirectory(Path.Combine(folder, "artifacts"));
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(folder, DatabaseFileName),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = (int)BusyTimeout.TotalSeconds,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        var store = new SqliteTrackingStore(folder, connection);
+        try
+        {
+            store.Initialize();
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        return store;
+    }
+
+    private void Initialize()
+    {
+        Pragma($"busy_timeout = {(int)BusyTimeout.TotalMilliseconds}");
+        // WAL lets readers run beside the one writer; the switch itself needs a moment of exclusive access, which the
+        // busy timeout waits for when several processes open a fresh store together.
+        Pragma("journal_mode = WAL");
+        Pragma("synchronous = NORMAL");
+        Pragma("foreign_keys = ON");
+        _connection.CreateFunction("cw_lower", (string? s) => s?.ToLowerInvariant(), isDeterministic: true);
+        using var tx = _connection.BeginTransaction(deferred: false);
+        var version = Convert.ToInt32(Scalar("PRAGMA user_version", tx), CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+            throw new TrackingException(TrackingErrorCode.InvalidState,
+                $"The store at {Folder} has schema version {version}, newer than this library's {SchemaVersion}; update Courseware.");
+        if (version < SchemaVersion)
+        {
+            Exec(Schema, tx);
+            var now = TrackingNames.NowMs();
+            Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
+                 "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", DefaultArtifactRoot + "/0"), ("@now", now));
+            Exec($"PRAGMA user_version = {SchemaVersion}", tx);
+        }
+        tx.Commit();
+    }
+
+    private void Pragma(string pragma)
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "PRAGMA " + pragma;
+        cmd.ExecuteNonQuery();
+    }
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS experiments (
+            experiment_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            artifact_location TEXT NOT NULL,
+            lifecycle_stage TEXT NOT NULL,
+            creation_time INTEGER NOT NULL,
+            last_update_time INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS experiment_tags (
+            experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (experiment_id, key));
+        CREATE TABLE IF NOT EXISTS runs (
+            run_uuid TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
+            user_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            start_time INTEGER NOT NULL,
+            end_time INTEGER,
+            lifecycle_stage TEXT NOT NULL,
+            artifact_uri TEXT NOT NULL,
+            heartbeat_time INTEGER,
+            deleted_time INTEGER,
+            deleted_with_experiment INTEGER NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs(experiment_id, start_time);
+        CREATE INDEX IF NOT EXISTS ix_runs_running ON runs(status, heartbeat_time);
+        CREATE TABLE IF NOT EXISTS metrics (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL,
+            value REAL,
+            is_nan INTEGER NOT NULL,
+            timestamp INTEGER NOT NULL,
+            step INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS ix_metrics_run_key ON metrics(run_uuid, key, step);
+        CREATE TABLE IF NOT EXISTS latest_metrics (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL,
+            value REAL,
+            is_nan INTEGER NOT NULL,
+            timestamp INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_latest_metrics_key ON latest_metrics(key, value);
+        CREATE TABLE IF NOT EXISTS params (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS tags (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+        """;
+
+    /// <inheritdoc />
+    protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails half-way with SQLITE_BUSY
+            // when another process wrote in between; it waits up to the busy timeout instead. Reads use a deferred
+            // transaction: one consistent snapshot for the several queries that load a run.
+            using var tx = _connection.BeginTransaction(deferred: !write);
+            var result = body(tx);
+            tx.Commit();
+            return result;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteErrorCode: 19, SqliteExtendedErrorCode: 2067 or 1555 }; // SQLITE_CONSTRAINT_UNIQUE / _PRIMARYKEY
+
+    /// <summary>Closes the database.</summary>
+    public override ValueTask DisposeAsync()
+    {
+        _connection.Dispose();
+        _gate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private sealed class SqliteDialect : SqlDialect
+    {
+        // SQLite's LIKE ignores ASCII case; GLOB is the case-sensitive matcher, so LIKE patterns are translated.
+        public override string Like(string column, string parameter) => $"{column} GLOB {parameter}";
+
+        public override string ILike(string column, string parameter) => $"cw_lower({column}) LIKE {parameter}";
+
+        public override string LikeArgument(string pattern)
+        {
+            var sb = new System.Text.StringBuilder(pattern.Length + 8);
+            foreach (var c in pattern)
+                sb.Append(c switch { '%' => "*", '_' => "?", '*' => "[*]", '?' => "[?]", '[' => "[[]", _ => c.ToString() });
+            return sb.ToString();
+        }
+
+        public override string ILikeArgument(string pattern) => pattern.ToLowerInvariant();
+
+        public override string InIds(string column, string parameter) => $"{column} IN (SELECT value FROM json_each({parameter}))";
+
+        public override object IdsArgument(IReadOnlyList<string> ids) => System.Text.Json.JsonSerializer.Serialize(ids);
+
+        public override string InsertionOrder => "rowid";
+    }
+}
