@@ -12,5 +12,7 @@ internal static class CliCommands
         Commands.MakeLabsCommand.Create(),
         Commands.CheckCommand.Create(),
         Commands.GradeCommand.Create(),
+        Commands.SweepCommand.Create(),
+        Commands.AgentCommand.Create(),
     ];
 }
