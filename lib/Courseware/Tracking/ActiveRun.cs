@@ -230,6 +230,10 @@ public sealed class ActiveRun : IDisposable, IAsyncDisposable
                 {
                     await _tracker.Store.HeartbeatAsync(RunId, TrackingNames.NowMs(), stop).ConfigureAwait(false);
                 }
+                catch (ObjectDisposedException)
+                {
+                    return; // the tracker was closed under a run that was never ended
+                }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // A missed beat is harmless (the next one catches up); staleness needs many in a row.

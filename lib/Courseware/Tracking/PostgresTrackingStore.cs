@@ -19,7 +19,14 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
     private readonly NpgsqlDataSource _dataSource;
 
     private PostgresTrackingStore(NpgsqlDataSource dataSource, string artifactRoot)
-        : base(dataSource.ConnectionString, artifactRoot, new PostgresDialect()) => _dataSource = dataSource;
+        : base(Describe(dataSource.ConnectionString), artifactRoot, new PostgresDialect()) => _dataSource = dataSource;
+
+    // Host and database only: messages must never carry the password.
+    private static string Describe(string connectionString)
+    {
+        var b = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"postgresql://{b.Host}:{b.Port}/{b.Database}";
+    }
 
     /// <summary>Connects to the database (creating the tables if missing) and stores artifacts under <paramref name="artifactFolder"/>.</summary>
     public static PostgresTrackingStore Open(string connectionString, string artifactFolder)
@@ -105,6 +112,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (run_uuid, key));
+        CREATE INDEX IF NOT EXISTS ix_params_key_value ON params(key, value);
         CREATE TABLE IF NOT EXISTS tags (
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,

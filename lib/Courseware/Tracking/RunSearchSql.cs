@@ -98,9 +98,10 @@ internal sealed class RunSearchSql
     {
         if (c.Field.Kind == FieldKind.Attribute)
             return Condition(AttributeColumn(c.Field.Key), c.Op, c.Value);
-        // A run lacking the key never matches (MLflow), hence EXISTS rather than a join with NULLs.
+        // A run lacking the key never matches (MLflow), hence a semi-join rather than an outer join with NULLs. The
+        // IN form lets the planner start from the (key, value) index when the clause is selective.
         var table = Table(c.Field.Kind);
-        return $"EXISTS (SELECT 1 FROM {table} x WHERE x.run_uuid = r.run_uuid AND x.key = {Bind(c.Field.Key)} AND {Condition("x.value", c.Op, c.Value)})";
+        return $"r.run_uuid IN (SELECT x.run_uuid FROM {table} x WHERE x.key = {Bind(c.Field.Key)} AND {Condition("x.value", c.Op, c.Value)})";
     }
 
     private string Condition(string column, string op, object value) => op switch

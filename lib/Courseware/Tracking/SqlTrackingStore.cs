@@ -431,20 +431,20 @@ public abstract class SqlTrackingStore : ITrackingStore
     private List<Run> LoadRuns(IReadOnlyList<string> ids, DbTransaction tx)
     {
         if (ids.Count == 0) return [];
-        var json = Dialect.IdsArgument(ids);
-        var InIds = Dialect.InIds("run_uuid", "@ids");
+        var idsArgument = Dialect.IdsArgument(ids);
+        var inIds = Dialect.InIds("run_uuid", "@ids");
         var metrics = new Dictionary<string, Dictionary<string, Metric>>();
-        using (var cmd = Command($"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE {InIds}", tx, ("@ids", json)))
+        using (var cmd = Command($"SELECT run_uuid, key, value, is_nan, timestamp, step FROM latest_metrics WHERE {inIds}", tx, ("@ids", idsArgument)))
         using (var r = cmd.ExecuteReader())
             while (r.Read())
             {
                 var m = ReadMetric(r, 1);
                 Bucket(metrics, r.GetString(0))[m.Key] = m;
             }
-        var @params = ReadKeyValues("params", InIds, json, tx);
-        var tags = ReadKeyValues("tags", InIds, json, tx);
+        var @params = ReadKeyValues("params", inIds, idsArgument, tx);
+        var tags = ReadKeyValues("tags", inIds, idsArgument, tx);
         var infos = new Dictionary<string, RunInfo>();
-        using (var cmd = Command($"SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE {InIds}", tx, ("@ids", json)))
+        using (var cmd = Command($"SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage FROM runs WHERE {inIds}", tx, ("@ids", idsArgument)))
         using (var r = cmd.ExecuteReader())
             while (r.Read())
                 infos[r.GetString(0)] = new RunInfo(r.GetString(0), r.GetInt64(1).ToString(CultureInfo.InvariantCulture), r.GetString(2),
@@ -456,10 +456,10 @@ public abstract class SqlTrackingStore : ITrackingStore
             (IReadOnlyDictionary<string, string>?)tags.GetValueOrDefault(id) ?? new Dictionary<string, string>()))).ToList();
     }
 
-    private Dictionary<string, Dictionary<string, string>> ReadKeyValues(string table, string inIds, object json, DbTransaction tx)
+    private Dictionary<string, Dictionary<string, string>> ReadKeyValues(string table, string inIds, object idsArgument, DbTransaction tx)
     {
         var result = new Dictionary<string, Dictionary<string, string>>();
-        using var cmd = Command($"SELECT run_uuid, key, value FROM {table} WHERE {inIds}", tx, ("@ids", json));
+        using var cmd = Command($"SELECT run_uuid, key, value FROM {table} WHERE {inIds}", tx, ("@ids", idsArgument));
         using var r = cmd.ExecuteReader();
         while (r.Read()) Bucket(result, r.GetString(0))[r.GetString(1)] = r.GetString(2);
         return result;

@@ -140,6 +140,7 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ix_params_key_value ON params(key, value);
         CREATE TABLE IF NOT EXISTS tags (
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,

@@ -41,8 +41,20 @@ public static partial class TrackingValidation
     [GeneratedRegex(@"^[a-zA-Z0-9][\w\-]{0,255}$")]
     private static partial Regex RunIdPattern();
 
+    // Keys already found valid: a training loop logs the same few keys millions of times. Bounded so a stream of
+    // distinct keys cannot grow it without limit.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> ValidKeys = new(StringComparer.Ordinal);
+    private const int ValidKeyCacheSize = 10_000;
+
     /// <summary>Checks a metric, param or tag key; <paramref name="kind"/> is "metric", "param" or "tag" (for the message).</summary>
     public static void ValidateKey(string? key, string kind)
+    {
+        if (key is not null && ValidKeys.ContainsKey(key)) return;
+        CheckKey(key, kind);
+        if (ValidKeys.Count < ValidKeyCacheSize) ValidKeys.TryAdd(key!, true);
+    }
+
+    private static void CheckKey(string? key, string kind)
     {
         var field = $"{kind} key";
         if (key is null)
