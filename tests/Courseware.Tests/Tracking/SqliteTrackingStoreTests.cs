@@ -9,6 +9,8 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
 
     protected override Task<ITrackingStore> OpenStoreAsync() => Task.FromResult<ITrackingStore>(SqliteTrackingStore.Open(_folder.Path));
 
+    protected override Task<ITrackingStore> OpenSameStoreAsync() => OpenStoreAsync();
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();

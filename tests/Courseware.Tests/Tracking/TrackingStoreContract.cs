@@ -14,6 +14,9 @@ public abstract class TrackingStoreContract : IAsyncLifetime
     /// <summary>Opens a fresh store with nothing but the default experiment.</summary>
     protected abstract Task<ITrackingStore> OpenStoreAsync();
 
+    /// <summary>Opens a second, independent store object over the same data (another process would do this).</summary>
+    protected abstract Task<ITrackingStore> OpenSameStoreAsync();
+
     public async Task InitializeAsync() => Store = await OpenStoreAsync();
 
     public virtual async Task DisposeAsync() => await Store.DisposeAsync();
@@ -196,6 +199,37 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         await Store.RestoreRunAsync(run.RunId);
         await Store.LogBatchAsync(run.RunId, [new Metric("m", 1, 1)], [], []);
         Assert.Equal(1.0, (await Store.GetRunAsync(run.RunId)).Metric("m"));
+    }
+
+    [Fact]
+    public async Task Concurrent_writers_on_separate_connections_lose_nothing()
+    {
+        var run = await NewRunAsync();
+        var others = new List<ITrackingStore>();
+        for (var i = 0; i < 3; i++) others.Add(await OpenSameStoreAsync());
+        try
+        {
+            var writers = others.Prepend(Store).Select((store, w) => Task.Run(async () =>
+            {
+                for (var b = 0; b < 10; b++)
+                {
+                    var metrics = Enumerable.Range(0, 100).Select(i => new Metric("m", w, 1, w * 1000 + b * 100 + i)).ToList();
+                    // Every writer logs the same param value: write-once must accept it from all of them.
+                    await store.LogBatchAsync(run.RunId, metrics, [new Param("shared", "same")], [new RunTag($"writer{w}", b.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+                }
+            })).ToList();
+            await Task.WhenAll(writers);
+        }
+        finally
+        {
+            foreach (var s in others) await s.DisposeAsync();
+        }
+        var history = await Store.GetMetricHistoryAsync(run.RunId, "m");
+        Assert.Equal(Enumerable.Range(0, 4).SelectMany(w => Enumerable.Range(0, 1000).Select(i => (long)(w * 1000 + i))), history.Select(m => m.Step));
+        var stored = await Store.GetRunAsync(run.RunId);
+        Assert.Equal("same", stored.Param("shared"));
+        Assert.Equal(new Metric("m", 3, 1, 3999), stored.Data.Metrics["m"]);
+        Assert.All(Enumerable.Range(0, 4), w => Assert.Equal("9", stored.Data.Tags[$"writer{w}"]));
     }
 
     // ---------------- heartbeats ----------------
