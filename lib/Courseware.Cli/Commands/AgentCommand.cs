@@ -16,9 +16,10 @@ internal static class AgentCommand
         var program = new Argument<string[]>("command") { Description = "After --: the training program and its arguments; it prints `metric: name=value step=n` lines", Arity = ArgumentArity.OneOrMore };
         var count = new Option<int?>("--count") { Description = "Run at most this many trials (default: until the sweep is complete)" };
         var store = SweepCommand.StoreOption();
+        var artifacts = SweepCommand.ArtifactsOption();
         var heartbeat = new Option<double>("--heartbeat") { Description = "Seconds between heartbeats of a running trial", DefaultValueFactory = _ => 10 };
         var staleAfter = new Option<double>("--stale-after") { Description = "Seconds without heartbeat after which a trial counts as crashed and is taken over", DefaultValueFactory = _ => 120 };
-        var command = new Command("agent", "Run trials of a sweep: claim a configuration, run the program with it, record the result") { id, program, count, store, heartbeat, staleAfter };
+        var command = new Command("agent", "Run trials of a sweep: claim a configuration, run the program with it, record the result") { id, program, count, store, artifacts, heartbeat, staleAfter };
         command.SetAction(async (parse, ct) =>
         {
             var options = new TrackerOptions
@@ -26,8 +27,8 @@ internal static class AgentCommand
                 HeartbeatInterval = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
                 StaleAfter = TimeSpan.FromSeconds(parse.GetValue(staleAfter)),
             };
-            await using var tracker = Tracker.Open(parse.GetValue(store), options);
-            var sweep = await Sweep.OpenAsync(tracker, parse.GetValue(id)!, ct);
+            await using var opened = SweepCommand.Open(parse.GetValue(store)!, parse.GetValue(artifacts)!, options);
+            var sweep = await Sweep.OpenAsync(opened.Tracker, parse.GetValue(id)!, ct);
             var commandLine = parse.GetValue(program)!;
             try
             {

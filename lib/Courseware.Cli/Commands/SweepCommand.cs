@@ -8,7 +8,29 @@ namespace Courseware.Cli.Commands;
 internal static class SweepCommand
 {
     internal static Option<string> StoreOption() =>
-        new("--store") { Description = "Tracking store folder", DefaultValueFactory = _ => Tracker.DefaultLocation };
+        new("--store") { Description = "Tracking store: a folder (SQLite), or a PostgreSQL connection string (Host=...;Database=...) shared by several machines", DefaultValueFactory = _ => Tracker.DefaultLocation };
+
+    internal static Option<string> ArtifactsOption() =>
+        new("--artifacts") { Description = "Artifact folder when --store is PostgreSQL", DefaultValueFactory = _ => Path.Combine(".courseware", "artifacts") };
+
+    /// <summary>A tracker over a store folder or a PostgreSQL database; disposing it closes the store.</summary>
+    internal sealed class OpenedTracker(Tracker tracker, ITrackingStore? owned) : IAsyncDisposable
+    {
+        public Tracker Tracker { get; } = tracker;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Tracker.DisposeAsync();
+            if (owned is not null) await owned.DisposeAsync();
+        }
+    }
+
+    internal static OpenedTracker Open(string store, string artifacts, TrackerOptions? options = null)
+    {
+        if (!store.Contains("Host=", StringComparison.OrdinalIgnoreCase)) return new(Tracker.Open(store, options), null);
+        var postgres = PostgresTrackingStore.Open(store, artifacts);
+        return new(Tracker.Open(postgres, options: options), postgres);
+    }
 
     public static Command Create()
     {
@@ -25,7 +47,8 @@ internal static class SweepCommand
         var store = StoreOption();
         var experiment = new Option<string?>("--experiment") { Description = "Experiment holding the sweep (default: the sweep's name, else 'sweeps')" };
         var seed = new Option<int>("--seed") { Description = "Seed of the search", DefaultValueFactory = _ => 0 };
-        var command = new Command("create", "Store a sweep and print its id (pass it to `courseware agent`)") { file, store, experiment, seed };
+        var artifacts = ArtifactsOption();
+        var command = new Command("create", "Store a sweep and print its id (pass it to `courseware agent`)") { file, store, artifacts, experiment, seed };
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -37,8 +60,8 @@ internal static class SweepCommand
             try
             {
                 SweepConfig.Load(path); // errors name this file, line and column
-                await using var tracker = Tracker.Open(parse.GetValue(store));
-                var sweep = await Sweep.CreateAsync(tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), ct);
+                await using var opened = Open(parse.GetValue(store)!, parse.GetValue(artifacts)!);
+                var sweep = await Sweep.CreateAsync(opened.Tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), ct);
                 Console.WriteLine(sweep.Id);
                 return 0;
             }
@@ -55,11 +78,12 @@ internal static class SweepCommand
     {
         var id = new Argument<string>("sweep-id") { Description = "The id `courseware sweep create` printed" };
         var store = StoreOption();
-        var command = new Command(name, description) { id, store };
+        var artifacts = ArtifactsOption();
+        var command = new Command(name, description) { id, store, artifacts };
         command.SetAction(async (parse, ct) =>
         {
-            await using var tracker = Tracker.Open(parse.GetValue(store));
-            await change(await Sweep.OpenAsync(tracker, parse.GetValue(id)!, ct), ct);
+            await using var opened = Open(parse.GetValue(store)!, parse.GetValue(artifacts)!);
+            await change(await Sweep.OpenAsync(opened.Tracker, parse.GetValue(id)!, ct), ct);
             return 0;
         });
         return command;

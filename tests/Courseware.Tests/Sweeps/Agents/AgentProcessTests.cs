@@ -126,6 +126,30 @@ public sealed class AgentProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Hyperband_kills_the_program_of_a_stopped_trial()
+    {
+        await using var tracker = Tracker.Open(Store);
+        var sweep = await Sweep.CreateAsync(tracker, """
+            method: grid
+            metric: {name: loss}
+            early_terminate: {type: hyperband, min_iter: 1, eta: 2}
+            parameters:
+              a: {values: [1, 2, 9]}
+            """, "hyperband");
+        // Three epochs, loss = a - epoch; trial a=9 is worse than the threshold at band 1 ([1 2 9] → [int(3/2)] = 2).
+        // A stopped program would print "epoch 2 done" only if it survived being killed.
+        var script = Script("curve.sh", "for s in 0 1 2; do echo \"metric: loss=$((a - s)) step=$s\"; sleep 0.3; done\necho \"epoch 2 done a=$a\"\n");
+        var output = await WaitSuccessAsync(StartAgent(sweep.Id, script));
+
+        var trials = (await sweep.GetTrialsAsync()).ToDictionary(t => t.Config.Get<long>("a"));
+        Assert.Equal([RunState.Finished, RunState.Finished, RunState.Stopped], trials.OrderBy(t => t.Key).Select(t => t.Value.State));
+        Assert.Equal([9.0], trials[9].History);
+        Assert.Contains("band 1", trials[9].StopReason);
+        Assert.Contains("epoch 2 done a=1", output);
+        Assert.DoesNotContain("epoch 2 done a=9", output);
+    }
+
+    [Fact]
     public void Sweep_create_prints_an_id_and_rejects_a_bad_file_with_its_line()
     {
         var cli = Path.Combine(RunnerTestEnvironment.RepoRoot, "build", "cli", "Courseware.Cli.dll");
@@ -134,6 +158,11 @@ public sealed class AgentProcessTests : IDisposable
         var (code, output) = RunnerTestEnvironment.Run("dotnet", [cli, "sweep", "create", good, "--store", Store], _folder.Path, TimeSpan.FromMinutes(2));
         Assert.Equal(0, code);
         Assert.Matches("^[0-9a-f]{32}$", output.Trim());
+        var id = output.Trim();
+        (code, output) = RunnerTestEnvironment.Run("dotnet", [cli, "sweep", "stop", id, "--store", Store], _folder.Path, TimeSpan.FromMinutes(2));
+        Assert.True(code == 0, output);
+        using (var tracker = Tracker.Open(Store))
+            Assert.Equal(SweepState.Stopped, Sweep.Open(tracker, id).State);
 
         var bad = Path.Combine(_folder.Path, "bad.yaml");
         File.WriteAllText(bad, "method: grid\nparameters:\n  lr: {distribution: uniform, min: 0.0, max: 1.0}\n");
