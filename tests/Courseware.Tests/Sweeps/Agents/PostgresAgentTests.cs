@@ -1,4 +1,5 @@
 using Courseware.Sweeps;
+using Courseware.Tests.Runner;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;
 
@@ -46,5 +47,30 @@ public sealed class PostgresAgentTests(PostgresCluster cluster) : IClassFixture<
         Assert.All(trials, t => Assert.Equal(RunState.Finished, t.State));
         Assert.Equal(20, (await sweep.GetAllRunsAsync()).Count);
         Assert.Equal(SweepState.Finished, await sweep.GetStateAsync());
+    }
+
+    [Fact]
+    public async Task Agent_processes_share_a_postgres_sweep_through_the_cli()
+    {
+        var database = await cluster.CreateDatabaseAsync();
+        var cli = Path.Combine(RunnerTestEnvironment.RepoRoot, "build", "cli", "Courseware.Cli.dll");
+        var yaml = Path.Combine(_artifacts.Path, "sweep.yaml");
+        File.WriteAllText(yaml, "method: grid\nmetric: {name: loss}\nparameters:\n  a: {values: [1, 2, 3, 4, 5, 6]}\n");
+        var script = Path.Combine(_artifacts.Path, "train.sh");
+        File.WriteAllText(script, "for arg in \"$@\"; do case $arg in --a=*) a=${arg#--a=};; esac; done\necho \"metric: loss=$a\"\n");
+        string[] store = ["--store", database, "--artifacts", _artifacts.Path];
+        var (code, output) = RunnerTestEnvironment.Run("dotnet", [cli, "sweep", "create", yaml, .. store], _artifacts.Path, TimeSpan.FromMinutes(2));
+        Assert.True(code == 0, output);
+        var id = output.Trim();
+
+        var agents = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+            RunnerTestEnvironment.Run("dotnet", [cli, "agent", id, .. store, "--", "/bin/sh", script], _artifacts.Path, TimeSpan.FromMinutes(3)))).ToList();
+        foreach (var (agentCode, agentOutput) in await Task.WhenAll(agents)) Assert.True(agentCode == 0, agentOutput);
+
+        await using var pg = PostgresTrackingStore.Open(database, _artifacts.Path);
+        await using var tracker = Tracker.Open(pg);
+        var trials = await Sweep.Open(tracker, id).GetTrialsAsync();
+        Assert.Equal([1.0, 2, 3, 4, 5, 6], trials.Select(t => t.History.Single()).Order());
+        Assert.All(trials, t => Assert.Equal(RunState.Finished, t.State));
     }
 }
