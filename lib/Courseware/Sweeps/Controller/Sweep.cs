@@ -367,6 +367,16 @@ public sealed class Sweep : HtmlDisplayable
         }
     }
 
+    /// <summary>Marks the sweep finished when it is complete and no trial is in flight (an agent that stops at its count checks this).</summary>
+    internal async Task FinishIfCompleteAsync(CancellationToken ct)
+    {
+        var snapshot = await ReadAsync(Config.Metric?.Target is not null, ct).ConfigureAwait(false);
+        if (snapshot.State != SweepState.Running || snapshot.Trials.Any(t => t.ToSweepRun().IsInFlight)) return;
+        var runs = snapshot.SweepRuns;
+        if (Sweeper.Completion(runs) is { } reason && snapshot.Trials.All(t => t.State != RunState.Crashed))
+            await FinishAsync(reason.ToString(), ct).ConfigureAwait(false);
+    }
+
     internal async Task FinishAsync(string completion, CancellationToken ct)
     {
         await Store.LogBatchAsync(Id, [], [], [new RunTag(SweepTags.State, "finished"), new RunTag(SweepTags.Completion, Describe(completion))], ct).ConfigureAwait(false);

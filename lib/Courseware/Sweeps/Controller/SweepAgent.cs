@@ -74,7 +74,12 @@ internal sealed class SweepAgent(Sweep sweep, AgentOptions options)
         string why;
         while (true)
         {
-            if (count is int c && outcomes.Count >= c) { why = $"it ran the {c} trial(s) asked for"; break; }
+            if (count is int c && outcomes.Count >= c)
+            {
+                why = $"it ran the {c} trial(s) asked for";
+                await sweep.FinishIfCompleteAsync(ct).ConfigureAwait(false);
+                break;
+            }
             var (claim, none) = await sweep.ClaimAsync(name, staleAfter, ct).ConfigureAwait(false);
             if (claim is null) { why = none!.Reason; break; }
             var trial = new Trial(sweep, claim, new ActiveRun(sweep.Tracker, claim.Run.Info, parent: null), checkInterval);

@@ -75,9 +75,14 @@ public sealed class ControllerTests : IDisposable
               lr: {distribution: log_uniform_values, min: 1.0e-4, max: 1.0e-1}
             """, seed: 3);
         Assert.Equal(2, sweep.RunAgent(2, _ => { }).Trials.Count);
+        Assert.Equal(SweepState.Running, sweep.State);
         var rest = sweep.RunAgent(10, _ => { });
         Assert.Equal(3, rest.Trials.Count);
         Assert.Contains("run_cap reached", rest.QuitReason);
+        Assert.Equal(SweepState.Finished, sweep.State);
+        var exact = Sweep.Create(_tracker, Grid);
+        exact.RunAgent(6, _ => { }); // stops at its count exactly when the grid is used up: still marks the sweep finished
+        Assert.Equal(SweepState.Finished, exact.State);
         Assert.Equal(5, sweep.Trials.Select(t => t.Config.Key).Distinct().Count());
         Assert.All(sweep.Trials, t => Assert.InRange(t.Config.Get<double>("lr"), 1e-4, 1e-1));
     }
