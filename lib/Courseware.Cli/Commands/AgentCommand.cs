@@ -32,7 +32,8 @@ internal static class AgentCommand
             var commandLine = parse.GetValue(program)!;
             try
             {
-                var report = await sweep.RunAgentAsync(parse.GetValue(count), trial => SweepProgram.RunAsync(trial, commandLine, cancellationToken: ct), cancellationToken: ct);
+                var report = await sweep.RunAgentAsync(parse.GetValue(count), trial => SweepProgram.RunAsync(trial, commandLine, cancellationToken: ct),
+                    new AgentOptions { TrialEnded = outcome => Console.Error.WriteLine(outcome) }, ct);
                 await Console.Error.WriteLineAsync(report.ToString());
                 return 0;
             }

@@ -18,6 +18,9 @@ public sealed record AgentOptions
     /// </summary>
     public TimeSpan? CheckInterval { get; init; }
 
+    /// <summary>Called after each trial ends (e.g. to print progress).</summary>
+    public Action<TrialOutcome>? TrialEnded { get; init; }
+
     /// <summary>Makes the quitting rule (W&amp;B's by default).</summary>
     public Func<DateTimeOffset, AgentFailurePolicy> FailurePolicy { get; init; } = start => new AgentFailurePolicy(start);
 }
@@ -30,7 +33,12 @@ public sealed record AgentOptions
 /// <param name="Objective">Its best sweep-metric value, if any.</param>
 /// <param name="Duration">Wall-clock time of the training function.</param>
 /// <param name="Detail">The stop reason or the failure, if any.</param>
-public sealed record TrialOutcome(int Number, string RunId, ParameterValues Config, RunState State, double? Objective, TimeSpan Duration, string? Detail);
+public sealed record TrialOutcome(int Number, string RunId, ParameterValues Config, RunState State, double? Objective, TimeSpan Duration, string? Detail)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"trial {Number} ({RunId}) {SweepTags.ToWire(State)}{(Objective is double v ? $", best {Html.FormatNumber(v)}" : "")} in {Duration.TotalSeconds:0.0} s: {Config}{(Detail is null ? "" : $" — {Detail}")}";
+}
 
 /// <summary>What an agent did: its trials and why it quit.</summary>
 /// <param name="Agent">The agent's name.</param>
@@ -105,6 +113,7 @@ internal sealed class SweepAgent(Sweep sweep, AgentOptions options)
             outcomes.Add(new TrialOutcome(claim.Slot, claim.Run.RunId, claim.Config, state,
                 metric is null ? null : new SweepRun(claim.Config, state, trial.History).Objective(metric.Goal),
                 DateTimeOffset.UtcNow - started, failure is null ? trial.StopReason : $"{failure.GetType().Name}: {failure.Message}"));
+            options.TrialEnded?.Invoke(outcomes[^1]);
             verdict = policy.Record(state != RunState.Failed, DateTimeOffset.UtcNow);
             if (verdict == AgentVerdict.QuitFlapping) { why = $"{policy.Failed} trials failed within {policy.FlappingWindow.TotalSeconds:0} s of the agent's start"; break; }
             if (verdict == AgentVerdict.QuitFailing) { why = $"{policy.Failed} trials failed and only {policy.Finished} succeeded"; break; }

@@ -88,6 +88,7 @@ public sealed class AgentProcessTests : IDisposable
         await AssertCompleteGridAsync(sweep);
         Assert.Equal(20, (await sweep.GetAllRunsAsync()).Count); // losing claims leave no visible run
         Assert.Contains("training a=", string.Concat(outputs));  // the program's own output passes through
+        Assert.Equal(20, string.Concat(outputs).Split('\n').Count(l => l.StartsWith("trial ", StringComparison.Ordinal) && l.Contains(" finished, best ")));
     }
 
     [Fact]
