@@ -125,10 +125,10 @@ public sealed class Sweep : HtmlDisplayable
 
     // ---------------- state ----------------
 
-    /// <summary>Running, stopped or finished.</summary>
-    public SweepState State => Tracker.Wait(GetStateAsync());
+    /// <summary>Running, stopped or finished (read from the store).</summary>
+    public SweepState GetState() => Tracker.Wait(GetStateAsync());
 
-    /// <inheritdoc cref="State"/>
+    /// <inheritdoc cref="GetState"/>
     public async Task<SweepState> GetStateAsync(CancellationToken cancellationToken = default)
     {
         var run = await Store.GetRunAsync(Id, cancellationToken).ConfigureAwait(false);
@@ -167,10 +167,10 @@ public sealed class Sweep : HtmlDisplayable
 
     // ---------------- reading trials ----------------
 
-    /// <summary>Every current trial in order (a crashed run that another agent took over is replaced by its successor).</summary>
-    public IReadOnlyList<TrialRecord> Trials => Tracker.Wait(GetTrialsAsync());
+    /// <summary>Every current trial in order, read from the store (a crashed run that another agent took over is replaced by its successor).</summary>
+    public IReadOnlyList<TrialRecord> GetTrials() => Tracker.Wait(GetTrialsAsync());
 
-    /// <inheritdoc cref="Trials"/>
+    /// <inheritdoc cref="GetTrials"/>
     public async Task<IReadOnlyList<TrialRecord>> GetTrialsAsync(CancellationToken cancellationToken = default) =>
         (await ReadAsync(withHistories: true, cancellationToken).ConfigureAwait(false)).Trials;
 
@@ -190,9 +190,9 @@ public sealed class Sweep : HtmlDisplayable
     }
 
     /// <summary>The finished or stopped trial with the best metric value, or null when none has one.</summary>
-    public TrialRecord? Best => Tracker.Wait(GetBestAsync());
+    public TrialRecord? GetBest() => Tracker.Wait(GetBestAsync());
 
-    /// <inheritdoc cref="Best"/>
+    /// <inheritdoc cref="GetBest"/>
     public async Task<TrialRecord?> GetBestAsync(CancellationToken cancellationToken = default)
     {
         var metric = Config.Metric ?? throw new InvalidOperationException("The sweep has no metric, so no trial is best.");
@@ -421,13 +421,13 @@ public sealed class Sweep : HtmlDisplayable
     // ---------------- display ----------------
 
     /// <summary>The dashboard: trials table, parallel coordinates, metric vs each parameter, best so far, importance.</summary>
-    public SweepDashboard Dashboard() => new(Config, Trials);
+    public SweepDashboard Dashboard() => new(Config, GetTrials());
 
     /// <inheritdoc />
     public override string ToHtml()
     {
-        var trials = Trials;
-        var caption = $"Sweep {Name} ({Id}) — {State.ToString().ToLowerInvariant()}, {trials.Count} trial(s)";
+        var trials = GetTrials();
+        var caption = $"Sweep {Name} ({Id}) — {GetState().ToString().ToLowerInvariant()}, {trials.Count} trial(s)";
         return Html.Table(["trial", "run", "state", Config.Metric?.Name ?? "metric", "configuration"],
             trials.Select(t => new object?[]
             {

@@ -163,7 +163,7 @@ public sealed class AgentProcessTests : IDisposable
         (code, output) = RunnerTestEnvironment.Run("dotnet", [cli, "sweep", "stop", id, "--store", Store], _folder.Path, TimeSpan.FromMinutes(2));
         Assert.True(code == 0, output);
         using (var tracker = Tracker.Open(Store))
-            Assert.Equal(SweepState.Stopped, Sweep.Open(tracker, id).State);
+            Assert.Equal(SweepState.Stopped, Sweep.Open(tracker, id).GetState());
 
         var bad = Path.Combine(_folder.Path, "bad.yaml");
         File.WriteAllText(bad, "method: grid\nparameters:\n  lr: {distribution: uniform, min: 0.0, max: 1.0}\n");

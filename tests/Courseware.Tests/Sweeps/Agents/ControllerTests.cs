@@ -38,13 +38,13 @@ public sealed class ControllerTests : IDisposable
 
         Assert.Equal(6, report.Trials.Count);
         Assert.Contains("every configuration has been run", report.QuitReason);
-        var trials = sweep.Trials;
+        var trials = sweep.GetTrials();
         Assert.Equal([0, 1, 2, 3, 4, 5], trials.Select(t => t.Number));
         Assert.Equal(6, trials.Select(t => t.Config.Key).Distinct().Count());
         Assert.All(trials, t => Assert.Equal(RunState.Finished, t.State));
         Assert.All(trials, t => Assert.Equal([Loss(t.Config)], t.History));
-        Assert.Equal(SweepState.Finished, sweep.State);
-        Assert.Equal(11, sweep.Best!.Objective(MetricGoal.Minimize));
+        Assert.Equal(SweepState.Finished, sweep.GetState());
+        Assert.Equal(11, sweep.GetBest()!.Objective(MetricGoal.Minimize));
         // Trials are ordinary tracking runs: params = configuration (typed values survive the round trip).
         var run = trials[0].Run;
         Assert.Equal(sweep.Id, run.ParentRunId);
@@ -75,16 +75,16 @@ public sealed class ControllerTests : IDisposable
               lr: {distribution: log_uniform_values, min: 1.0e-4, max: 1.0e-1}
             """, seed: 3);
         Assert.Equal(2, sweep.RunAgent(2, _ => { }).Trials.Count);
-        Assert.Equal(SweepState.Running, sweep.State);
+        Assert.Equal(SweepState.Running, sweep.GetState());
         var rest = sweep.RunAgent(10, _ => { });
         Assert.Equal(3, rest.Trials.Count);
         Assert.Contains("run_cap reached", rest.QuitReason);
-        Assert.Equal(SweepState.Finished, sweep.State);
+        Assert.Equal(SweepState.Finished, sweep.GetState());
         var exact = Sweep.Create(_tracker, Grid);
         exact.RunAgent(6, _ => { }); // stops at its count exactly when the grid is used up: still marks the sweep finished
-        Assert.Equal(SweepState.Finished, exact.State);
-        Assert.Equal(5, sweep.Trials.Select(t => t.Config.Key).Distinct().Count());
-        Assert.All(sweep.Trials, t => Assert.InRange(t.Config.Get<double>("lr"), 1e-4, 1e-1));
+        Assert.Equal(SweepState.Finished, exact.GetState());
+        Assert.Equal(5, sweep.GetTrials().Select(t => t.Config.Key).Distinct().Count());
+        Assert.All(sweep.GetTrials(), t => Assert.InRange(t.Config.Get<double>("lr"), 1e-4, 1e-1));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ControllerTests : IDisposable
         var sweep = Sweep.Create(_tracker, Grid);
         sweep.RunAgent(2, trial => trial.Log(0, new { loss = Loss(trial.Config) }));
         sweep.Stop();
-        Assert.Equal(SweepState.Stopped, sweep.State);
+        Assert.Equal(SweepState.Stopped, sweep.GetState());
         var stopped = sweep.RunAgent(null, _ => Assert.Fail("a stopped sweep hands out nothing"));
         Assert.Empty(stopped.Trials);
         Assert.Contains("stopped", stopped.QuitReason);
@@ -111,7 +111,7 @@ public sealed class ControllerTests : IDisposable
         sweep.Resume();
         var resumed = sweep.RunAgent(null, trial => trial.Log(0, new { loss = Loss(trial.Config) }));
         Assert.Equal([2, 3, 4, 5], resumed.Trials.Select(t => t.Number));
-        Assert.Equal(6, sweep.Trials.Select(t => t.Config.Key).Distinct().Count());
+        Assert.Equal(6, sweep.GetTrials().Select(t => t.Config.Key).Distinct().Count());
         Assert.Throws<InvalidOperationException>(sweep.Resume); // finished sweeps stay finished
     }
 
@@ -149,7 +149,7 @@ public sealed class ControllerTests : IDisposable
             for (var step = 0; step < curve.Length && !trial.ShouldStop; step++) trial.Log(step, new { loss = curve[step] });
         });
 
-        var trials = sweep.Trials.ToDictionary(t => t.Config.Get<string>("curve"));
+        var trials = sweep.GetTrials().ToDictionary(t => t.Config.Get<string>("curve"));
         Assert.Equal(["C", "E"], trials.Where(t => t.Value.State == RunState.Stopped).Select(t => t.Key).Order());
         Assert.Equal(2, trials["C"].History.Count);
         Assert.Equal(4, trials["E"].History.Count);
@@ -158,7 +158,7 @@ public sealed class ControllerTests : IDisposable
         Assert.Contains("band 4", trials["E"].StopReason);
         Assert.Equal(RunStatus.Killed, trials["C"].Run.Info.Status);
         Assert.Equal("stopped", trials["C"].Run.Data.Tags[SweepTags.State]);
-        Assert.Equal(SweepState.Finished, sweep.State);
+        Assert.Equal(SweepState.Finished, sweep.GetState());
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class ControllerTests : IDisposable
         var report = sweep.RunAgent(null, trial => trial.Log(0, new { loss = Loss(trial.Config) }));
         Assert.Equal(0, report.Trials[0].Number);           // the crashed configuration first
         Assert.Equal(claim!.Config, report.Trials[0].Config);
-        var trials = sweep.Trials;
+        var trials = sweep.GetTrials();
         Assert.Equal(6, trials.Count);
         Assert.Equal(6, trials.Select(t => t.Config.Key).Distinct().Count());
         Assert.All(trials, t => Assert.Equal(RunState.Finished, t.State));
@@ -193,8 +193,8 @@ public sealed class ControllerTests : IDisposable
         Assert.Equal(AgentVerdict.QuitFlapping, e.Report.Verdict);
         Assert.IsType<NotImplementedException>(e.InnerException);
         Assert.Contains("NotImplementedException: train me", e.Message);
-        Assert.All(sweep.Trials, t => Assert.Equal(RunState.Failed, t.State));
-        Assert.All(sweep.Trials, t => Assert.Equal(RunStatus.Failed, t.Run.Info.Status));
+        Assert.All(sweep.GetTrials(), t => Assert.Equal(RunState.Failed, t.State));
+        Assert.All(sweep.GetTrials(), t => Assert.Equal(RunStatus.Failed, t.Run.Info.Status));
     }
 
     [Fact]
