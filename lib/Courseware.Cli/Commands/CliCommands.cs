@@ -16,5 +16,7 @@ internal static class CliCommands
         Commands.ModelsCommand.Create(),
         Commands.EvalCommand.Create(),
         Commands.DriftCommand.Create(),
+        Commands.SweepCommand.Create(),
+        Commands.AgentCommand.Create(),
     ];
 }

@@ -1,0 +1,91 @@
+using System.CommandLine;
+using Courseware.Sweeps;
+using Courseware.Tracking;
+
+namespace Courseware.Cli.Commands;
+
+/// <summary>`courseware sweep create|stop|resume`: sweeps stored in a tracking store (the library's <see cref="Sweep"/>).</summary>
+internal static class SweepCommand
+{
+    internal static Option<string> StoreOption() =>
+        new("--store") { Description = "Tracking store: a folder (SQLite), or a PostgreSQL connection string (Host=...;Database=...) shared by several machines", DefaultValueFactory = _ => Tracker.DefaultLocation };
+
+    internal static Option<string> ArtifactsOption() =>
+        new("--artifacts") { Description = "Artifact folder when --store is PostgreSQL", DefaultValueFactory = _ => Path.Combine(".courseware", "artifacts") };
+
+    /// <summary>A tracker over a store folder or a PostgreSQL database; disposing it closes the store.</summary>
+    internal sealed class OpenedTracker(Tracker tracker, ITrackingStore? owned) : IAsyncDisposable
+    {
+        public Tracker Tracker { get; } = tracker;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Tracker.DisposeAsync();
+            if (owned is not null) await owned.DisposeAsync();
+        }
+    }
+
+    internal static OpenedTracker Open(string store, string artifacts, TrackerOptions? options = null)
+    {
+        if (!store.Contains("Host=", StringComparison.OrdinalIgnoreCase)) return new(Tracker.Open(store, options), null);
+        var postgres = PostgresTrackingStore.Open(store, artifacts);
+        return new(Tracker.Open(postgres, options: options), postgres);
+    }
+
+    public static Command Create()
+    {
+        var command = new Command("sweep", "Hyperparameter sweeps (W&B sweep files) stored in the tracking store");
+        command.Subcommands.Add(CreateCommand());
+        command.Subcommands.Add(StateCommand("stop", "Stop handing out configurations; running trials finish", (s, ct) => s.StopAsync(ct)));
+        command.Subcommands.Add(StateCommand("resume", "Hand out configurations again", (s, ct) => s.ResumeAsync(ct)));
+        return command;
+    }
+
+    private static Command CreateCommand()
+    {
+        var file = new Argument<string>("file") { Description = "W&B sweep file (YAML)" };
+        var store = StoreOption();
+        var experiment = new Option<string?>("--experiment") { Description = "Experiment holding the sweep (default: the sweep's name, else 'sweeps')" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the search", DefaultValueFactory = _ => 0 };
+        var artifacts = ArtifactsOption();
+        var command = new Command("create", "Store a sweep and print its id (pass it to `courseware agent`)") { file, store, artifacts, experiment, seed };
+        command.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                await Console.Error.WriteLineAsync($"error: no sweep file at {path}");
+                return 2;
+            }
+            try
+            {
+                SweepConfig.Load(path); // errors name this file, line and column
+                await using var opened = Open(parse.GetValue(store)!, parse.GetValue(artifacts)!);
+                var sweep = await Sweep.CreateAsync(opened.Tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), ct);
+                Console.WriteLine(sweep.Id);
+                return 0;
+            }
+            catch (SweepConfigException e)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command StateCommand(string name, string description, Func<Sweep, CancellationToken, Task> change)
+    {
+        var id = new Argument<string>("sweep-id") { Description = "The id `courseware sweep create` printed" };
+        var store = StoreOption();
+        var artifacts = ArtifactsOption();
+        var command = new Command(name, description) { id, store, artifacts };
+        command.SetAction(async (parse, ct) =>
+        {
+            await using var opened = Open(parse.GetValue(store)!, parse.GetValue(artifacts)!);
+            await change(await Sweep.OpenAsync(opened.Tracker, parse.GetValue(id)!, ct), ct);
+            return 0;
+        });
+        return command;
+    }
+}
