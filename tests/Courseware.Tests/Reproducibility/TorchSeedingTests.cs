@@ -4,6 +4,7 @@ using TorchSharp;
 
 namespace Courseware.Tests.Reproducibility;
 
+[Collection(TorchCollection.Name)]
 public class TorchSeedingTests
 {
     private static float[] Draw(SeedPlan plan)
