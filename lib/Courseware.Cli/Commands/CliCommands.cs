@@ -12,7 +12,7 @@ internal static class CliCommands
         Commands.MakeLabsCommand.Create(),
         Commands.CheckCommand.Create(),
         Commands.GradeCommand.Create(),
-        ModelsCommand.Create(),
+        Commands.ModelsCommand.Create(),
         Commands.AuditCommand.Create(),
     ];
 }

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Courseware.Models;
 
-namespace Courseware.Cli;
+namespace Courseware.Cli.Commands;
 
 /// <summary><c>courseware models retrain</c>: retrains the course's TinyGpt checkpoints (Courseware.Models.TinyGptRecipes).</summary>
 internal static class ModelsCommand

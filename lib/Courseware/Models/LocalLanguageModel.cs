@@ -51,6 +51,13 @@ public abstract class LocalLanguageModel : ILanguageModel, IHtmlDisplayable
     /// </summary>
     protected abstract float[] ComputeLogits(long[] tokens, int batch, int length);
 
+    /// <summary>
+    /// Length a batch whose longest sequence has <paramref name="longest"/> tokens is padded to (at least
+    /// <paramref name="longest"/>, at most the context). Padding on the right never changes a result; a backend that
+    /// plans memory per input shape can round up so that shapes repeat.
+    /// </summary>
+    protected virtual int PaddedLength(int longest) => longest;
+
     /// <summary>Logits of one batch of token sequences (right-padded internally): [batch][position][vocabulary] flattened per sequence.</summary>
     public float[][] Logits(IReadOnlyList<int[]> sequences)
     {
@@ -65,7 +72,7 @@ public abstract class LocalLanguageModel : ILanguageModel, IHtmlDisplayable
                     throw new ArgumentException($"Token id {id} is outside the vocabulary (0..{VocabularySize - 1}).", nameof(sequences));
             }
         }
-        int length = sequences.Max(s => s.Length);
+        int length = PaddedLength(sequences.Max(s => s.Length));
         var tokens = new long[sequences.Count * length];
         for (int b = 0; b < sequences.Count; b++)
         {

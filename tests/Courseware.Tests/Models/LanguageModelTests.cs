@@ -155,6 +155,24 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public void Wrong_token_ids_and_lengths_are_refused_with_the_limits()
+    {
+        var outside = Assert.Throws<ArgumentException>(() => _model.Logits([[1, 2, _model.VocabularySize]]));
+        Assert.Contains($"Token id {_model.VocabularySize} is outside the vocabulary (0..{_model.VocabularySize - 1})", outside.Message);
+        var tooLong = Assert.Throws<ArgumentException>(() => _model.Logits([new int[33]]));
+        Assert.Contains("1 to 32 tokens; got 33", tooLong.Message);
+        Assert.Throws<ArgumentException>(() => _model.Logits([[]]));
+    }
+
+    [Fact]
+    public void Asking_the_cpu_build_of_TorchSharp_for_cuda_fails_with_the_fix()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => DeviceChoice.Select("cuda"));
+        Assert.Contains("TorchSharp has no usable CUDA backend", error.Message);
+        Assert.Equal("cpu", DeviceChoice.Select("auto").Name);
+    }
+
+    [Fact]
     public void Device_selection_says_what_it_picked_and_why()
     {
         Assert.Equal("cpu", DeviceChoice.Select("auto", () => false).Name);

@@ -80,6 +80,9 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
         "this build carries the CPU-only Microsoft.ML.OnnxRuntime; the CUDA provider needs Microsoft.ML.OnnxRuntime.Gpu's native " +
         "libraries and CUDA 13 (cuBLAS, cuDNN 9) on LD_LIBRARY_PATH";
 
+    /// <summary>ONNX Runtime plans memory per input shape; rounding lengths up to a multiple of 16 lets plans be reused.</summary>
+    protected override int PaddedLength(int longest) => Math.Min(MaxContextLength, (longest + 15) / 16 * 16);
+
     /// <inheritdoc />
     protected override float[] ComputeLogits(long[] tokens, int batch, int length)
     {
