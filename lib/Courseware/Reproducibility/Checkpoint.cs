@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Courseware.Models;
 using Courseware.Notebooks;
 
@@ -156,7 +157,7 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
             ConfigYaml = files.ContainsKey(ConfigFile) ? File.ReadAllText(Path.Combine(folder, ConfigFile)) : null,
             Command = manifest["command"]?.GetValue<string>(),
             DataHashes = manifest["data"]?.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<string>(), StringComparer.Ordinal) ?? [],
-            Metrics = manifest["metrics"]?.AsObject().ToDictionary(p => p.Key, p => p.Value!.GetValue<double>(), StringComparer.Ordinal) ?? [],
+            Metrics = manifest["metrics"]?.AsObject().ToDictionary(p => p.Key, p => ReadNumber(p.Value!), StringComparer.Ordinal) ?? [],
         };
     }
 
@@ -196,8 +197,13 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
             ["metrics"] = metrics,
             ["files"] = files,
         };
-        return obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        // A diverged run's loss is NaN: written as the string "NaN" rather than refused, since that checkpoint is evidence too.
+        return obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals });
     }
+
+    private static double ReadNumber(JsonNode node) => node.GetValueKind() == JsonValueKind.String
+        ? double.Parse(node.GetValue<string>(), NumberStyles.Float, CultureInfo.InvariantCulture)
+        : node.GetValue<double>();
 
     private static string Sha256(string path)
     {

@@ -159,6 +159,29 @@ public class TorchCheckpointTests
     }
 
     [Fact]
+    public void Bookkeeping_round_trips_including_a_diverged_loss()
+    {
+        using var folder = new TempFolder();
+        var original = new TrainingCheckpoint
+        {
+            Step = 12, Epoch = 2, DataOrder = [3, 1, 2], Seeds = Seeds.WithSeed(SeedComponents.Shuffle, 5), ConfigYaml = "train:\n  lr: 0.1\n",
+            Command = "courseware train lr=0.1", DataHashes = new Dictionary<string, string> { ["train"] = "abc.dir" },
+            Metrics = new Dictionary<string, double> { ["loss"] = double.NaN, ["lr"] = 0.1 },
+        };
+        original.Save(folder.Path + "/c");
+        var loaded = TrainingCheckpoint.Load(folder.Path + "/c");
+        Assert.Equal((12L, 2), (loaded.Step, loaded.Epoch));
+        Assert.Equal([3, 1, 2], loaded.DataOrder);
+        Assert.Equal(original.Seeds, loaded.Seeds);
+        Assert.Equal(5, loaded.Seeds!.Seed(SeedComponents.Shuffle));
+        Assert.Equal((original.ConfigYaml, original.Command), (loaded.ConfigYaml, loaded.Command));
+        Assert.Equal("abc.dir", loaded.DataHashes["train"]);
+        Assert.True(double.IsNaN(loaded.Metrics["loss"]));
+        Assert.Equal(0.1, loaded.Metrics["lr"]);
+        Assert.Null(loaded.OptimizerState);
+    }
+
+    [Fact]
     public void Saving_over_a_checkpoint_replaces_it_and_leaves_no_temporary_folders()
     {
         using var folder = new TempFolder();
