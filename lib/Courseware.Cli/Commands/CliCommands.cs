@@ -18,5 +18,6 @@ internal static class CliCommands
         Commands.DriftCommand.Create(),
         Commands.SweepCommand.Create(),
         Commands.AgentCommand.Create(),
+        Commands.AuditCommand.Create(),
     ];
 }

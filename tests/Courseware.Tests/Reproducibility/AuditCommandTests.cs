@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Courseware.Cli.Commands;
+using Courseware.Reproducibility;
+
+namespace Courseware.Tests.Reproducibility;
+
+/// <summary><c>courseware audit</c>: exit 0 when the check passes, 1 when it finds a problem.</summary>
+public class AuditCommandTests
+{
+    private static Task<int> Audit(params string[] args) => new RootCommand { AuditCommand.Create() }.Parse(["audit", .. args]).InvokeAsync();
+
+    [Fact]
+    public async Task Data_writes_a_manifest_then_verifies_it_and_fails_after_a_change()
+    {
+        using var t = new TempFolder();
+        var data = Path.GetDirectoryName(t.Write("data/train.csv", "x,y\n1,2\n"))!;
+        Assert.Equal(0, await Audit("data", data));
+        var manifest = await DataManifest.LoadAsync(data + ".manifest.json");
+        Assert.Equal((await DataManifest.CreateAsync(data)).Md5, manifest.Md5);
+
+        Assert.Equal(0, await Audit("data", data));
+        t.Write("data/train.csv", "x,y\n1,3\n");
+        Assert.Equal(1, await Audit("data", data));
+        Assert.Equal(0, await Audit("data", data, "--update"));
+        Assert.Equal(0, await Audit("data", data));
+    }
+
+    [Fact]
+    public async Task Packages_fails_on_a_floating_version_and_passes_when_pinned()
+    {
+        using var t = new TempFolder();
+        const string Props = """
+            <Project>
+              <PropertyGroup><ManagePackageVersionsCentrally>true</ManagePackageVersionsCentrally></PropertyGroup>
+              <ItemGroup><PackageVersion Include="YamlDotNet" Version="VERSION" /></ItemGroup>
+            </Project>
+            """;
+        t.Write("Directory.Packages.props", Props.Replace("VERSION", "18.*"));
+        Assert.Equal(1, await Audit("packages", t.Path));
+        t.Write("Directory.Packages.props", Props.Replace("VERSION", "18.1.0"));
+        Assert.Equal(0, await Audit("packages", t.Path));
+    }
+
+    [Fact]
+    public async Task Env_saves_a_snapshot_that_loads_back()
+    {
+        using var t = new TempFolder();
+        var file = Path.Combine(t.Path, "env.json");
+        Assert.Equal(0, await Audit("env", "--out", file));
+        Assert.Equal(Environment.ProcessorCount, EnvironmentSnapshot.Load(file).LogicalCores);
+    }
+
+    [Fact]
+    public async Task Checkpoint_fails_on_a_folder_that_is_not_a_checkpoint()
+    {
+        using var t = new TempFolder();
+        Assert.Equal(1, await Audit("checkpoint", t.Path));
+        new TrainingCheckpoint { Step = 3 }.Save(Path.Combine(t.Path, "ckpt"));
+        Assert.Equal(0, await Audit("checkpoint", Path.Combine(t.Path, "ckpt")));
+    }
+}
