@@ -176,6 +176,14 @@ public sealed class NotebookRunnerTests(RunnerFixture run)
         Assert.True(result.Succeeded, result.FailureSummary);
         Assert.Contains("&lt;b&gt;R&amp;D&lt;/b&gt;", Cell(result, "use").Text);
         Assert.Equal("lab\n", Cell(result, "cwd").Text);
+        // Library types display as rich HTML through the convention-based formatter (no kernel reference in the library).
+        var chart = Cell(result, "chart").Outputs.ToJsonString();
+        Assert.Contains("text/html", chart);
+        Assert.Contains("Plotly.newPlot", chart);
+        Assert.Contains("plotly.js v", chart); // the first chart of the kernel session carries plotly.js itself
+        Assert.Contains("lines chart 'rich display' with 1 trace(s)", Cell(result, "chart").Text);
+        // Tensors are created and multiplied in a notebook cell.
+        Assert.Contains("10", Cell(result, "torch").Text);
     }
 
     [Fact]
