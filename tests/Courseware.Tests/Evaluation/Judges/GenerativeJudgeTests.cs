@@ -111,4 +111,24 @@ public sealed class GenerativeJudgeTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => judge.JudgeAsync("q", "a", "b", cancel.Token));
         Assert.Empty(judge.Failures);
     }
+
+    [Fact]
+    public async Task Grades_go_through_the_grading_protocol_and_failures_leave_no_grade()
+    {
+        // Calls: 7, 8, then a malformed reply; the median of the parsed grades 7 and 8 is 7.5 (2 of 3 parsed: a majority).
+        _server.Respond((call, body) => call switch
+        {
+            0 => (200, Completion("Accurate and complete. Rating: [[7]]")),
+            1 => (200, Completion("Rating: [[8]]")),
+            _ => (200, "not json"),
+        });
+        using var endpoint = Endpoint();
+        var judge = new GenerativeJudge(endpoint, gradingTemplate: "Rubric: name the town.\nQ: {question}\nA: {answer}\nRating:");
+        var graded = await new GradingProtocol().JudgeAsync(Pair.Question, "Dunmere", judge.GradeAsync);
+        Assert.Equal(7.5, graded.Score);
+        Assert.Equal(1.0, graded.Spread);
+        Assert.Single(judge.Failures);
+        Assert.Equal("Rubric: name the town.\nQ: Where does Fusur Badrum live?\nA: Dunmere\nRating:", PromptOf(_server.Bodies.First()));
+        Assert.Contains("{answer}", Assert.Throws<ArgumentException>(() => new GenerativeJudge(endpoint, gradingTemplate: "Q: {question}")).Message);
+    }
 }
