@@ -143,7 +143,7 @@ public sealed class OpenAICompatibleModelTests : IDisposable
     }
 
     /// <summary>A minimal HTTP server on a free loopback port; each call is answered by the script (status, body); "SLOW" waits 2 s.</summary>
-    private sealed class ScriptedServer : IDisposable
+    internal sealed class ScriptedServer : IDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly CancellationTokenSource _stop = new();
