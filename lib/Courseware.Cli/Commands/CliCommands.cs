@@ -12,5 +12,6 @@ internal static class CliCommands
         Commands.MakeLabsCommand.Create(),
         Commands.CheckCommand.Create(),
         Commands.GradeCommand.Create(),
+        Commands.ModelsCommand.Create(),
     ];
 }

@@ -1,0 +1,100 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.Tokenizers;
+
+namespace Courseware.Models.Onnx;
+
+/// <summary>
+/// A causal language model exported to ONNX, run by ONNX Runtime on the CPU. Reads a TinyGpt checkpoint folder
+/// that also holds <see cref="FileName"/> (written by <see cref="Export"/>).
+/// </summary>
+/// <example><code>
+/// OnnxLanguageModel.Export(tinyGpt, "datasets/models/tinygpt-base");
+/// using var onnx = OnnxLanguageModel.Load("datasets/models/tinygpt-base");
+/// </code></example>
+public sealed class OnnxLanguageModel : LocalLanguageModel
+{
+    /// <summary>The model's file name inside a checkpoint folder.</summary>
+    public const string FileName = "model.onnx";
+
+    private readonly InferenceSession _session;
+    private readonly string _name;
+    private readonly string[] _inputNames = [TinyGptOnnxExporter.InputName];
+    private readonly string[] _outputNames = [TinyGptOnnxExporter.OutputName];
+
+    private OnnxLanguageModel(InferenceSession session, DeviceChoice device, Tokenizer tokenizer, int contextLength, int vocabularySize, int endOfTextId, string name)
+        : base(tokenizer, contextLength, endOfTextId)
+    {
+        _session = session;
+        Device = device;
+        VocabularySize = vocabularySize;
+        _name = name;
+    }
+
+    /// <inheritdoc />
+    public override string Name => $"{_name} (onnxruntime, {Device.Name})";
+
+    /// <summary>Where the model runs and why.</summary>
+    public DeviceChoice Device { get; }
+
+    /// <inheritdoc />
+    public override int VocabularySize { get; }
+
+    /// <summary>Writes <paramref name="model"/> as <paramref name="folder"/>/model.onnx (opset 17, dynamic batch and sequence); returns the path.</summary>
+    public static string Export(TinyGpt model, string folder)
+    {
+        string path = Path.Combine(folder, FileName);
+        TinyGptOnnxExporter.Write(model, path);
+        return path;
+    }
+
+    /// <summary>Loads model.onnx with the config.json and tokenizer.json beside it.</summary>
+    /// <param name="folder">A checkpoint folder containing model.onnx, config.json and tokenizer.json.</param>
+    /// <param name="device">"cpu", "cuda" (needs the Microsoft.ML.OnnxRuntime.Gpu native libraries and CUDA 13) or "auto".</param>
+    /// <param name="threads">ONNX Runtime intra-op threads; 0 lets it choose (one per core).</param>
+    public static OnnxLanguageModel Load(string folder, string device = "cpu", int threads = 0)
+    {
+        DeviceChoice choice = DeviceChoice.Select(device, () => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"), "ONNX Runtime", OnnxCudaHelp);
+        string path = Path.Combine(folder, FileName);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no ONNX model here; export one with OnnxLanguageModel.Export(model, \"{folder}\").", path);
+        TinyGptConfig config = TinyGptConfig.Load(Path.Combine(folder, TinyGpt.ConfigFile));
+        CharacterTokenizer tokenizer = CharacterTokenizer.Load(Path.Combine(folder, TinyGpt.TokenizerFile));
+        using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        // Idle worker threads sleep instead of spinning: on a laptop or a shared machine spinning steals the cores the work needs.
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        if (choice.IsCuda) options.AppendExecutionProvider_CUDA(0);
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{path}: ONNX Runtime could not load the model: {e.Message}", e);
+        }
+        return new OnnxLanguageModel(session, choice, tokenizer, config.ContextLength, config.VocabularySize, tokenizer.EndOfTextId,
+            Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')));
+    }
+
+    private const string OnnxCudaHelp =
+        "this build carries the CPU-only Microsoft.ML.OnnxRuntime; the CUDA provider needs Microsoft.ML.OnnxRuntime.Gpu's native " +
+        "libraries and CUDA 13 (cuBLAS, cuDNN 9) on LD_LIBRARY_PATH";
+
+    /// <summary>ONNX Runtime plans memory per input shape; rounding lengths up to a multiple of 16 lets plans be reused.</summary>
+    protected override int PaddedLength(int longest) => Math.Min(MaxContextLength, (longest + 15) / 16 * 16);
+
+    /// <inheritdoc />
+    protected override float[] ComputeLogits(long[] tokens, int batch, int length)
+    {
+        using OrtValue input = OrtValue.CreateTensorValueFromMemory(tokens, [batch, length]);
+        using var runOptions = new RunOptions();
+        using IDisposableReadOnlyCollection<OrtValue> outputs = _session.Run(runOptions, _inputNames, [input], _outputNames);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _session.Dispose();
+    }
+}
