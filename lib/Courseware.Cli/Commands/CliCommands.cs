@@ -13,5 +13,6 @@ internal static class CliCommands
         Commands.CheckCommand.Create(),
         Commands.GradeCommand.Create(),
         Commands.ModelsCommand.Create(),
+        Commands.RegistryCommand.Create(),
     ];
 }

@@ -488,11 +488,13 @@ public sealed partial class ModelRegistry
         Audit(name, action, alias, old, version, reason, tx);
     }
 
+    private static readonly HashSet<string> AliasMoves = ["set_alias", "promote", "rollback", "delete_alias"];
+
     // The values the alias took, oldest first (null = unset), with each rollback undoing the change before it.
     private static List<int?> AliasHistory(string name, string alias, DbTransaction tx)
     {
         var stack = new List<int?>();
-        foreach (var e in ReadAudit(name, tx).Where(e => e.Alias == alias))
+        foreach (var e in ReadAudit(name, tx).Where(e => e.Alias == alias && AliasMoves.Contains(e.Action)))
         {
             if (e.Action == "rollback")
             {

@@ -120,6 +120,26 @@ public sealed class PromotionGateTests : IAsyncLifetime
         Assert.True((await _registry.PromoteAsync("penguins", policy, dryRun: true)).Approved);
     }
 
+    [Fact]
+    public async Task The_cli_promotes_through_the_gate_and_rolls_back_in_one_command()
+    {
+        var policy = Path.Combine(_folder.Path, "policy.yaml");
+        await File.WriteAllTextAsync(policy, Policy);
+        Task<int> Cli(params string[] args) =>
+            Courseware.Cli.Commands.RegistryCommand.Create().Parse([.. args, "--store", _folder.Path]).InvokeAsync();
+
+        Assert.Equal(1, await Cli("promote", "penguins", "--from", "challenger", "--policy", policy));   // no model card yet
+        await CompleteCardAsync(2);
+        Assert.Equal(0, await Cli("promote", "penguins", "--from", "challenger", "--policy", policy));
+        Assert.Equal(2, (await _registry.ResolveAsync("models:/penguins@champion")).Version);
+        Assert.Equal(0, await Cli("rollback", "penguins", "--reason", "error rate up"));
+        Assert.Equal(1, (await _registry.ResolveAsync("models:/penguins@champion")).Version);
+        Assert.Equal(2, await Cli("rollback", "nope"));
+        Assert.Equal(2, await Cli("promote", "penguins", "--policy", Path.Combine(_folder.Path, "missing.yaml")));
+        var actions = (await _registry.GetAuditLogAsync("penguins")).Entries.Select(e => e.Action).ToList();
+        Assert.Equal(["promotion_refused", "model_card", "promote", "delete_alias", "rollback"], actions.Skip(2));
+    }
+
     [Theory]
     [InlineData("alpha: 2\nmetrics: []", "policy.yaml:1:8: alpha must be strictly between 0 and 1")]
     [InlineData("metrics:\n  - name: acc\n    datset: test", "policy.yaml:3:5: unknown metric field 'datset'")]
