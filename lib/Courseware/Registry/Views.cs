@@ -63,3 +63,49 @@ public sealed class LineageView(ModelVersion version, Run? run, IReadOnlyList<Au
         $"data [{string.Join(", ", Version.Lineage.Datasets.Select(d => $"{d.Name}:{d.Sha256[..Math.Min(12, d.Sha256.Length)]}"))}] -> run {Version.Lineage.RunId ?? "(none)"} " +
         $"(commit {Version.Lineage.CodeCommit ?? "?"}) -> {Version.Uri} -> {AliasChanges.Count} alias change(s)";
 }
+
+/// <summary>
+/// Versions side by side: flavour, aliases, run, then every param and metric from their lineage (blank where a version
+/// lacks one), so "what changed between v2 and v3" is one glance.
+/// </summary>
+public sealed class VersionComparison(IReadOnlyList<ModelVersion> versions) : HtmlDisplayable
+{
+    /// <summary>The versions compared, in the order given.</summary>
+    public IReadOnlyList<ModelVersion> Versions { get; } = versions;
+
+    /// <summary>Rows of (field, value per version): flavour, aliases, run, <c>param.*</c>, <c>metric.*</c>.</summary>
+    public IReadOnlyList<(string Field, IReadOnlyList<object?> Values)> Rows
+    {
+        get
+        {
+            var rows = new List<(string, IReadOnlyList<object?>)>
+            {
+                ("flavour", Versions.Select(v => (object?)v.Flavor.ToString()).ToList()),
+                ("aliases", Versions.Select(v => (object?)string.Join(", ", v.Aliases)).ToList()),
+                ("run", Versions.Select(v => (object?)v.RunId).ToList()),
+            };
+            foreach (var key in Versions.SelectMany(v => v.Lineage.Params.Keys).Distinct().Order(StringComparer.Ordinal))
+                rows.Add(("param." + key, Versions.Select(v => (object?)v.Lineage.Params.GetValueOrDefault(key)).ToList()));
+            foreach (var key in Versions.SelectMany(v => v.Lineage.Metrics.Keys).Distinct().Order(StringComparer.Ordinal))
+                rows.Add(("metric." + key, Versions.Select(v => v.Lineage.Metrics.TryGetValue(key, out var m) ? (object?)m : null).ToList()));
+            return rows;
+        }
+    }
+
+    /// <inheritdoc />
+    public override string ToHtml() =>
+        Html.Table(["", .. Versions.Select(v => $"{v.Name} v{v.Version}")], Rows.Select(r => new object?[] { r.Field }.Concat(r.Values)));
+}
+
+public sealed partial class ModelRegistry
+{
+    /// <summary>Versions of a model side by side (all live versions when none are named).</summary>
+    /// <example><code>await registry.CompareVersionsAsync("penguins", 1, 3)</code></example>
+    public async Task<VersionComparison> CompareVersionsAsync(string name, params int[] versions)
+    {
+        var all = versions.Length == 0
+            ? (await SearchVersionsAsync(name).ConfigureAwait(false)).Reverse().ToList()
+            : (await Task.WhenAll(versions.Select(v => GetVersionAsync(name, v))).ConfigureAwait(false)).ToList();
+        return new VersionComparison(all);
+    }
+}
