@@ -101,10 +101,13 @@ public sealed record PromotionPolicy(IReadOnlyList<GateMetric> Metrics, double A
 public sealed record GateCheck(string Criterion, bool Passed, string Detail);
 
 /// <summary>The outcome of evaluating a <see cref="PromotionPolicy"/>: each criterion with its evidence, and the verdict.</summary>
-public sealed class PromotionDecision(string model, int candidate, int? incumbent, IReadOnlyList<GateCheck> checks, bool applied) : HtmlDisplayable
+public sealed class PromotionDecision(string model, string target, int candidate, int? incumbent, IReadOnlyList<GateCheck> checks, bool applied) : HtmlDisplayable
 {
     /// <summary>The registered model.</summary>
     public string Model { get; } = model;
+
+    /// <summary>The alias the candidate would take (e.g. champion).</summary>
+    public string Target { get; } = target;
 
     /// <summary>The version proposed for promotion.</summary>
     public int Candidate { get; } = candidate;
@@ -127,7 +130,7 @@ public sealed class PromotionDecision(string model, int candidate, int? incumben
     /// <inheritdoc />
     public override string ToHtml() =>
         $"<div style=\"font-family:system-ui,sans-serif\"><b style=\"color:{(Approved ? "#1a7f37" : "#cf222e")}\">{(Approved ? "APPROVED" : "REFUSED")}</b> " +
-        Html.Escape($"{Model} v{Candidate} {(Incumbent is null ? "(no champion yet)" : $"vs champion v{Incumbent}")}{(Applied ? ", alias moved" : "")}") +
+        Html.Escape($"{Model} v{Candidate} {(Incumbent is null ? $"(no {Target} yet)" : $"vs {Target} v{Incumbent}")}{(Applied ? ", alias moved" : "")}") +
         Html.Table(["criterion", "passed", "evidence"], Checks.Select(c => new object?[] { c.Criterion, c.Passed ? "✓" : "✗", c.Detail })) + "</div>";
 
     /// <inheritdoc />
@@ -206,7 +209,7 @@ public sealed partial class ModelRegistry
                 : new GateCheck("model card complete", card.MissingSections.Count == 0,
                     card.MissingSections.Count == 0 ? $"revision {card.Revision}" : "sections to write: " + string.Join(", ", card.MissingSections)));
         }
-        var decision = new PromotionDecision(name, candidate.Version, incumbent, checks, applied: !dryRun && checks.All(c => c.Passed));
+        var decision = new PromotionDecision(name, to, candidate.Version, incumbent, checks, applied: !dryRun && checks.All(c => c.Passed));
         if (dryRun) return decision;
         if (decision.Approved)
             await MoveAliasForPromotionAsync(name, to, candidate.Version, from, decision.Reason, cancellationToken).ConfigureAwait(false);
@@ -217,12 +220,12 @@ public sealed partial class ModelRegistry
 
     private async Task<GateCheck> CompareAsync(string name, int candidate, int? incumbent, GateMetric metric, double alpha, CancellationToken ct)
     {
-        var criterion = $"{metric.Name} on {metric.Dataset} {(metric.HigherIsBetter ? "higher" : "lower")} than champion (α = {alpha.ToString(CultureInfo.InvariantCulture)})";
+        var criterion = $"{metric.Name} on {metric.Dataset} {(metric.HigherIsBetter ? "higher" : "lower")} than incumbent (α = {alpha.ToString(CultureInfo.InvariantCulture)})";
         var mine = await GetEvaluationAsync(name, candidate, metric.Name, metric.Dataset, ct).ConfigureAwait(false);
         if (mine is null) return new GateCheck(criterion, false, $"v{candidate} has no {metric.Name} scores on {metric.Dataset}");
-        if (incumbent is null) return new GateCheck(criterion, true, $"no champion to beat; v{candidate} mean {Html.FormatNumber(mine.Average())} over {mine.Count} items");
+        if (incumbent is null) return new GateCheck(criterion, true, $"nothing to beat; v{candidate} mean {Html.FormatNumber(mine.Average())} over {mine.Count} items");
         var theirs = await GetEvaluationAsync(name, incumbent.Value, metric.Name, metric.Dataset, ct).ConfigureAwait(false);
-        if (theirs is null) return new GateCheck(criterion, false, $"champion v{incumbent} has no {metric.Name} scores on {metric.Dataset}: nothing to pair with");
+        if (theirs is null) return new GateCheck(criterion, false, $"incumbent v{incumbent} has no {metric.Name} scores on {metric.Dataset}: nothing to pair with");
         if (theirs.Count != mine.Count)
             return new GateCheck(criterion, false, $"v{candidate} has {mine.Count} scores, v{incumbent} {theirs.Count}: a paired test needs the same items");
         // Lower-is-better metrics are negated so that "better" is always a positive difference.
@@ -230,7 +233,7 @@ public sealed partial class ModelRegistry
         var c = Stats.Compare(mine.Select(x => sign * x).ToArray(), theirs.Select(x => sign * x).ToArray(), $"v{candidate}", $"v{incumbent}", alpha, resamples: 2_000);
         var better = c.Difference > 0 && c.PValue < alpha;
         return new GateCheck(criterion, better,
-            $"mean {Html.FormatNumber(c.MeanA * sign)} vs {Html.FormatNumber(c.MeanB * sign)} (n = {c.Items}), {c.Test} p = {TestResult.FormatP(c.PValue)}" +
+            $"mean {Html.FormatNumber(c.MeanA * sign)} vs {Html.FormatNumber(c.MeanB * sign)} (n = {c.Items}), {c.Test} p {(c.PValue < 0.001 ? "" : "= ")}{TestResult.FormatP(c.PValue)}" +
             (better ? "" : c.Difference <= 0 ? ": not better" : ": not significant"));
     }
 }
