@@ -14,5 +14,6 @@ internal static class CliCommands
         Commands.GradeCommand.Create(),
         Commands.ModelsCommand.Create(),
         Commands.RegistryCommand.Create(),
+        Commands.ServeCommand.Create(),
     ];
 }
