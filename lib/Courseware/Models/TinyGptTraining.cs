@@ -38,7 +38,7 @@ public sealed record TrainingProgress(int Step, int Steps, double Loss, double L
 public static class TinyGptTrainer
 {
     /// <summary>
-    /// Trains a new TinyGpt on <paramref name="corpus"/> (documents separated by end-of-text) on the CPU.
+    /// Trains a new TinyGpt on <paramref name="documents"/> (joined with end-of-text between them) on the CPU.
     /// Windows of ContextLength + 1 tokens start at positions drawn by a seeded System.Random.
     /// </summary>
     public static TinyGpt Train(TinyGptConfig config, CharacterTokenizer tokenizer, IReadOnlyList<string> documents, TrainingOptions options,
