@@ -230,6 +230,13 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Contains("Teaching &lt;b&gt;only&lt;/b&gt;.", stored.ToHtml());
         Assert.Contains("| accuracy | 0.9 | 95% CI [0.85, 0.95] | test |", stored.ToMarkdown());
         Assert.Equal(2, (await Registry.GetAuditLogAsync("m")).Entries.Count(e => e.Action == "model_card"));
+
+        // FromScores: the mean (closed form 3/4) with a percentile bootstrap interval whose bounds are resampled means (multiples of 1/4).
+        var metric = CardMetric.FromScores("accuracy", [1, 1, 0, 1]);
+        Assert.Equal(0.75, metric.Value, 12);
+        Assert.InRange(metric.Low!.Value, 0, 0.75);
+        Assert.InRange(metric.High!.Value, 0.75, 1);
+        Assert.Equal(0, metric.Low.Value * 4 % 1, 9);
     }
 }
 
