@@ -19,5 +19,7 @@ internal static class CliCommands
         Commands.SweepCommand.Create(),
         Commands.AgentCommand.Create(),
         Commands.AuditCommand.Create(),
+        Commands.RegistryCommand.Create(),
+        Commands.ServeCommand.Create(),
     ];
 }

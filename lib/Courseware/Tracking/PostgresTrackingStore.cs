@@ -40,7 +40,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             Tracker.Wait(store.ExecuteAsync(true, tx =>
             {
                 Scalar($"SELECT pg_advisory_xact_lock({SchemaLockKey})", tx);
-                Exec(Schema, tx);
+                Exec(Schema + Registry.RegistrySchema.Tables, tx);
                 var version = Scalar("SELECT MAX(version) FROM schema_version", tx);
                 if (version is not null && Convert.ToInt32(version, System.Globalization.CultureInfo.InvariantCulture) > SchemaVersion)
                     throw new TrackingException(TrackingErrorCode.InvalidState, $"The database has a newer tracking schema ({version}) than this library ({SchemaVersion}).");

@@ -483,7 +483,7 @@ public abstract class SqlTrackingStore : ITrackingStore
 
     // ---------------- plumbing ----------------
 
-    private async Task<T> WriteAsync<T>(Func<DbTransaction, T> body, CancellationToken ct)
+    internal async Task<T> WriteAsync<T>(Func<DbTransaction, T> body, CancellationToken ct)
     {
         try
         {
@@ -499,7 +499,7 @@ public abstract class SqlTrackingStore : ITrackingStore
         }
     }
 
-    private async Task<T> ReadAsync<T>(Func<DbTransaction, T> body, CancellationToken ct)
+    internal async Task<T> ReadAsync<T>(Func<DbTransaction, T> body, CancellationToken ct)
     {
         try
         {
@@ -511,7 +511,7 @@ public abstract class SqlTrackingStore : ITrackingStore
         }
     }
 
-    private protected static DbCommand Command(string sql, DbTransaction tx, params (string Name, object? Value)[] args)
+    internal static DbCommand Command(string sql, DbTransaction tx, params (string Name, object? Value)[] args)
     {
         var cmd = tx.Connection!.CreateCommand();
         cmd.CommandText = sql;
@@ -526,13 +526,13 @@ public abstract class SqlTrackingStore : ITrackingStore
         return cmd;
     }
 
-    private protected static int Exec(string sql, DbTransaction tx, params (string, object?)[] args)
+    internal static int Exec(string sql, DbTransaction tx, params (string, object?)[] args)
     {
         using var cmd = Command(sql, tx, args);
         return cmd.ExecuteNonQuery();
     }
 
-    private protected static object? Scalar(string sql, DbTransaction tx, params (string, object?)[] args)
+    internal static object? Scalar(string sql, DbTransaction tx, params (string, object?)[] args)
     {
         using var cmd = Command(sql, tx, args);
         var v = cmd.ExecuteScalar();

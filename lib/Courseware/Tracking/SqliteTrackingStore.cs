@@ -82,6 +82,7 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
                  "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", DefaultArtifactRoot + "/0"), ("@now", now));
             Exec($"PRAGMA user_version = {SchemaVersion}", tx);
         }
+        Exec(Registry.RegistrySchema.Tables, tx);
         tx.Commit();
     }
 

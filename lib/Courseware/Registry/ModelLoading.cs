@@ -1,0 +1,156 @@
+using Courseware.Models;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Courseware.Registry;
+
+/// <summary>A model loaded from the registry together with the version it came from; disposing it frees the model.</summary>
+public sealed class LoadedModel<T>(ModelVersion version, T model) : IDisposable where T : class
+{
+    /// <summary>The registry version (name, number, signature, lineage).</summary>
+    public ModelVersion Version { get; } = version;
+
+    /// <summary>The model object of the version's flavour.</summary>
+    public T Model { get; } = model;
+
+    /// <inheritdoc />
+    public void Dispose() => (Model as IDisposable)?.Dispose();
+}
+
+/// <summary>An ML.NET model: the transformer, its input schema and the <see cref="MLContext"/> that loaded it.</summary>
+public sealed record MLNetModel(MLContext Context, ITransformer Transformer, DataViewSchema InputSchema)
+{
+    /// <summary>A prediction engine for one row at a time (not thread-safe: make one per thread).</summary>
+    public PredictionEngine<TIn, TOut> CreatePredictionEngine<TIn, TOut>() where TIn : class where TOut : class, new() =>
+        Context.Model.CreatePredictionEngine<TIn, TOut>(Transformer, InputSchema);
+}
+
+/// <summary>Reads a model's signature from the model itself (MLflow's <c>infer_signature</c>), per flavour.</summary>
+public static class ModelSignatures
+{
+    /// <summary>The signature of the model at <paramref name="path"/> (a file, or a folder for TinyGpt and ONNX folders holding model.onnx).</summary>
+    public static ModelSignature Infer(ModelFlavor flavor, string path) => flavor switch
+    {
+        ModelFlavor.TinyGpt => TinyGptSignature(path),
+        ModelFlavor.Onnx => OnnxSignature(OnnxFile(path)),
+        ModelFlavor.MLNet => MLNetSignature(path),
+        _ => throw new ArgumentOutOfRangeException(nameof(flavor), flavor, "unknown flavour"),
+    };
+
+    internal static string OnnxFile(string path) => Directory.Exists(path) ? Path.Combine(path, "model.onnx") : path;
+
+    private static ModelSignature TinyGptSignature(string folder)
+    {
+        var config = TinyGptConfig.Load(Path.Combine(folder, TinyGpt.ConfigFile));
+        // The vocabulary the weights were trained with, read from the safetensors file itself (not just the config).
+        var embedding = SafeTensors.Read(Path.Combine(folder, TinyGpt.WeightsFile)).Tensors.FirstOrDefault(t => t.Name == "token_embedding.weight")
+            ?? throw new RegistryException(RegistryError.InvalidState, "source", $"{folder}/{TinyGpt.WeightsFile} has no token_embedding.weight tensor.");
+        if (embedding.Shape[0] != config.VocabularySize)
+            throw new RegistryException(RegistryError.InvalidState, "source",
+                $"{folder}: config.json says vocabulary_size {config.VocabularySize} but token_embedding.weight has {embedding.Shape[0]} rows.");
+        return new ModelSignature(
+            [new TensorSpec("tokens", "int64", [-1, config.ContextLength])],
+            [new TensorSpec("logits", "float32", [-1, config.ContextLength, config.VocabularySize])]);
+    }
+
+    private static ModelSignature OnnxSignature(string file)
+    {
+        using var session = new InferenceSession(file);
+        static TensorSpec Spec(string name, NodeMetadata m) =>
+            new(name, OnnxType(m.ElementType), m.IsTensor ? m.Dimensions.Select(d => (long)d).ToArray() : null);
+        return new ModelSignature(
+            session.InputMetadata.Select(kv => Spec(kv.Key, kv.Value)).ToList(),
+            session.OutputMetadata.Select(kv => Spec(kv.Key, kv.Value)).ToList());
+    }
+
+    private static string OnnxType(Type t) => t == typeof(float) ? "float32" : t == typeof(double) ? "float64" : t == typeof(long) ? "int64"
+        : t == typeof(int) ? "int32" : t == typeof(bool) ? "bool" : t == typeof(string) ? "string" : t.Name.ToLowerInvariant();
+
+    private static ModelSignature MLNetSignature(string file)
+    {
+        var ml = new MLContext(seed: 0);
+        var transformer = ml.Model.Load(file, out var input);
+        var output = transformer.GetOutputSchema(input);
+        var inputs = input.Where(c => !c.IsHidden).Select(MLNetSpec).ToList();
+        var inputNames = inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+        return new ModelSignature(inputs, output.Where(c => !c.IsHidden && !inputNames.Contains(c.Name)).Select(MLNetSpec).ToList());
+    }
+
+    private static TensorSpec MLNetSpec(DataViewSchema.Column c) => c.Type switch
+    {
+        VectorDataViewType v => new TensorSpec(c.Name, OnnxType(v.ItemType.RawType == typeof(ReadOnlyMemory<char>) ? typeof(string) : v.ItemType.RawType), [v.Size == 0 ? -1 : v.Size]),
+        KeyDataViewType => new TensorSpec(c.Name, "key"),
+        _ when c.Type.RawType == typeof(ReadOnlyMemory<char>) => new TensorSpec(c.Name, "string"),
+        _ => new TensorSpec(c.Name, OnnxType(c.Type.RawType)),
+    };
+
+    /// <summary>
+    /// Throws INVALID_STATE naming the first input or output whose name, type or shape differs between the stored
+    /// signature and the model file — a model file replaced under a version is caught at load.
+    /// </summary>
+    public static void Check(ModelVersion version, ModelSignature actual)
+    {
+        void Compare(string side, IReadOnlyList<TensorSpec> expected, IReadOnlyList<TensorSpec> got)
+        {
+            foreach (var e in expected)
+            {
+                var g = got.FirstOrDefault(x => x.Name == e.Name)
+                    ?? throw Mismatch(version, $"{side}.{e.Name}", $"the stored signature has {side[..^1]} '{e}' but the model has none (it has {string.Join(", ", got.Select(x => x.Name))})");
+                if (g.Type != e.Type || !(e.Shape ?? []).SequenceEqual(g.Shape ?? []))
+                    throw Mismatch(version, $"{side}.{e.Name}", $"stored '{e}', model has '{g}'");
+            }
+            foreach (var g in got.Where(g => expected.All(e => e.Name != g.Name)))
+                throw Mismatch(version, $"{side}.{g.Name}", $"the model has {side[..^1]} '{g}' that the stored signature lacks");
+        }
+        Compare("inputs", version.Signature.Inputs, actual.Inputs);
+        Compare("outputs", version.Signature.Outputs, actual.Outputs);
+    }
+
+    private static RegistryException Mismatch(ModelVersion v, string field, string problem) =>
+        new(RegistryError.InvalidState, field, $"{v.Uri} does not match its signature: {problem}.");
+}
+
+public sealed partial class ModelRegistry
+{
+    /// <summary>Registers a model with the signature read from the model itself (<see cref="ModelSignatures.Infer"/>).</summary>
+    public Task<ModelVersion> RegisterAsync(string name, string modelPath, ModelFlavor flavor, string? runId = null,
+        IEnumerable<DatasetReference>? datasets = null, string? description = null, CancellationToken cancellationToken = default) =>
+        RegisterAsync(name, modelPath, flavor, ModelSignatures.Infer(flavor, modelPath), runId, datasets, description, cancellationToken);
+
+    /// <summary>Resolves a URI to a version of the expected flavour and checks the model file against the stored signature.</summary>
+    private async Task<(ModelVersion Version, string Path)> ResolveForLoadAsync(string modelUri, ModelFlavor flavor, CancellationToken ct)
+    {
+        var version = await ResolveAsync(modelUri, ct).ConfigureAwait(false);
+        if (version.Flavor != flavor)
+            throw new RegistryException(RegistryError.InvalidParameter, "flavor", $"{version.Uri} is a {version.Flavor} model, not {flavor}.");
+        var path = LocalPath(version);
+        ModelSignatures.Check(version, ModelSignatures.Infer(flavor, path));
+        return (version, path);
+    }
+
+    /// <summary>Loads a TinyGpt version (safetensors via TorchSharp) after checking its signature.</summary>
+    /// <example><code>using var gpt = await registry.LoadTinyGptAsync("models:/tinygpt@champion");</code></example>
+    public async Task<LoadedModel<TinyGpt>> LoadTinyGptAsync(string modelUri, string device = "cpu", CancellationToken cancellationToken = default)
+    {
+        var (version, path) = await ResolveForLoadAsync(modelUri, ModelFlavor.TinyGpt, cancellationToken).ConfigureAwait(false);
+        return new LoadedModel<TinyGpt>(version, TinyGpt.Load(path, device));
+    }
+
+    /// <summary>Loads an ONNX version into an ONNX Runtime session after checking its signature.</summary>
+    public async Task<LoadedModel<InferenceSession>> LoadOnnxAsync(string modelUri, SessionOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var (version, path) = await ResolveForLoadAsync(modelUri, ModelFlavor.Onnx, cancellationToken).ConfigureAwait(false);
+        var file = ModelSignatures.OnnxFile(path);
+        return new LoadedModel<InferenceSession>(version, options is null ? new InferenceSession(file) : new InferenceSession(file, options));
+    }
+
+    /// <summary>Loads an ML.NET version (.zip) after checking its signature.</summary>
+    public async Task<LoadedModel<MLNetModel>> LoadMLNetAsync(string modelUri, CancellationToken cancellationToken = default)
+    {
+        var (version, path) = await ResolveForLoadAsync(modelUri, ModelFlavor.MLNet, cancellationToken).ConfigureAwait(false);
+        var ml = new MLContext(seed: 0);
+        var transformer = ml.Model.Load(path, out var schema);
+        return new LoadedModel<MLNetModel>(version, new MLNetModel(ml, transformer, schema));
+    }
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Courseware.Cli.Serving;
+using Courseware.Registry;
+using Courseware.Tests.Models;
+using Courseware.Tests.Tracking;
+using Courseware.Tracking;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit.Abstractions;
+
+namespace Courseware.Tests.Registry;
+
+/// <summary>The model server over HTTP on 127.0.0.1: schema errors, metrics, bounded concurrent load and a hot swap.</summary>
+public sealed class ServingTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly string OnnxFile = Path.Combine(RepoPaths.Root, "datasets/models/tinygpt-small/model.onnx");
+    private readonly TempFolder _folder = new();
+    private SqliteTrackingStore _store = null!;
+    private ModelRegistry _registry = null!;
+    private ModelServer _server = null!;
+    private readonly HttpClient _http = new();
+    private string _input = "";
+
+    public async Task InitializeAsync()
+    {
+        _store = SqliteTrackingStore.Open(_folder.Path);
+        _registry = new ModelRegistry(_store);
+        var v1 = await _registry.RegisterAsync("gpt", OnnxFile, ModelFlavor.Onnx);
+        await _registry.RegisterAsync("gpt", OnnxFile, ModelFlavor.Onnx);
+        await _registry.SetAliasAsync("gpt", "champion", 1);
+        _input = v1.Signature.Inputs.Single().Name;
+        _server = await ModelServer.StartAsync(_registry, "models:/gpt@champion");
+        _http.BaseAddress = new Uri(_server.Address);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _server.DisposeAsync();
+        await _store.DisposeAsync();
+        _folder.Dispose();
+    }
+
+    private string Body(string array) => "{\"inputs\": {\"" + _input + "\": " + array + "}}";
+
+    private Task<HttpResponseMessage> PostAsync(string json) =>
+        _http.PostAsync("/predict", new StringContent(json, Encoding.UTF8, "application/json"));
+
+    [Fact]
+    public async Task Predictions_match_the_model_run_in_process()
+    {
+        var response = await PostAsync(Body("[[1, 2, 3]]"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("models:/gpt/1", body.GetProperty("model").GetString());
+        var logits = body.GetProperty("outputs").EnumerateObject().Single().Value;
+        Assert.Equal([1, 3, 51], logits.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+
+        using var session = new InferenceSession(OnnxFile);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor(_input, new DenseTensor<long>(new long[] { 1, 2, 3 }, [1, 3]))]);
+        var expected = results.Single().AsTensor<float>().ToArray();
+        var served = logits.GetProperty("data").EnumerateArray().Select(x => x.GetSingle()).ToArray();
+        Assert.Equal(expected, served);
+        Assert.Equal("models:/gpt/1", (await _http.GetFromJsonAsync<JsonElement>("/health")).GetProperty("model").GetString());
+    }
+
+    [Theory]
+    [InlineData("not json", "body")]
+    [InlineData("""{"x": 1}""", "inputs")]
+    [InlineData("""{"inputs": {}}""", "inputs.INPUT")]
+    [InlineData("""{"inputs": {"INPUT": [[1, 2.5, 3]]}}""", "inputs.INPUT[1]")]
+    [InlineData("""{"inputs": {"INPUT": [[1, 2], [3]]}}""", "inputs.INPUT[1]")]
+    [InlineData("""{"inputs": {"INPUT": [1, 2]}}""", "inputs.INPUT")]
+    [InlineData("""{"inputs": {"INPUT": [[1]], "extra": [1]}}""", "inputs.extra")]
+    public async Task Bad_requests_get_400_naming_the_field_and_are_counted(string body, string field)
+    {
+        var response = await PostAsync(body.Replace("INPUT", _input));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var error = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(field.Replace("INPUT", _input), error.GetProperty("field").GetString());
+        Assert.StartsWith(field.Replace("INPUT", _input), error.GetProperty("message").GetString());
+        // The server is still up, and the metrics counted the error.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(Body("[[1]]"))).StatusCode);
+        var metrics = await _http.GetStringAsync("/metrics");
+        Assert.Contains("courseware_predict_requests_total{code=\"400\"} 1\n", metrics);
+        Assert.Contains("courseware_predict_requests_total{code=\"200\"} 1\n", metrics);
+        Assert.Contains("courseware_predict_errors_total 1\n", metrics);
+        Assert.Contains("courseware_predict_latency_seconds_bucket{le=\"+Inf\"} 2\n", metrics);
+        Assert.Contains("courseware_predict_latency_seconds_count 2\n", metrics);
+    }
+
+    [Fact]
+    public async Task The_champion_is_hot_swapped_under_concurrent_load_without_dropped_requests()
+    {
+        const int Clients = 4, PerClient = 50;
+        var latencies = new List<double>[Clients];
+        var models = new List<string>[Clients];
+        var halfway = new TaskCompletionSource();
+        var done = 0;
+        var clients = Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            latencies[c] = [];
+            models[c] = [];
+            for (var i = 0; i < PerClient; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                var response = await PostAsync(Body($"[[{i % 50}, 1, 2, 3]]"));
+                latencies[c].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                models[c].Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("model").GetString()!);
+                if (Interlocked.Increment(ref done) == Clients * PerClient / 2) halfway.SetResult();
+            }
+        })).ToList();
+        // A failing client ends the wait too, so the test fails instead of hanging.
+        await Task.WhenAny(halfway.Task, Task.WhenAll(clients));
+        await _registry.SetAliasAsync("gpt", "champion", 2, "hot swap test");
+        var reload = await _http.PostAsync("/reload", null);
+        Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
+        await Task.WhenAll(clients);
+
+        var all = models.SelectMany(m => m).ToList();
+        Assert.Equal(Clients * PerClient, all.Count);
+        Assert.Contains("models:/gpt/1", all);
+        Assert.Contains("models:/gpt/2", all);
+        // Each client sees v1 then v2, never back: the swap is one atomic switch.
+        Assert.All(models, m => Assert.True(m.SkipWhile(x => x == "models:/gpt/1").All(x => x == "models:/gpt/2")));
+        Assert.Equal("models:/gpt/2", (await _http.GetFromJsonAsync<JsonElement>("/health")).GetProperty("model").GetString());
+        var sorted = latencies.SelectMany(l => l).Order().ToArray();
+        output.WriteLine($"{sorted.Length} requests from {Clients} clients: p50 {sorted[sorted.Length / 2]:0.00} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:0.00} ms");
+    }
+}
