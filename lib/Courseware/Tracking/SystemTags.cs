@@ -41,6 +41,10 @@ public static class SystemTags
     /// <summary>Environment variable a notebook host can set to the notebook's path (source name of its runs).</summary>
     public const string NotebookPathVariable = "COURSEWARE_NOTEBOOK";
 
+    /// <summary>True for tags the tracker or MLflow own (<c>mlflow.*</c>, <c>courseware.*</c>) rather than the user.</summary>
+    public static bool IsSystem(string key) =>
+        key.StartsWith("mlflow.", StringComparison.Ordinal) || key.StartsWith("courseware.", StringComparison.Ordinal);
+
     /// <summary>The tags describing this process and machine, computed once.</summary>
     public static IReadOnlyDictionary<string, string> ForThisProcess() => Lazy.Value;
 

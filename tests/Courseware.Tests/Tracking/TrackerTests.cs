@@ -42,6 +42,30 @@ public sealed class TrackerTests : IDisposable
         Assert.Equal(GitHead(), tags.GetValueOrDefault(SystemTags.GitCommit));
     }
 
+    [Fact]
+    public async Task A_run_displays_as_a_table_of_params_metrics_and_user_tags_with_text_escaped()
+    {
+        string id;
+        using (var run = _tracker.StartRun("penguins", name: "<b>bold</b>"))
+        {
+            id = run.RunId;
+            run.LogParam("lr", 0.01);
+            run.LogMetric("val/acc", 0.5, step: 1);
+            run.LogMetric("val/acc", 0.75, step: 2);
+            run.SetTag("team", "a&b");
+        }
+        var stored = await _tracker.GetRunAsync(id);
+        var html = stored.ToHtml();
+        Assert.Contains("params.lr", html);
+        Assert.Contains(">0.75<", html);             // the latest value, not the first
+        Assert.Contains(">2<", html);                // with its step
+        Assert.Contains("a&amp;b", html);
+        Assert.Contains("&lt;b&gt;bold&lt;/b&gt;", html);
+        Assert.DoesNotContain("<b>bold", html);
+        Assert.DoesNotContain(SystemTags.User, html); // system tags stay out of the table
+        Assert.StartsWith($"Run '<b>bold</b>' ({id}) FINISHED in ", stored.ToString());
+    }
+
     // The commit as git itself reports it for the folder the tests run in (null outside a repository).
     private static string? GitHead()
     {
