@@ -13,9 +13,8 @@ public static class MultipleChoiceScoring
         for (int q = 0; q < questions.Count; q++)
         {
             int count = questions[q].Choices.Count;
-            int best = 0;
-            for (int c = 1; c < count; c++) if (scores[next + c].Sum > scores[next + best].Sum) best = c;
-            predictions[q] = best;
+            // The harness's acc: the same argmax the benchmark scoring uses (unnormalised, first on ties).
+            predictions[q] = Benchmarks.Scoring.ArgMax(Enumerable.Range(next, count).Select(i => scores[i].Sum).ToArray(), _ => 1);
             next += count;
         }
         return predictions;
