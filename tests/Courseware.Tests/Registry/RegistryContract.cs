@@ -260,21 +260,15 @@ public sealed class SqliteRegistryTests : RegistryContract
 [Trait("Category", "Postgres")]
 public sealed class PostgresRegistryTests(PostgresCluster cluster) : RegistryContract, IClassFixture<PostgresCluster>
 {
-    private readonly TempFolder _artifacts = new();
-    private string? _connectionString;
+    private readonly PostgresStores _stores = new(cluster);
 
-    protected override async Task<ITrackingStore> OpenStoreAsync()
-    {
-        _connectionString = await cluster.CreateDatabaseAsync();
-        return await OpenSameStoreAsync();
-    }
+    protected override Task<ITrackingStore> OpenStoreAsync() => _stores.OpenNewAsync();
 
-    protected override Task<ITrackingStore> OpenSameStoreAsync() =>
-        Task.FromResult<ITrackingStore>(PostgresTrackingStore.Open(_connectionString!, _artifacts.Path));
+    protected override Task<ITrackingStore> OpenSameStoreAsync() => Task.FromResult(_stores.OpenSame());
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        _artifacts.Dispose();
+        _stores.Dispose();
     }
 }

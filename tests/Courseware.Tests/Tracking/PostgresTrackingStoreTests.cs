@@ -10,24 +10,36 @@ namespace Courseware.Tests.Tracking;
 [Trait("Category", "Postgres")]
 public sealed class PostgresTrackingStoreTests(PostgresCluster cluster) : TrackingStoreContract, IClassFixture<PostgresCluster>
 {
-    private readonly TempFolder _artifacts = new();
+    private readonly PostgresStores _stores = new(cluster);
 
-    private string? _connectionString;
+    protected override Task<ITrackingStore> OpenStoreAsync() => _stores.OpenNewAsync();
 
-    protected override async Task<ITrackingStore> OpenStoreAsync()
-    {
-        _connectionString = await cluster.CreateDatabaseAsync();
-        return await OpenSameStoreAsync();
-    }
-
-    protected override Task<ITrackingStore> OpenSameStoreAsync() =>
-        Task.FromResult<ITrackingStore>(PostgresTrackingStore.Open(_connectionString!, _artifacts.Path));
+    protected override Task<ITrackingStore> OpenSameStoreAsync() => Task.FromResult(_stores.OpenSame());
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
-        _artifacts.Dispose();
+        _stores.Dispose();
     }
+}
+
+/// <summary>Fresh PostgreSQL stores for a contract test: a new database per test, a second connection to the same one on demand.</summary>
+public sealed class PostgresStores(PostgresCluster cluster) : IDisposable
+{
+    private readonly TempFolder _artifacts = new();
+    private string? _connectionString;
+
+    /// <summary>A store over a new, empty database.</summary>
+    public async Task<ITrackingStore> OpenNewAsync()
+    {
+        _connectionString = await cluster.CreateDatabaseAsync();
+        return OpenSame();
+    }
+
+    /// <summary>Another store over the database of the last <see cref="OpenNewAsync"/>.</summary>
+    public ITrackingStore OpenSame() => PostgresTrackingStore.Open(_connectionString!, _artifacts.Path);
+
+    public void Dispose() => _artifacts.Dispose();
 }
 
 /// <summary>
