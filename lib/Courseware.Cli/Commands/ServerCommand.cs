@@ -11,7 +11,7 @@ internal static class ServerCommand
     {
         var store = new Option<string>("--store")
         {
-            Description = "Tracking store: a folder (SQLite + artifacts, created if missing), or a PostgreSQL connection string ('Host=db;Database=tracking;Username=ml').",
+            Description = "Tracking store: a folder (SQLite + artifacts, created if missing), or a PostgreSQL database: postgresql://user@host/db or 'Host=db;Database=tracking;Username=ml'.",
             DefaultValueFactory = _ => Tracker.DefaultLocation,
         };
         var artifacts = new Option<string?>("--artifacts") { Description = "Artifact folder of a PostgreSQL store (a shared file system); required with one." };
@@ -80,17 +80,17 @@ internal static class ServerCommand
     }
 
     /// <summary>
-    /// Opens a store folder (SQLite) or, for a PostgreSQL connection string (one with <c>Host=</c>), the database with
+    /// Opens a store folder (SQLite) or, for a PostgreSQL URI or connection string (<see cref="PostgresLocation"/>), the database with
     /// its artifact folder. Returns the store and how to describe it (never with a password).
     /// </summary>
     internal static (ITrackingStore Store, string Description) OpenStore(string location, string? artifactFolder)
     {
-        if (location.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        if (PostgresLocation.IsPostgres(location))
         {
             if (string.IsNullOrEmpty(artifactFolder))
                 throw new ArgumentException("A PostgreSQL store needs --artifacts <folder> for the artifact files (a file system every client can reach).");
             var postgres = PostgresTrackingStore.Open(location, artifactFolder);
-            return (postgres, $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(location) { Password = null }.Host}), artifacts in {Path.GetFullPath(artifactFolder)}");
+            return (postgres, $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.ToConnectionString(location)).Host}), artifacts in {Path.GetFullPath(artifactFolder)}");
         }
         if (artifactFolder is not null)
             throw new ArgumentException($"--artifacts is for PostgreSQL stores; the folder store '{location}' keeps its artifacts inside it.");

@@ -27,7 +27,7 @@ internal static class SweepCommand
 
     internal static OpenedTracker Open(string store, string artifacts, TrackerOptions? options = null)
     {
-        if (!store.Contains("Host=", StringComparison.OrdinalIgnoreCase)) return new(Tracker.Open(store, options), null);
+        if (!PostgresLocation.IsPostgres(store)) return new(Tracker.Open(store, options), null);
         var postgres = PostgresTrackingStore.Open(store, artifacts);
         return new(Tracker.Open(postgres, options: options), postgres);
     }

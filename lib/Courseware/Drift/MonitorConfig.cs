@@ -42,7 +42,7 @@ public sealed record MonitorSpec(string Name, MonitorData Reference, MonitorData
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"Monitor '{Name}': {e.Message}", e);
+            throw new InvalidDataException($"{Current.Where ?? "current"} (monitor '{Name}'): {e.Message}", e);
         }
     }
 
