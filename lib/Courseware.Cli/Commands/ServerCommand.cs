@@ -31,7 +31,7 @@ internal static class ServerCommand
                 // Monitors are scored before listening: a wrong path, field or column stops the server with its name.
                 if (parse.GetValue(monitors) is { } yaml) options = options with { Monitors = await Drift.DriftExporter.LoadAsync(yaml, ct) };
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or InvalidDataException)
+            catch (Exception e) when (e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 2;

@@ -100,13 +100,14 @@ public sealed class DriftExporter
         var metrics = new PrometheusMetrics();
         var prefix = Config.Prefix;
         metrics.Gauge(prefix + "_monitors", "Drift monitors configured on this server.", _monitors.Length);
-        foreach (var status in Statuses)
+        var statuses = Statuses; // one snapshot: a concurrent scrape may refresh a monitor meanwhile
+        foreach (var status in statuses)
             metrics.Gauge(prefix + "_monitor_up", "1 when the monitor's data was read and scored, 0 when it failed (the error is at /api/2.0/courseware/monitors).",
                 status.Result is null ? 0 : 1, ("monitor", status.Name));
-        foreach (var status in Statuses.Where(s => s.RefreshedAt is not null))
+        foreach (var status in statuses.Where(s => s.RefreshedAt is not null))
             metrics.Gauge(prefix + "_monitor_last_refresh_timestamp_seconds", "When the monitor's data was last scored (Unix time).",
                 status.RefreshedAt!.Value.ToUnixTimeMilliseconds() / 1000.0, ("monitor", status.Name));
-        foreach (var status in Statuses.Where(s => s.Result is not null))
+        foreach (var status in statuses.Where(s => s.Result is not null))
             status.Result!.AddTo(metrics, prefix, ("monitor", status.Name));
         return metrics;
     }

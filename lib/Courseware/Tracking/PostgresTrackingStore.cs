@@ -37,7 +37,6 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
     {
         var npgsql = PostgresLocation.ToConnectionString(connectionString);
         var folder = Path.GetFullPath(artifactFolder);
-        Directory.CreateDirectory(folder);
         var dataSource = NpgsqlDataSource.Create(npgsql);
         var store = new PostgresTrackingStore(dataSource, new Uri(folder + Path.DirectorySeparatorChar).AbsoluteUri.TrimEnd('/'));
         try
@@ -64,6 +63,8 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             dataSource.Dispose();
             throw;
         }
+        // Only once the database answered: a wrong URI leaves no folder behind.
+        Directory.CreateDirectory(folder);
         return store;
     }
 
