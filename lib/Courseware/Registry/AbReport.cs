@@ -67,8 +67,7 @@ public sealed class AbReport : HtmlDisplayable
     public string Summary => Test is null
         ? $"Not enough outcomes yet: each arm needs at least 2 (champion {Outcomes(Champion, Arm.Champion).Count}, challenger {(Challenger is null ? 0 : Outcomes(Challenger, Arm.Challenger).Count)})."
         : string.Create(CultureInfo.InvariantCulture,
-            $"Challenger {Challenger} − champion {Champion}: {Test.Difference:+0.####;-0.####;0} mean outcome ({Test.Confidence:0%} CI [{Test.Low:0.####}, {Test.High:0.####}]), {Test.Test} p = {TestResult.FormatP(Test.PValue)}: "
-            + (Significant ? $"significant at α = {Alpha}." : $"not significant at α = {Alpha}; keep collecting or keep the champion."));
+            $"Challenger {Challenger} − champion {Champion}: {Test.Difference:+0.####;-0.####;0} mean outcome ({Test.Confidence:0%} CI [{Test.Low:0.####}, {Test.High:0.####}]), {Test.Test} p = {TestResult.FormatP(Test.PValue)}: {(Significant ? "significant" : "not significant")} at α = {Alpha}.");
 
     private List<double> Outcomes(string model, Arm arm) =>
         Traffic.Where(t => t.Model == model && t.Arm == arm).SelectMany(t => t.Outcomes).ToList();

@@ -81,7 +81,7 @@ public sealed class TinyGptPredictor : IPredictor
     /// <inheritdoc />
     public async Task<JsonObject> PredictAsync(JsonElement body, CancellationToken cancellationToken = default)
     {
-        if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("continuation", out _))
+        if (body.ValueKind == JsonValueKind.Object && (body.TryGetProperty("continuation", out _) || body.TryGetProperty("context", out _)))
             return await ScoreAsync(body, cancellationToken).ConfigureAwait(false);
         Requests.RequireObject(body, "{\"prompt\": …} (generation) or {\"context\": …, \"continuation\": …} (scoring)", GenerationFields);
         var prompt = Text(body, "prompt", 1);
