@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Courseware.Registry;
+using Courseware.Tracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -46,8 +47,16 @@ internal sealed class ModelServer : IAsyncDisposable
         app.MapPost("/feedback", async context => await (await FeedbackAsync(context)).ExecuteAsync(context));
         app.MapPost("/reload", async (CancellationToken ct) =>
         {
-            var changed = await service.RefreshAsync(ct);
-            return Results.Json(new { model = service.Champion.Uri, challenger = service.Challenger?.Uri, changed = changed.Select(AbReport.ArmName) });
+            try
+            {
+                var changed = await service.RefreshAsync(ct);
+                return Results.Json(new { model = service.Champion.Uri, challenger = service.Challenger?.Uri, changed = changed.Select(AbReport.ArmName) });
+            }
+            catch (TrackingException e)
+            {
+                // The alias no longer resolves or the new version fails its signature check: the loaded versions keep serving.
+                return Results.Json(new { error_code = e.ErrorCode, field = e.Field, message = e.Message, model = service.Champion.Uri }, statusCode: 409);
+            }
         });
     }
 

@@ -271,6 +271,14 @@ public sealed class MultiFlavourServingTests : IAsyncLifetime
         Assert.Equal("models:/penguins/1", await WaitForAsync(http, "models:/penguins/1"));
         (_, body) = await PostAsync(http, "/predict", """{"inputs": {"Species": null, "BeakLength": 44, "BeakDepth": 16}}""");
         Assert.Equal("models:/penguins/1", body.GetProperty("model").GetString());
+
+        // An alias that no longer resolves is refused (409) and the loaded champion keeps serving.
+        await _registry.DeleteAliasAsync("penguins", "champion", "retire");
+        var (status, error) = await PostAsync(http, "/reload", "");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("champion", error.GetProperty("message").GetString());
+        (status, body) = await PostAsync(http, "/predict", """{"inputs": {"Species": null, "BeakLength": 44, "BeakDepth": 16}}""");
+        Assert.Equal((HttpStatusCode.OK, "models:/penguins/1"), (status, body.GetProperty("model").GetString()));
     }
 
     // Polls /health until the champion is the expected version (the watcher checks every 50 ms; up to 20 s on a loaded machine).
