@@ -39,8 +39,9 @@ internal static class ServeCommand
                 await using var s = RegistryCommand.OpenStore(r.GetValue(store)!, r.GetValue(artifacts)!);
                 await using var server = await ModelServer.StartAsync(new ModelRegistry(s), r.GetValue(uri)!, options, r.GetValue(port), ct);
                 var service = server.Service;
-                Console.WriteLine($"Serving {service.ChampionUri} ({service.Champion.Uri}, {service.Champion.Flavor})"
-                    + (service.Challenger is { } c ? $" and {service.ChallengerUri} ({c.Uri}) on {options.ChallengerShare:0.##%} of requests" : "")
+                static string Describe(string uri, ModelVersion v) => uri == v.Uri ? $"{uri} ({v.Flavor})" : $"{uri} ({v.Uri}, {v.Flavor})";
+                Console.WriteLine($"Serving {Describe(service.ChampionUri, service.Champion)}"
+                    + (service.Challenger is { } c ? $" and {Describe(service.ChallengerUri!, c)} on {options.ChallengerShare:0.##%} of requests" : "")
                     + $" on {server.Address}" + (service.Log.RunId is { } run ? $"; logging to run {run}" : "") + ". Ctrl+C stops.");
                 await Task.Delay(Timeout.Infinite, ct).ContinueWith(_ => { }, CancellationToken.None);
                 return 0;
