@@ -158,7 +158,7 @@ public static partial class CustomTask
         return node;
     }
 
-    private static JsonObject ReadSpec(string file)
+    internal static JsonObject ReadSpec(string file)
     {
         string content = File.ReadAllText(file);
         try
