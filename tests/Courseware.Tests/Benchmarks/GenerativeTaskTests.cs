@@ -147,6 +147,10 @@ public sealed class GenerativeTaskTests : IDisposable
     }
 
     [Fact]
+    public void The_multiple_choice_loader_points_a_generative_task_to_its_own_loader() =>
+        Assert.Contains("load it with GenerativeTask.Load", Assert.Throws<BenchmarkDataException>(() => CustomTask.Load(Write(Yaml, new { q = "a", a = "b" }))).Message);
+
+    [Fact]
     public void A_row_without_the_target_field_is_skipped_with_its_line()
     {
         var task = GenerativeTask.Load(Write(Yaml, new { q = "a", a = "b" }, new { q = "c" }));
