@@ -123,6 +123,27 @@ public sealed record GenerativeTask
         return Description + string.Concat(examples.Select(e => e + FewShotDelimiter)) + Documents[index].Prompt;
     }
 
+    /// <summary>
+    /// Splits task names as <c>courseware eval --tasks</c> gives them: task files (a path, or relative to
+    /// <paramref name="dataFolder"/> as <see cref="BenchmarkSuite"/> resolves them) whose output_type is generate_until
+    /// are loaded here; every other name is returned for <see cref="BenchmarkSuite.Load(string, IEnumerable{string}, bool)"/>.
+    /// </summary>
+    public static (IReadOnlyList<GenerativeTask> Generative, IReadOnlyList<string> Others) Partition(string dataFolder, IEnumerable<string> names, bool strict = false)
+    {
+        var generative = new List<GenerativeTask>();
+        var others = new List<string>();
+        foreach (string name in names.Select(n => n.Trim()).Where(n => n.Length > 0))
+        {
+            string path = File.Exists(name) ? name : Path.Combine(dataFolder, name);
+            bool taskFile = new[] { ".yaml", ".yml", ".json" }.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase)) && File.Exists(path);
+            if (taskFile && CustomTask.ReadSpec(path)["output_type"] is JsonValue type && type.TryGetValue(out string? value) && value == "generate_until")
+                generative.Add(Load(path, strict));
+            else
+                others.Add(name);
+        }
+        return (generative, others);
+    }
+
     /// <summary>Reads a generative task description (.yaml, .yml or .json) and its data.</summary>
     public static GenerativeTask Load(string descriptionFile, bool strict = false)
     {
@@ -160,17 +181,20 @@ public sealed record GenerativeTask
 
     /// <summary>
     /// Generates an answer for every item (prompts longer than the model's context keep their end, as the harness
-    /// does), filters it through each pipeline and scores it.
+    /// does), filters it through each pipeline and scores it. <paramref name="limit"/> scores only the first items.
     /// </summary>
-    public async Task<GenerativeTaskResult> RunAsync(ILanguageModel model, int? shots = null, CancellationToken cancellationToken = default)
+    public async Task<GenerativeTaskResult> RunAsync(ILanguageModel model, int? shots = null, int? limit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var requests = Documents.Select((_, i) => new GenerationRequest(Context(i, shots), Generation)).ToList();
+        if (limit is < 1) throw new ArgumentOutOfRangeException(nameof(limit), limit, "limit must be at least 1.");
+        if (shots is { } n && (n < 0 || n > FewShotDocuments.Count)) throw new ArgumentOutOfRangeException(nameof(shots), shots, $"{Name} has {FewShotDocuments.Count} few-shot examples.");
+        var documents = Documents.Take(limit ?? int.MaxValue).ToList();
+        var requests = documents.Select((_, i) => new GenerationRequest(Context(i, shots), Generation)).ToList();
         var generations = await model.GenerateAsync(requests, cancellationToken).ConfigureAwait(false);
         using var similarity = Metrics.Any(m => m.Name == "semantic_similarity") ? SemanticSimilarity.LoadMiniLM() : null;
-        var filtered = Documents.Select((_, i) => Filters.ToDictionary(p => p.Name, p => p.Apply(generations[i].Text))).ToList();
-        var targets = Documents.Select(d => d.Targets).ToList();
-        var itemScores = Documents.Select(_ => new Dictionary<string, double>()).ToList();
+        var filtered = documents.Select((_, i) => Filters.ToDictionary(p => p.Name, p => p.Apply(generations[i].Text))).ToList();
+        var targets = documents.Select(d => d.Targets).ToList();
+        var itemScores = documents.Select(_ => new Dictionary<string, double>()).ToList();
         var metrics = new Dictionary<string, MetricValue>();
         foreach (var pipeline in Filters)
         {
@@ -189,8 +213,8 @@ public sealed record GenerativeTask
                 metrics[key] = Aggregation.Mean(scores);
             }
         }
-        var samples = Documents.Select((d, i) => new GenerativeSample(d.Id, requests[i].Prompt, generations[i].Text, d.Targets, filtered[i], itemScores[i])).ToList();
-        return new GenerativeTaskResult(Name, model.Name, samples, metrics);
+        var samples = documents.Select((d, i) => new GenerativeSample(d.Id, requests[i].Prompt, generations[i].Text, d.Targets, filtered[i], itemScores[i])).ToList();
+        return new GenerativeTaskResult(this, model.Name, shots ?? DefaultShots, samples, metrics);
     }
 
     private static string MetricKey(GenerativeMetric m) =>
@@ -313,11 +337,17 @@ public sealed record GenerativeSample(string DocumentId, string Prompt, string G
 /// <summary>A generative task's results: "metric,pipeline" → mean and standard error (corpus metrics: no standard error).</summary>
 public sealed class GenerativeTaskResult : HtmlDisplayable
 {
-    internal GenerativeTaskResult(string name, string model, IReadOnlyList<GenerativeSample> samples, IReadOnlyDictionary<string, MetricValue> metrics) =>
-        (Name, Model, Samples, Metrics) = (name, model, samples, metrics);
+    internal GenerativeTaskResult(GenerativeTask task, string model, int shots, IReadOnlyList<GenerativeSample> samples, IReadOnlyDictionary<string, MetricValue> metrics) =>
+        (Task, Model, Shots, Samples, Metrics) = (task, model, shots, samples, metrics);
+
+    /// <summary>The task definition.</summary>
+    public GenerativeTask Task { get; }
 
     /// <summary>Task name.</summary>
-    public string Name { get; }
+    public string Name => Task.Name;
+
+    /// <summary>Few-shot examples per item.</summary>
+    public int Shots { get; }
 
     /// <summary>The model that generated.</summary>
     public string Model { get; }
@@ -332,6 +362,19 @@ public sealed class GenerativeTaskResult : HtmlDisplayable
     public IReadOnlyList<double> Scores(string key) => Samples.Count > 0 && Samples[0].Scores.ContainsKey(key)
         ? Samples.Select(s => s.Scores[key]).ToList()
         : throw new KeyNotFoundException($"'{key}' is not a per-item score of {Name}; item scores: {string.Join(", ", Samples.FirstOrDefault()?.Scores.Keys ?? [])}.");
+
+    /// <summary>The task's entry in the harness's results JSON: "metric,filter" and "metric_stderr,filter" ("N/A" for corpus metrics).</summary>
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject { ["alias"] = Name };
+        foreach (var (key, value) in Metrics)
+        {
+            int comma = key.LastIndexOf(',');
+            json[key] = value.Value;
+            json[$"{key[..comma]}_stderr{key[comma..]}"] = double.IsNaN(value.StandardError) ? "N/A" : value.StandardError;
+        }
+        return json;
+    }
 
     /// <inheritdoc />
     public override string ToHtml() =>

@@ -130,6 +130,34 @@ public sealed class GenerativeTaskTests : IDisposable
         Assert.Equal(expected.Average(), result.Metrics["exact_match,stripped"].Value, 12);
     }
 
+    [Fact]
+    public async Task Courseware_eval_runs_a_generative_task_file_next_to_the_built_in_tasks()
+    {
+        string yaml = Write("""
+            task: where_cli
+            output_type: generate_until
+            dataset_path: data.jsonl
+            doc_to_text: "Question: Where does {{person}} live?\nAnswer:"
+            doc_to_target: "{{town}}"
+            generation_kwargs: {until: ["\n"], max_gen_toks: 16}
+            filter_list: [{name: stripped, filter: [{function: strip}]}]
+            metric_list: [exact_match, chrf]
+            """, new { person = "Zaezon Sionion", town = "Dunmere" }, new { person = "Lotom Biothur", town = "Varenne" }, new { person = "Nobody", town = "Oromar" });
+        string output = Path.Combine(_folder, "results.json");
+        string data = Path.Combine(RepoPaths.Root, "datasets", "benchmarks", "tinyworld");
+        int exit = await Courseware.Cli.Commands.EvalCommand.Create().Parse([
+            "--model", Path.Combine(RepoPaths.Root, "datasets", "models", "tinygpt-small"), "--backend", "onnx", "--device", "cpu", "--data", data,
+            "--tasks", $"arc_easy,{yaml}", "--limit", "2", "--no-cache", "--out", output]).InvokeAsync();
+        Assert.Equal(0, exit);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(output))!;
+        var where = json["results"]!["where_cli"]!;
+        double em = where["exact_match,stripped"]!.GetValue<double>();
+        Assert.Contains(em, new[] { 0, 0.5, 1 }); // --limit 2: two items
+        Assert.Equal("N/A", where["chrf_stderr,stripped"]!.GetValue<string>());
+        Assert.Equal("generate_until", json["configs"]!["where_cli"]!["output_type"]!.GetValue<string>());
+        Assert.NotNull(json["results"]!["arc_easy"]!["acc,none"]);
+    }
+
     [Theory]
     [InlineData("metric_list: [accuracy]", "metric 'accuracy' is not supported")]
     [InlineData("metric_list: []", "metric_list is required")]
