@@ -16,11 +16,11 @@ public sealed record GenerativeDocument(string Id, string Prompt, IReadOnlyList<
 
 /// <summary>
 /// One step of a filter pipeline applied to the generated text before scoring (lm-evaluation-harness's filters):
-/// <c>take_first_line</c>, <c>strip</c> (surrounding whitespace), <c>lowercase</c>, or <c>regex</c> (the first match of
-/// <see cref="Pattern"/>, its capture group <see cref="Group"/> when the pattern has groups; <see cref="Fallback"/> when
-/// nothing matches, as the harness's RegexFilter does).
+/// <c>take_first_line</c>, <c>strip</c> (surrounding whitespace), <c>lowercase</c>, or <c>regex</c> as the harness's
+/// RegexFilter: of all matches of <see cref="Pattern"/> take number <see cref="MatchIndex"/> (group_select; −1 = the
+/// last), its first non-empty capture group when the pattern has groups, stripped; <see cref="Fallback"/> when there is none.
 /// </summary>
-public sealed record AnswerFilter(string Function, string? Pattern = null, int Group = 1, string Fallback = "[invalid]")
+public sealed record AnswerFilter(string Function, string? Pattern = null, int MatchIndex = 0, string Fallback = "[invalid]")
 {
     internal static readonly string[] Functions = ["take_first_line", "strip", "lowercase", "regex"];
 
@@ -30,9 +30,19 @@ public sealed record AnswerFilter(string Function, string? Pattern = null, int G
         "take_first_line" => text.Split('\n')[0],
         "strip" => text.Trim(),
         "lowercase" => text.ToLowerInvariant(),
-        "regex" => Regex.Match(text, Pattern!) is { Success: true } m ? (m.Groups.Count > 1 ? m.Groups[Group].Value : m.Value) : Fallback,
+        "regex" => RegexAnswer(text),
         _ => throw new InvalidOperationException($"unknown filter function '{Function}'"),
     };
+
+    private string RegexAnswer(string text)
+    {
+        var matches = Regex.Matches(text, Pattern!);
+        int index = MatchIndex < 0 ? matches.Count + MatchIndex : MatchIndex;
+        if (index < 0 || index >= matches.Count) return Fallback;
+        Match match = matches[index];
+        string? value = match.Groups.Count > 1 ? match.Groups.Values.Skip(1).Select(g => g.Value).FirstOrDefault(v => v.Length > 0) : match.Value;
+        return value?.Trim() ?? Fallback;
+    }
 }
 
 /// <summary>A named filter pipeline; its metrics are reported as "metric,name" (e.g. "exact_match,first-line").</summary>
@@ -281,7 +291,7 @@ public sealed record GenerativeTask
         string pattern = step["regex_pattern"] is JsonValue p && p.TryGetValue(out string? value) ? value : throw bad($"{where}: a regex step needs regex_pattern.");
         try { _ = new Regex(pattern); }
         catch (ArgumentException e) { throw bad($"{where}.regex_pattern is not a valid regular expression: {e.Message}"); }
-        return new AnswerFilter("regex", pattern, JsonFields.Integer(step["group_select"]) is int g ? g + 1 : 1,
+        return new AnswerFilter("regex", pattern, JsonFields.Integer(step["group_select"]) ?? 0,
             step["fallback"] is JsonValue fb && fb.TryGetValue(out string? fallback) ? fallback : "[invalid]");
     }
 

@@ -174,6 +174,17 @@ public sealed class GenerativeTaskTests : IDisposable
         Assert.Contains("task.yaml", e.Message);
     }
 
+    [Theory]
+    // The harness's RegexFilter: findall, pick match group_select, first non-empty group, strip, else the fallback.
+    [InlineData("The answer is 42. Final: 7", @"(\d+)", 0, "42")]
+    [InlineData("The answer is 42. Final: 7", @"(\d+)", -1, "7")]
+    [InlineData("A: Dunmere ", @"A:(.*)", 0, "Dunmere")]
+    [InlineData("no digits", @"(\d+)", 0, "[invalid]")]
+    [InlineData("x=", @"x=(\d*)", 0, "[invalid]")]
+    [InlineData("ab", "b", 0, "b")]
+    public void Regex_steps_follow_the_harness(string text, string pattern, int matchIndex, string expected) =>
+        Assert.Equal(expected, new AnswerFilter("regex", pattern, matchIndex).Apply(text));
+
     [Fact]
     public void The_multiple_choice_loader_points_a_generative_task_to_its_own_loader() =>
         Assert.Contains("load it with GenerativeTask.Load", Assert.Throws<BenchmarkDataException>(() => CustomTask.Load(Write(Yaml, new { q = "a", a = "b" }))).Message);
