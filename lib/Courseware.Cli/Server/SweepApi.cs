@@ -5,6 +5,8 @@ using Courseware.Tracking.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Courseware.Cli.Server;
 
@@ -22,6 +24,7 @@ internal static class SweepApi
     {
         // A reader only: it neither owns the store nor fails stale runs (that is the agents' business).
         var tracker = Tracker.Open(store, options: new TrackerOptions { FailStaleRunsOnOpen = false });
+        app.ServiceProvider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopped.Register(tracker.Dispose);
         foreach (var prefix in Prefixes)
         {
             app.MapGet(prefix + "list", (HttpContext c) => Guard(c, async () =>

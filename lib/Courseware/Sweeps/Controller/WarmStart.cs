@@ -120,7 +120,7 @@ public sealed class WarmStartReport : HtmlDisplayable
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var x)) return text;
         foreach (var choice in choices)
             if (choice is not string && ParameterValues.KeyOf(choice) == ParameterValues.KeyOf(x)) return choice;
-        return p.IsInteger && x == Math.Round(x) && Math.Abs(x) < 1e15 ? (long)x : x;
+        return p.IsInteger && x == Math.Round(x) && Math.Abs(x) < 1e15 ? (object)(long)x : x;
     }
 
     // ---------------- stored with the sweep ----------------
