@@ -62,7 +62,10 @@ internal static class SweepApi
         var result = new JsonObject
         {
             ["sweep"] = summary,
-            ["parameters"] = Array(sweep.Config.Space.Searchable.Select(p => JsonValue.Create(p.Name))),
+            ["parameters"] = Array(sweep.Config.Space.Searchable.Select(p => new JsonObject
+            {
+                ["name"] = p.Name, ["distribution"] = p.Parameter.Distribution.ToName(), ["log"] = p.Parameter.IsLogScale,
+            })),
             ["trials"] = Array(trials.Select(t => new JsonObject
             {
                 ["number"] = t.Number,
@@ -98,6 +101,11 @@ internal static class SweepApi
                     return axis;
                 })),
             };
+            // W&B's importance panel; as in the notebook dashboard, from 3 scored trials on.
+            result["importance"] = dashboard.Scored.Count < 3 ? null : Array(dashboard.Importance().Features.Select(f => new JsonObject
+            {
+                ["feature"] = f.Feature, ["importance"] = f.Importance, ["correlation"] = double.IsFinite(f.Correlation) ? f.Correlation : null,
+            }));
         }
         if (sweep.WarmStart is { } warm)
             result["warm_start"] = new JsonObject

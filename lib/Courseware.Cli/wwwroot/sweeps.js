@@ -50,7 +50,7 @@ async function showSweep(sweepId) {
   const body = await sweepApi('get', { sweep_id: sweepId });
   const s = body.sweep;
   setCrumbs(['Experiments', '#/'], ['Sweeps', '#/sweeps'], [s.name]);
-  const params = body.parameters || [];
+  const params = (body.parameters || []).map(p => p.name);
   const trials = body.trials || [];
 
   const info = [['state', el('span', { id: 'sweep-state', className: 'state-' + s.state }, s.state + (s.completion ? ` (${s.completion})` : ''))],
@@ -76,6 +76,7 @@ async function showSweep(sweepId) {
 
   const parallel = el('div', { className: 'chart', id: 'sweep-parallel' });
   const bestSoFar = el('div', { className: 'chart', id: 'sweep-best-so-far' });
+  const versus = el('div', { className: 'grid', id: 'sweep-versus' });
   const scored = (body.best_so_far || []).length;
   view.replaceChildren(...[
     el('h1', { id: 'sweep-name' }, s.name),
@@ -85,13 +86,40 @@ async function showSweep(sweepId) {
     el('h2', {}, `Trials (${trials.length})`),
     trials.length === 0 ? el('p', { className: 'muted', id: 'no-trials' }, 'No trial yet: start an agent (courseware agent <sweep id> -- <command>).')
       : table(['#', 'run', 'state', s.metric ? s.metric.name : 'metric', 'steps', ...params, 'stopped because / chosen by'], rows, { id: 'trials-table' }),
-    s.metric && scored > 0 ? [el('h2', {}, 'Parallel coordinates'), parallel, el('h2', {}, `${s.metric.name} over trials`), bestSoFar] : null,
+    s.metric && scored > 0 ? [el('h2', {}, 'Parallel coordinates'), parallel, el('h2', {}, `${s.metric.name} over trials`), bestSoFar,
+      el('h2', {}, `${s.metric.name} vs each parameter`), versus] : null,
+    importanceSection(body.importance),
     el('h2', {}, 'Sweep file'), el('pre', { className: 'note', id: 'sweep-yaml' }, s.yaml)].flat().filter(Boolean));
 
   if (s.metric && scored > 0) {
     drawParallel(parallel, body.parallel, s.metric);
     drawBestSoFar(bestSoFar, body.best_so_far, s.metric);
+    for (const p of body.parameters) {
+      const div = el('div', { className: 'chart', 'data-parameter': p.name });
+      versus.append(div);
+      drawVersus(div, p, trials, s.metric);
+    }
   }
+}
+
+function importanceSection(importance) {
+  if (!importance) return null;
+  return [el('h2', {}, 'Parameter importance'),
+    el('p', { className: 'muted' }, 'Random-forest importance (share of the metric\'s variance its splits remove) and correlation (straight-line effects only).'),
+    table(['parameter', 'importance (random forest)', 'correlation'], importance.map(f => el('tr', {},
+      el('td', {}, f.feature), el('td', { className: 'num' }, fmtValue(f.importance)), el('td', { className: 'num' }, f.correlation === null ? 'n/a' : fmtValue(f.correlation)))),
+    { id: 'sweep-importance' })];
+}
+
+// The metric against one parameter: finished and early-stopped trials as separate series, log axis for log-scale parameters.
+function drawVersus(div, parameter, trials, metric) {
+  const scored = trials.filter(t => (t.state === 'finished' || t.state === 'stopped') && t.value !== null && parameter.name in t.config);
+  const traces = ['finished', 'stopped'].map(state => scored.filter(t => t.state === state)).filter(g => g.length > 0).map(g => ({
+    x: g.map(t => t.config[parameter.name]), y: g.map(t => t.value), text: g.map(t => t.name), name: g[0].state, type: 'scatter', mode: 'markers',
+  }));
+  plot(div, traces, { title: { text: `${metric.name} vs ${parameter.name}` }, showlegend: true,
+    xaxis: { title: { text: parameter.name }, type: parameter.log ? 'log' : (traces.some(t => t.x.some(v => typeof v !== 'number')) ? 'category' : '-') },
+    yaxis: { title: { text: metric.name } } });
 }
 
 function warmStartSection(warm) {

@@ -73,7 +73,8 @@ public sealed class SweepApiTests : IAsyncLifetime
         var (_, body) = await GetAsync($"/ajax-api/2.0/courseware/sweeps/get?sweep_id={finished.Id}");
         Assert.Equal("sweep-grid-demo", body["sweep"]!["name"]!.GetValue<string>());
         Assert.Equal(Grid, body["sweep"]!["yaml"]!.GetValue<string>());
-        Assert.Equal(["lr", "opt"], body["parameters"]!.AsArray().Select(p => p!.GetValue<string>()));
+        Assert.Equal([("lr", "categorical", false), ("opt", "categorical", false)], body["parameters"]!.AsArray()
+            .Select(p => (p!["name"]!.GetValue<string>(), p["distribution"]!.GetValue<string>(), p["log"]!.GetValue<bool>())));
 
         // Grid order: lr slowest, in the file's order; each trial's value is its best (last) epoch.
         (double Lr, string Opt)[] order = [(0.1, "adam"), (0.1, "sgd"), (0.01, "adam"), (0.01, "sgd"), (0.001, "adam"), (0.001, "sgd")];
@@ -101,6 +102,18 @@ public sealed class SweepApiTests : IAsyncLifetime
         Assert.Equal(order.Select(o => o.Opt == "adam" ? 0.0 : 1.0), axes[1]!["values"]!.AsArray().Select(v => v!.GetValue<double>()));
         Assert.Equal(expected, axes[3]!["values"]!.AsArray().Select(v => v!.GetValue<double>()));
         Assert.Null(body["warm_start"]);
+
+        // Importance: lr and each optimizer value as features; correlation is Pearson's r, computed here.
+        var importance = body["importance"]!.AsArray().ToDictionary(f => f!["feature"]!.GetValue<string>());
+        Assert.Equal(["lr", "opt=adam", "opt=sgd"], importance.Keys.Order());
+        Assert.Equal(1.0, importance.Values.Sum(f => f!["importance"]!.GetValue<double>()), 1e-9);
+        var lrs = order.Select(o => o.Lr).ToArray();
+        double mx = lrs.Average(), my = expected.Average();
+        var r = lrs.Zip(expected).Sum(p => (p.First - mx) * (p.Second - my))
+                / Math.Sqrt(lrs.Sum(x => (x - mx) * (x - mx)) * expected.Sum(y => (y - my) * (y - my)));
+        Assert.Equal(r, importance["lr"]!["correlation"]!.GetValue<double>(), 1e-12);
+        // Optimizer: sgd adds 0.5 everywhere, so opt=sgd correlates positively with the loss and opt=adam negatively.
+        Assert.True(importance["opt=sgd"]!["correlation"]!.GetValue<double>() > 0 && importance["opt=adam"]!["correlation"]!.GetValue<double>() < 0);
 
         var (_, stoppedBody) = await GetAsync($"/api/2.0/courseware/sweeps/get?sweep_id={stopped.Id}");
         Assert.Equal("stopped", stoppedBody["sweep"]!["state"]!.GetValue<string>());

@@ -73,6 +73,13 @@ public sealed class SweepUiTests(BrowserFixture browser) : IClassFixture<Browser
             foreach (var v in values) running.Add(running.Count == 0 ? v : Math.Min(v, running[^1]));
             Assert.Equal(running, best2);
 
+            // Metric vs each parameter: every trial's value at its lr.
+            await page.WaitForSelectorAsync("#sweep-versus [data-parameter='lr'] .main-svg");
+            var versus = await page.EvalOnSelectorAsync<double[]>("#sweep-versus [data-parameter='lr']", "gd => gd.data.flatMap(t => t.y)");
+            Assert.Equal(values.Order(), versus.Order());
+            // Importance: one row per feature, the hostile optimizer value among them as text.
+            Assert.Equal(new[] { "lr", "opt=adam", $"opt={Hostile}" }.Order(StringComparer.Ordinal), (await page.Locator("#sweep-importance tbody td:first-child").AllTextContentsAsync()).Order(StringComparer.Ordinal));
+
             // No markup was created from the strings, and no script ran.
             Assert.Equal(0, await page.Locator("#view img").CountAsync());
             Assert.Equal(0, await page.Locator("#view script").CountAsync());

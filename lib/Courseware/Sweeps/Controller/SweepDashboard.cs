@@ -33,9 +33,6 @@ public sealed class SweepDashboard : HtmlDisplayable
 
     private IEnumerable<SpaceParameter> Searched => _config.Space.Searchable;
 
-    private static bool IsLog(Parameter p) => p.Distribution is Distribution.LogUniform or Distribution.LogUniformValues or Distribution.QLogUniform
-        or Distribution.QLogUniformValues or Distribution.InvLogUniform or Distribution.InvLogUniformValues or Distribution.LogNormal or Distribution.QLogNormal;
-
     private static bool IsNumeric(IEnumerable<object?> values) => values.All(v => v is double or float or long or int);
 
     /// <summary>The finished or stopped trial with the best value (the earliest of equals), or null when none has one.</summary>
@@ -59,8 +56,8 @@ public sealed class SweepDashboard : HtmlDisplayable
         {
             var values = Scored.Select(t => t.Config.TryGetValue(p.Name, out var v) ? v : null).ToList();
             axes.Add(IsNumeric(values)
-                ? new ChartAxis(IsLog(p.Parameter) ? $"log10 {p.Name}" : p.Name,
-                    values.Select(v => Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture)).Select(v => IsLog(p.Parameter) ? Math.Log10(v) : v).ToArray())
+                ? new ChartAxis(p.Parameter.IsLogScale ? $"log10 {p.Name}" : p.Name,
+                    values.Select(v => Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture)).Select(v => p.Parameter.IsLogScale ? Math.Log10(v) : v).ToArray())
                 : ChartAxis.Categorical(p.Name, values.Select(v => ParameterValues.KeyOf(v).Trim('"'))));
         }
         axes.Add(ChartAxis.Categorical("state", Scored.Select(t => SweepTags.ToWire(t.State))));
@@ -80,7 +77,7 @@ public sealed class SweepDashboard : HtmlDisplayable
                 X: g.Select(t => t.Config.Get<double>(parameter)).ToArray(), Text: g.Select(t => t.Name).ToArray())
             : new Series(SweepTags.ToWire(g.Key), g.Select(Value).ToArray(),
                 Labels: g.Select(t => ParameterValues.KeyOf(t.Config[parameter]).Trim('"')).ToArray(), Text: g.Select(t => t.Name).ToArray()));
-        return Chart.Scatter(series, $"{_metric.Name} vs {parameter}", parameter, _metric.Name, logX: numeric && IsLog(p.Parameter));
+        return Chart.Scatter(series, $"{_metric.Name} vs {parameter}", parameter, _metric.Name, logX: numeric && p.Parameter.IsLogScale);
     }
 
     /// <summary>Each trial's value in the order trials were handed out, and the best value so far.</summary>
