@@ -117,7 +117,7 @@ function drawVersus(div, parameter, trials, metric) {
   const traces = ['finished', 'stopped'].map(state => scored.filter(t => t.state === state)).filter(g => g.length > 0).map(g => ({
     x: g.map(t => t.config[parameter.name]), y: g.map(t => t.value), text: g.map(t => t.name), name: g[0].state, type: 'scatter', mode: 'markers',
   }));
-  plot(div, traces, { title: { text: `${metric.name} vs ${parameter.name}` }, showlegend: true,
+  plot(div, traces, { showlegend: true,
     xaxis: { title: { text: parameter.name }, type: parameter.log ? 'log' : (traces.some(t => t.x.some(v => typeof v !== 'number')) ? 'category' : '-') },
     yaxis: { title: { text: metric.name } } });
 }
@@ -127,6 +127,10 @@ function warmStartSection(warm) {
   const source = warm.experiment + (warm.filter ? ` where ${warm.filter}` : '');
   return el('div', { id: 'warm-start' }, el('h2', {}, 'Warm start'),
     el('p', {}, `${warm.used.length} earlier run(s) from ${source} seeded the search; ${warm.skipped.length} skipped.`),
+    warm.used.length === 0 ? null : el('details', {}, el('summary', {}, 'Runs used'),
+      table(['run', 'value', 'configuration'], warm.used.map(r => el('tr', {}, el('td', {}, runLink(r.run_id, r.name)),
+        el('td', { className: 'num' }, fmtValue(r.value)),
+        el('td', {}, Object.entries(r.config).map(([k, v]) => `${k}: ${configValue(v)}`).join(', ')))), { id: 'warm-start-used' })),
     warm.skipped.length === 0 ? null : table(['skipped run', 'why'], warm.skipped.map(r => el('tr', {},
       el('td', {}, runLink(r.run_id, r.name)), el('td', {}, r.reason))), { id: 'warm-start-skipped' }));
 }

@@ -85,6 +85,16 @@ public sealed class SweepUiTests(BrowserFixture browser) : IClassFixture<Browser
             Assert.Equal(0, await page.Locator("#view script").CountAsync());
             Assert.Empty(dialogs);
 
+            // A sweep warm-started from the first one's experiment: its trials used, its own run skipped (the name as text).
+            var warm = Sweep.Create(tracker, yaml, experiment: "demo-warm", warmStart: WarmStart.From("demo"));
+            await page.GotoAsync($"{_server.Url}/#/sweeps/{warm.Id}");
+            await page.WaitForSelectorAsync("#warm-start-skipped");
+            Assert.Contains($"{trials.Count} earlier run(s) from demo seeded the search; 1 skipped.", await page.Locator("#warm-start").InnerTextAsync());
+            Assert.Equal([sweep.Name], await page.Locator("#warm-start-skipped tbody a").AllTextContentsAsync());
+            Assert.Equal(trials.Select(t => t.Name), await page.Locator("#warm-start-used tbody a").AllTextContentsAsync());
+            await page.GotoAsync($"{_server.Url}/#/sweeps/{sweep.Id}");
+            await page.WaitForSelectorAsync("#sweep-best a.best-link");
+
             // The best run's link opens its run page.
             await page.ClickAsync("#sweep-best a.best-link");
             await page.WaitForFunctionAsync("() => document.getElementById('run-name') !== null");
