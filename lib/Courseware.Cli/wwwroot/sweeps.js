@@ -80,6 +80,8 @@ async function showSweep(sweepId) {
   const scored = (body.best_so_far || []).length;
   view.replaceChildren(...[
     el('h1', { id: 'sweep-name' }, s.name),
+    // A running sweep changes under the page: reload its data on demand (the page keeps no state of its own).
+    s.state === 'running' ? el('div', { className: 'toolbar' }, el('button', { id: 'sweep-refresh', onclick: () => route() }, 'Refresh')) : null,
     table([], info, { id: 'sweep-info' }),
     bestBox,
     warmStartSection(body.warm_start),

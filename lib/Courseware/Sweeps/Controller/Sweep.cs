@@ -90,15 +90,19 @@ public sealed class Sweep : HtmlDisplayable
     {
         ArgumentNullException.ThrowIfNull(tracker);
         var config = SweepConfig.Parse(yaml).Validate();
-        var exp = await tracker.GetOrCreateExperimentAsync(experiment ?? config.Name ?? "sweeps", cancellationToken).ConfigureAwait(false);
+        var experimentName = experiment ?? config.Name ?? "sweeps";
+        // The warm start is resolved first, so a wrong experiment name or filter leaves nothing behind.
         WarmStartReport? report = null;
         if (warmStart is not null)
         {
-            var source = warmStart.Experiment is null ? exp
-                : await tracker.Store.GetExperimentByNameAsync(warmStart.Experiment, cancellationToken).ConfigureAwait(false)
-                  ?? throw new ArgumentException($"No experiment named '{warmStart.Experiment}' to warm-start from.", nameof(warmStart));
-            report = await WarmStartReport.ResolveAsync(tracker.Store, config, source, warmStart.Filter, cancellationToken).ConfigureAwait(false);
+            var sourceName = warmStart.Experiment ?? experimentName;
+            var source = await tracker.Store.GetExperimentByNameAsync(sourceName, cancellationToken).ConfigureAwait(false);
+            if (source is null && warmStart.Experiment is not null)
+                throw new ArgumentException($"No experiment named '{warmStart.Experiment}' to warm-start from.", nameof(warmStart));
+            report = source is null ? new WarmStartReport(sourceName, warmStart.Filter, [])
+                : await WarmStartReport.ResolveAsync(tracker.Store, config, source, warmStart.Filter, cancellationToken).ConfigureAwait(false);
         }
+        var exp = await tracker.GetOrCreateExperimentAsync(experimentName, cancellationToken).ConfigureAwait(false);
         var tags = new Dictionary<string, string>(SystemTags.ForThisProcess())
         {
             [SweepTags.Role] = SweepTags.SweepRole,

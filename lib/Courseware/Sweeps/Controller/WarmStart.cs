@@ -42,7 +42,7 @@ public sealed class WarmStartReport : HtmlDisplayable
     internal WarmStartReport(string experiment, string? filter, IReadOnlyList<WarmStartRun> runs)
     {
         Experiment = experiment;
-        Filter = filter;
+        Filter = string.IsNullOrWhiteSpace(filter) ? null : filter;
         Runs = runs;
     }
 
@@ -77,7 +77,7 @@ public sealed class WarmStartReport : HtmlDisplayable
             foreach (var run in page) runs.Add(await MapAsync(store, config, run, ct).ConfigureAwait(false));
             token = page.NextPageToken;
         } while (token is not null);
-        return new WarmStartReport(experiment.Name, string.IsNullOrWhiteSpace(filter) ? null : filter, runs);
+        return new WarmStartReport(experiment.Name, filter, runs);
     }
 
     private static async Task<WarmStartRun> MapAsync(ITrackingStore store, SweepConfig config, Run run, CancellationToken ct)

@@ -194,6 +194,10 @@ public sealed class WarmStartTests : IDisposable
         var bad = Assert.ThrowsAny<TrackingException>(() => Sweep.Create(_tracker, Bayes, "x", warmStart: WarmStart.From("manual", "params.opt === 'adam'")));
         Assert.Equal(TrackingErrorCode.InvalidParameterValue, bad.Code);
         Assert.Contains("column 12", bad.Message);
+        // Nothing was stored for the failed attempts: no experiment "x", no sweep.
+        Assert.Null(_tracker.Store.GetExperimentByNameAsync("x").GetAwaiter().GetResult());
+        // A warm start from the sweep's own experiment before it exists simply has no runs.
+        Assert.Empty(Sweep.Create(_tracker, Bayes, "fresh", warmStart: WarmStart.From()).WarmStart!.Runs);
     }
 
     [Fact]
