@@ -175,6 +175,9 @@ public sealed class Sweep : HtmlDisplayable
     }
 
     /// <summary>The sweep at a glance: state, why it finished, how many trials.</summary>
+    public SweepSummary GetSummary() => Tracker.Wait(GetSummaryAsync());
+
+    /// <inheritdoc cref="GetSummary"/>
     public async Task<SweepSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
         SweepSummary.From(await Store.GetRunAsync(Id, cancellationToken).ConfigureAwait(false), Config, WarmStart);
 

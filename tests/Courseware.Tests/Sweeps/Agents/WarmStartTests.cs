@@ -140,8 +140,8 @@ public sealed class WarmStartTests : IDisposable
         reopened.RunAgent(1, trial => trial.Log(0, new { loss = 1.0 }));
         Assert.Contains("from 13 results", reopened.GetTrials()[1].Note);
         // Earlier runs seed the search but are not trials: run_cap and the dashboard count the sweep's own trials.
-        Assert.Equal(2, reopened.GetSummaryAsync().GetAwaiter().GetResult().Trials);
-        Assert.Equal(12, reopened.GetSummaryAsync().GetAwaiter().GetResult().WarmStartRuns);
+        Assert.Equal(2, reopened.GetSummary().Trials);
+        Assert.Equal(12, reopened.GetSummary().WarmStartRuns);
     }
 
     [Fact]
@@ -183,6 +183,11 @@ public sealed class WarmStartTests : IDisposable
         second.RunAgent(null, trial => trial.Log(0, new { loss = 0.0 }));
         Assert.Equal([3L, 3L], second.GetTrials().Select(t => t.Config.Get<long>("a")));
         Assert.Equal(SweepState.Finished, second.GetState());
+        // Both sweeps listed, newest first, with their own trial counts (warm runs counted apart).
+        var listed = Sweep.List(_tracker, "grid");
+        Assert.Equal([(second.Id, 2, 4), (first.Id, 4, 0)], listed.Select(l => (l.Id, l.Trials, l.WarmStartRuns)));
+        Assert.All(listed, l => Assert.Equal((SweepState.Finished, SearchMethod.Grid), (l.State, l.Method)));
+        Assert.Throws<ArgumentException>(() => Sweep.List(_tracker, "no-such-experiment"));
     }
 
     [Fact]
