@@ -191,6 +191,19 @@ public sealed class WarmStartTests : IDisposable
     }
 
     [Fact]
+    public void The_report_displays_run_names_and_values_as_escaped_text()
+    {
+        LogRun("manual", "<b>bold</b>", Params(0.01, 2, "<i>x</i>"), [0.5]);
+        LogRun("manual", "fine", Params(0.01, 2, "adam"), [0.25]);
+        var html = Sweep.Create(_tracker, Bayes, "x", warmStart: WarmStart.From("manual")).WarmStart!.ToHtml();
+        Assert.Contains("&lt;b&gt;bold&lt;/b&gt;", html);
+        Assert.Contains("&quot;&lt;i&gt;x&lt;/i&gt;&quot; is outside the search space", html);
+        Assert.DoesNotContain("<b>", html);
+        Assert.DoesNotContain("<i>", html);
+        Assert.Contains("1 run(s) used, 1 skipped", html);
+    }
+
+    [Fact]
     public void A_missing_experiment_or_a_bad_filter_is_a_clear_error()
     {
         var e = Assert.Throws<ArgumentException>(() => Sweep.Create(_tracker, Bayes, "x", warmStart: WarmStart.From("nope")));
