@@ -487,7 +487,8 @@ public sealed class Sweep : HtmlDisplayable
     public override string ToHtml()
     {
         var trials = GetTrials();
-        var caption = $"Sweep {Name} ({Id}) — {GetState().ToString().ToLowerInvariant()}, {trials.Count} trial(s)";
+        var caption = $"Sweep {Name} ({Id}) — {GetState().ToString().ToLowerInvariant()}, {trials.Count} trial(s)"
+                      + (WarmStart is { } warm ? $", warm-started from {warm.Used.Count} run(s) of {warm.Experiment}" : "");
         return Html.Table(["trial", "run", "state", Config.Metric?.Name ?? "metric", "configuration"],
             trials.Select(t => new object?[]
             {

@@ -142,6 +142,7 @@ public sealed class WarmStartTests : IDisposable
         // Earlier runs seed the search but are not trials: run_cap and the dashboard count the sweep's own trials.
         Assert.Equal(2, reopened.GetSummary().Trials);
         Assert.Equal(12, reopened.GetSummary().WarmStartRuns);
+        Assert.Contains("2 trial(s), warm-started from 12 run(s) of manual", reopened.ToHtml());
     }
 
     [Fact]
