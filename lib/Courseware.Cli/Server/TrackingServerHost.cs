@@ -82,6 +82,7 @@ internal sealed class TrackingServerHost : IAsyncDisposable
         app.UseMiddleware<ServerSecurity>(options);
         MlflowApi.Map(app, store);
         ArtifactApi.Map(app, store);
+        SweepApi.Map(app, store);
         WebUi.Map(app);
         DriftMetricsApi.Map(app, options.Monitors);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
