@@ -1,18 +1,22 @@
-// The example pipeline of WORKFLOWS.md ("End to end"): the two steps a team writes itself on top of Courseware —
-// its training program and its registration step. Everything else in the walk-through is the `courseware` CLI.
+// The example pipeline of WORKFLOWS.md ("End to end"): the steps a team writes itself on top of Courseware — its
+// training program, a paired comparison of two benchmark runs and its registration step. Everything else in the
+// walk-through is the `courseware` CLI.
 //
 //   Pipeline train [--lr=0.01] [--hidden=8] [--dropout=0.1] [--epochs=8] [--batch_size=16] [--seed=42]
 //                  [--data=penguins.json] [--checkpoint=folder] [--store=runs]
+//   Pipeline evaluate --small=eval/small --base=eval/base [--task=arc_easy]
 //   Pipeline register --store=runs --small=eval/small --base=eval/base [--models=datasets/models] [--task=arc_easy]
 //
 // `train` is the Lab 4.3.7 penguin classifier (TorchSharp MLP, AdamW, dropout), seeded per component and run on one
 // thread, so the same arguments give the same weights bit for bit. It prints `metric: name=value step=epoch` lines (what
 // `courseware agent` records), saves a checkpoint, and with --store logs itself as a tracking run.
+// `evaluate` compares the two models question by question (McNemar's test on the same items, Courseware.Evaluation).
 // `register` registers the two shipped TinyGpt checkpoints with their per-question benchmark scores (from
 // `courseware eval --log-samples`) and complete model cards, and points the aliases champion → small, challenger → base,
 // ready for `courseware registry promote`.
 using System.Globalization;
 using System.Text.Json;
+using Courseware.Evaluation;
 using Courseware.Models;
 using Courseware.Registry;
 using Courseware.Reproducibility;
@@ -26,6 +30,7 @@ try
     return args.FirstOrDefault() switch
     {
         "train" => await Train(options),
+        "evaluate" => Evaluate(options),
         "register" => await Register(options),
         _ => Usage($"unknown command '{args.FirstOrDefault()}'"),
     };
@@ -38,7 +43,7 @@ catch (Exception e) when (e is ArgumentException or IOException or FormatExcepti
 
 static int Usage(string problem)
 {
-    Console.Error.WriteLine($"error: {problem}\nusage: Pipeline train [--name=value ...] | Pipeline register --store=runs --small=eval/small --base=eval/base");
+    Console.Error.WriteLine($"error: {problem}\nusage: Pipeline train [--name=value ...] | Pipeline evaluate --small=eval/small --base=eval/base | Pipeline register --store=runs --small=eval/small --base=eval/base");
     return 2;
 }
 
@@ -150,6 +155,21 @@ static async Task<int> Train(Dictionary<string, string> o)
     return 0;
 }
 
+/// <summary>Per-question 0/1 accuracy from `courseware eval --log-samples` output for one model (--small or --base).</summary>
+static List<double> Scores(Dictionary<string, string> o, string size, string task)
+{
+    var folder = o.GetValueOrDefault(size) ?? throw new ArgumentException($"--{size} (the --log-samples folder of its eval) is required");
+    return File.ReadLines(Path.Combine(folder, $"samples_{task}.jsonl")).Where(l => l.Length > 0)
+        .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("acc").GetDouble()).ToList();
+}
+
+static int Evaluate(Dictionary<string, string> o)
+{
+    var task = Option(o, "task", "arc_easy");
+    Console.WriteLine(Stats.Compare(Scores(o, "base", task), Scores(o, "small", task), "tinygpt-base", "tinygpt-small"));
+    return 0;
+}
+
 static async Task<int> Register(Dictionary<string, string> o)
 {
     var store = o.GetValueOrDefault("store") ?? throw new ArgumentException("--store is required");
@@ -160,8 +180,7 @@ static async Task<int> Register(Dictionary<string, string> o)
     var versions = new Dictionary<string, ModelVersion>();
     foreach (var size in new[] { "small", "base" })
     {
-        var samples = Path.Combine(o.GetValueOrDefault(size) ?? throw new ArgumentException($"--{size} (the --log-samples folder of its eval) is required"), $"samples_{task}.jsonl");
-        var scores = File.ReadLines(samples).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("acc").GetDouble()).ToList();
+        var scores = Scores(o, size, task);
         var version = await registry.RegisterAsync("tinygpt", Path.Combine(models, $"tinygpt-{size}"), ModelFlavor.TinyGpt, description: $"tinygpt-{size}, shipped checkpoint");
         await registry.LogEvaluationAsync("tinygpt", version.Version, "acc", task, scores);
         var card = ModelCard.Generate(version, [CardMetric.FromScores("acc", scores, task)]) with
