@@ -81,9 +81,9 @@ public partial class PipelineWorkflowTests
         Assert.True(verification.Matches, verification.ToString());
     }
 
-    /// <summary>Each `courseware …` command: at a line start, or inside $( … ); a trailing `; …` or `&amp;` is dropped.</summary>
+    /// <summary>Each `courseware …` command: at a line start, or inside $( … ); a trailing comment, `; …` or `&amp;` is dropped.</summary>
     private static IEnumerable<string> CommandLines(string script) =>
-        script.Split('\n').Select(l => l.Trim()).SelectMany(l => CommandStart().Matches(l).Select(m => l[m.Groups[1].Index..]))
+        script.Split('\n').Select(l => Regex.Replace(l, @"\s+#.*$", "").Trim()).SelectMany(l => CommandStart().Matches(l).Select(m => l[m.Groups[1].Index..]))
             .Select(l => l.Split("; ")[0].TrimEnd('&', ' ', ')'));
 
     [GeneratedRegex(@"(?:^|\$\()(courseware )")]
