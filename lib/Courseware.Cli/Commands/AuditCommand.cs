@@ -123,10 +123,19 @@ internal static class AuditCommand
             foreach (var file in report.Save(outFolder)) Console.WriteLine($"Wrote {Path.GetFullPath(file)}");
             if (parse.GetValue(store) is { } location)
             {
-                await using var opened = SweepCommand.Open(location, parse.GetValue(artifacts)!);
-                using var run = opened.Tracker.StartRun(parse.GetValue(experiment)!, parse.GetValue(runName));
-                report.LogTo(run);
-                Console.WriteLine($"Logged to run {run.RunId} in experiment '{parse.GetValue(experiment)}'");
+                try
+                {
+                    await using var opened = SweepCommand.Open(location, parse.GetValue(artifacts)!);
+                    using var run = opened.Tracker.StartRun(parse.GetValue(experiment)!, parse.GetValue(runName));
+                    try { report.LogTo(run); }
+                    catch (Exception e) when (run.Fail(e)) { }
+                    Console.WriteLine($"Logged to run {run.RunId} in experiment '{parse.GetValue(experiment)}'");
+                }
+                catch (TrackingException e)
+                {
+                    await Console.Error.WriteLineAsync($"error ({e.ErrorCode}): {e.Message}");
+                    return 2;
+                }
             }
             foreach (var finding in report.Findings.Where(f => f.Severity != FindingSeverity.Pass))
                 (finding.Severity == FindingSeverity.Failure ? Console.Error : Console.Out).WriteLine(finding);

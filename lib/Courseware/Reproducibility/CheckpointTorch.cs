@@ -100,6 +100,11 @@ public static class TorchCheckpoint
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(model);
         TorchRuntime.EnsureLoaded();
+        // Checked before anything is restored, so a refused checkpoint leaves the model and optimiser untouched.
+        checkpoint.RngStates.TryGetValue(CudaGenerators, out var cudaKey);
+        if (cudaKey is not null && !cuda.is_available())
+            throw new InvalidOperationException($"The checkpoint was taken with CUDA ({checkpoint.Cuda}); CUDA is not available here, so GPU draws such as dropout " +
+                "cannot continue their sequence. Resume on a CUDA machine, or use only the weights (TrainingCheckpoint.Weights) to evaluate.");
         RestoreWeights(checkpoint, model);
 
         if (optimizer is not null)
@@ -111,10 +116,6 @@ public static class TorchCheckpoint
             Helper(optimizer).load_state_dict(reader);
         }
 
-        checkpoint.RngStates.TryGetValue(CudaGenerators, out var cudaKey);
-        if (cudaKey is not null && !cuda.is_available())
-            throw new InvalidOperationException($"The checkpoint was taken with CUDA ({checkpoint.Cuda}); CUDA is not available here, so GPU draws such as dropout " +
-                "cannot continue their sequence. Resume on a CUDA machine, or use only the weights (TrainingCheckpoint.Weights) to evaluate.");
         var given = generators ?? new Dictionary<string, Generator>();
         var expected = checkpoint.RngStates.Keys.Where(k => k is not (GlobalGenerator or CudaGenerators)).ToHashSet(StringComparer.Ordinal);
         var missing = expected.Except(given.Keys).ToList();

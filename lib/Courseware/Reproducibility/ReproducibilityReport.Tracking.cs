@@ -33,8 +33,8 @@ public sealed partial class ReproducibilityReport
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentException.ThrowIfNullOrWhiteSpace(artifactFolder);
-        run.LogParams(Parameters());
-        run.LogMetrics(Metrics());
+        run.LogParams(ToParameters());
+        run.LogMetrics(ToMetrics());
         if (SeedSweep is not null)
         {
             foreach (var metric in SeedSweep.MetricNames)
@@ -96,7 +96,7 @@ public sealed partial class ReproducibilityReport
     }
 
     /// <summary>The numbers <see cref="LogTo"/> logs at step 0, by key (the per-seed values are logged apart, one step per seed).</summary>
-    public IReadOnlyDictionary<string, double> Metrics()
+    public IReadOnlyDictionary<string, double> ToMetrics()
     {
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         if (Audit is not null)
@@ -133,7 +133,7 @@ public sealed partial class ReproducibilityReport
     }
 
     /// <summary>The params <see cref="LogTo"/> logs, by key.</summary>
-    public IReadOnlyDictionary<string, string> Parameters()
+    public IReadOnlyDictionary<string, string> ToParameters()
     {
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         void AddAll(IReadOnlyDictionary<string, string> values)

@@ -96,5 +96,8 @@ public class AuditCommandTests
         Assert.Equal(0, runs[1].Metric("data/unchanged"));
         Assert.Equal(runs[0].Param("data.penguins.md5"), runs[1].Param("data.penguins.md5")); // the md5 the run was checked against
         Assert.Contains("reproducibility/reproducibility.md", (await tracker.ListArtifactsAsync(runs[1].RunId, "reproducibility")).Select(a => a.Path));
+
+        // A store the CLI cannot open is "could not run" (2), not "the report failed" (1).
+        Assert.Equal(2, await Audit("report", "--root", t.Path, "--out", output, "--store", "sqlite:runs.db"));
     }
 }

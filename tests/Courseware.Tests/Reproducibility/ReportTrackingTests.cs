@@ -126,7 +126,7 @@ public class ReportTrackingTests
         {
             SeedSweep = new SeedSweep([1, 2], [new TrainingOutcome().Metric("loss", 0.5), new TrainingOutcome().Metric("loss", double.NaN)]),
         };
-        var metrics = report.Metrics();
+        var metrics = report.ToMetrics();
         Assert.Equal(2, metrics["seeds/loss/n"]);
         Assert.False(metrics.ContainsKey("seeds/loss/mean"));
         Assert.False(metrics.ContainsKey("audit/reproduced"));

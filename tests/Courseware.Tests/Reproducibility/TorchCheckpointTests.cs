@@ -232,8 +232,10 @@ public class TorchCheckpointTests
         };
         using var model = Mlp();
         using var g = new Generator(1);
+        var before = Flatten(model);
         var e = Assert.Throws<InvalidOperationException>(() => fromGpu.Restore(model, null, new Dictionary<string, Generator> { [SeedComponents.Shuffle] = g }));
         Assert.Contains("CUDA is not available here", e.Message);
+        Assert.Equal(before, Flatten(model)); // refused before anything was restored
 
         var reserved = Assert.Throws<ArgumentException>(() => TorchCheckpoint.Capture(model, null, 0, generators: new Dictionary<string, Generator> { [TorchCheckpoint.CudaGenerators] = g }));
         Assert.Contains("reserved", reserved.Message);
