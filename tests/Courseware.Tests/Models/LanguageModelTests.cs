@@ -97,6 +97,22 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public async Task Over_long_generation_prompts_keep_their_end_with_a_warning()
+    {
+        var log = new StringWriter();
+        _model.Log = log;
+        string prompt = new string('b', 30) + "tail:"; // 35 characters; context 32 − 8 new tokens leaves room for 24
+        var generation = (await _model.GenerateAsync([new(prompt, GenerationOptions.Greedy(8))]))[0];
+
+        Assert.Equal(11, generation.TruncatedTokens);
+        Assert.Contains("requests[0] prompt has 35 tokens; kept the last 24 to leave room for 8 new tokens", log.ToString());
+        var explicitTail = (await _model.GenerateAsync([new(prompt[11..], GenerationOptions.Greedy(8))]))[0];
+        Assert.Equal(0, explicitTail.TruncatedTokens);
+        Assert.Equal(explicitTail.Text, generation.Text);
+        Assert.Equal(8, generation.TokenCount);
+    }
+
+    [Fact]
     public async Task Greedy_generation_is_greedy_by_the_log_likelihood_flag()
     {
         var generation = (await _model.GenerateAsync([new("Hello", GenerationOptions.Greedy(8))]))[0];
