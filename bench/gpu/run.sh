@@ -49,8 +49,9 @@ package() {
     mkdir -p "$parts_dir/$(printf %02d $n)"
     mv "$part" "$parts_dir/$(printf %02d $n)/"
   done
-  # The GPU machine has no zstd; Debian's binary runs there (its libraries are on the machine).
-  cp "$(command -v zstd)" "$stage/bundle.sha256" "$parts_dir/01/"
+  # The GPU machine has no zstd; Debian's binary runs there (its libraries are on the machine). Both ride in the
+  # last (smallest) part, which arrives with the call that unpacks.
+  cp "$(command -v zstd)" "$stage/bundle.sha256" "$parts_dir/$(printf %02d $n)/"
   local unpacked packed
   unpacked=$(du -sm "$stage/app" "$stage/dotnet" | awk '{s += $1} END {print s}')
   packed=$(du -sm "$stage/bundle.tar.zst" | cut -f1)
@@ -82,7 +83,7 @@ unpack() {
   rm -rf "$gpu_home/app" "$gpu_home/dotnet"
   local parts=("$gpu_home"/parts/bundle.part.*)
   [ -e "${parts[0]}" ] || die "no parts in $gpu_home/parts: run 'bench/gpu/run.sh receive' in each device call first"
-  [ -f "$gpu_home/parts/bundle.sha256" ] || die "part 01 (with bundle.sha256 and zstd) has not been received"
+  [ -f "$gpu_home/parts/bundle.sha256" ] || die "the last part (with bundle.sha256 and zstd) has not been received"
   cat "${parts[@]}" > "$gpu_home/bundle.tar.zst"
   (cd "$gpu_home" && sha256sum -c --quiet parts/bundle.sha256) || die "the joined bundle does not match bundle.sha256: a part is missing or truncated (have: $(ls "$gpu_home/parts" | tr '\n' ' '))"
   local zstd_bin; zstd_bin=$(command -v zstd || echo "$gpu_home/parts/zstd")

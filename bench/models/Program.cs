@@ -19,6 +19,9 @@ try
     models.Add(("ONNX Runtime CPU", OnnxLanguageModel.Load(folder)));
     if (cuda)
     {
+        // What "auto" would pick, and why: the first line to read when a GPU run fails.
+        Console.WriteLine($"TorchSharp {DeviceChoice.Select("auto").Reason}");
+        using (var probe = OnnxLanguageModel.Load(folder, "auto")) Console.WriteLine($"ONNX Runtime {probe.Device.Reason}");
         models.Add(("TorchSharp CUDA", TinyGpt.Load(folder, "cuda")));
         models.Add(("ONNX Runtime CUDA", OnnxLanguageModel.Load(folder, "cuda")));
     }

@@ -71,12 +71,15 @@ public static class TorchRuntime
         {
             loadError = e.GetBaseException().Message.Split('\n')[0];
         }
-        string? missing = CudaDriver.LoadProblem(CudaLibTorch);
-        if (missing != null)
-            return $"no CUDA libtorch on the library path ({missing}); start the process with a CUDA libtorch " +
-                   $"(e.g. PyTorch's torch/lib) on {LibraryPathVariable} (LAB_PREP.md §4)";
-        return CudaDriver.Problem ?? $"{CudaLibTorch} loaded but torch.cuda.is_available() is false{(loadError == null ? "" : $" ({loadError})")}; " +
-               "check that the libtorch's CUDA version is supported by the NVIDIA driver (nvidia-smi)";
+        var problems = new List<string>();
+        if (CudaDriver.Problem is string gpu) problems.Add(gpu);
+        if (CudaDriver.LoadProblem(CudaLibTorch) is string missing)
+            problems.Add($"no CUDA libtorch on the library path ({missing}); start the process with a CUDA libtorch " +
+                         $"(e.g. PyTorch's torch/lib) on {LibraryPathVariable} (LAB_PREP.md §4)");
+        if (problems.Count == 0)
+            problems.Add($"{CudaLibTorch} loaded but torch.cuda.is_available() is false{(loadError == null ? "" : $" ({loadError})")}; " +
+                         "check that the libtorch's CUDA version is supported by the NVIDIA driver (nvidia-smi)");
+        return string.Join("; and ", problems);
     }
 
     /// <summary>True when libtorch came with the build (TorchSharp-cpu); the CUDA build has none and loads the user's.</summary>
@@ -100,7 +103,7 @@ public static class TorchRuntime
             string? missing = CudaDriver.LoadProblem(NativeName("torch"));
             return $"This build references TorchSharp without libtorch (-p:Accelerator=cuda), so libtorch must come from the library path, " +
                    $"and it did not load{(missing == null ? "" : $" ({missing})")}. Start the process with a libtorch folder (e.g. PyTorch's torch/lib) " +
-                   $"on {LibraryPathVariable}: LAB_PREP.md §4. Loader message: {cause}";
+                   $"on {LibraryPathVariable}: LAB_PREP.md §4. TorchSharp: {cause.Split('\n')[0]}";
         }
         if (OperatingSystem.IsLinux() && File.Exists(library) && LibTorchSharpFix.IsNeeded(out string reason))
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Tokenizers;
 
@@ -92,19 +93,31 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
             return "this build carries the CPU-only Microsoft.ML.OnnxRuntime package; build with -p:Accelerator=cuda for Microsoft.ML.OnnxRuntime.Gpu (LAB_PREP.md §4)";
         var problems = new List<string>();
         if (CudaDriver.Problem is string gpu) problems.Add(gpu);
+        string folder = Path.GetDirectoryName(typeof(InferenceSession).Assembly.Location) ?? AppContext.BaseDirectory;
+        string provider = Path.Combine(folder, OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so");
+        string[] missing = OperatingSystem.IsLinux() ? CudaLibraries.Where(name => !NativeLibrary.TryLoad(name, out _)).ToArray() : [];
+        if (!File.Exists(provider))
+            problems.Add($"its CUDA provider library {provider} is missing");
+        else if (missing.Length > 0)
+            problems.Add($"CUDA 13 / cuDNN 9 libraries its CUDA provider needs are not on LD_LIBRARY_PATH: {string.Join(", ", missing)}");
+        else if (CudaDriver.LoadProblem(provider) is string loader)
+            problems.Add($"its CUDA provider did not load ({loader})");
+        if (problems.Count > 0) return string.Join("; and ", problems);
         try
         {
-            // Loads libonnxruntime_providers_cuda and its CUDA libraries the way a session would.
+            // Everything is there: let ONNX Runtime load the provider the way a session will.
             using var options = new SessionOptions();
             options.AppendExecutionProvider_CUDA(0);
+            return null;
         }
         catch (OnnxRuntimeException e)
         {
-            problems.Add($"its CUDA provider did not load ({e.Message.Trim()}); it needs CUDA 13 (libcudart.so.13, libcublas.so.13, " +
-                         $"libcublasLt.so.13, libcurand.so.10) and cuDNN 9 (libcudnn.so.9) on {(OperatingSystem.IsWindows() ? "PATH" : "LD_LIBRARY_PATH")}");
+            return $"its CUDA provider did not start ({e.Message.Trim()})";
         }
-        return problems.Count == 0 ? null : string.Join("; and ", problems);
     });
+
+    /// <summary>What libonnxruntime_providers_cuda.so 1.31 links (readelf -d) or loads at run time (cuDNN).</summary>
+    private static readonly string[] CudaLibraries = ["libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcurand.so.10", "libcudnn.so.9"];
 
     /// <summary>ONNX Runtime plans memory per input shape; rounding lengths up to a multiple of 16 lets plans be reused.</summary>
     protected override int PaddedLength(int longest) => Math.Min(MaxContextLength, (longest + 15) / 16 * 16);
