@@ -148,3 +148,17 @@ public class CudaDriverTests
         Assert.Null(CudaDriver.LoadProblem(OperatingSystem.IsWindows() ? "kernel32.dll" : "libc.so.6"));
     }
 }
+
+public class BuildFlavourTests
+{
+    [Fact]
+    public void The_default_build_bundles_the_cpu_libtorch_and_no_cuda_libraries()
+    {
+        // The test output gets the same packages as build/Courseware; -p:Accelerator=cuda builds elsewhere (LAB_PREP.md §4).
+        if (!OperatingSystem.IsLinux()) return;
+        string[] files = Directory.GetFiles(AppContext.BaseDirectory).Select(Path.GetFileName).ToArray()!;
+        Assert.Contains("libtorch_cpu.so", files);
+        Assert.Contains("libonnxruntime.so", files);
+        Assert.DoesNotContain(files, f => f.Contains("providers_cuda", StringComparison.Ordinal) || f.Contains("torch_cuda", StringComparison.Ordinal));
+    }
+}
