@@ -20,6 +20,10 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_cpuLoaded) return;
+            // The CUDA build has no libtorch of its own. Failing here, before TorchSharp, avoids its fallback, which prints
+            // a page of trace and copies the NuGet cache's CPU libtorch next to the build.
+            if (!IsBundledLibTorch && CudaDriver.LoadProblem(NativeName("torch")) is string missing)
+                throw new TorchRuntimeException(NoLibTorch(missing), new DllNotFoundException(missing));
             try
             {
                 torch.InitializeDeviceType(DeviceType.CPU);
@@ -94,17 +98,15 @@ public static class TorchRuntime
     /// <summary>The folder TorchSharp loads its native libraries from: next to TorchSharp.dll in a build output.</summary>
     internal static string NativeFolder => Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? AppContext.BaseDirectory;
 
+    private static string NoLibTorch(string cause) =>
+        "This build references TorchSharp without libtorch (-p:Accelerator=cuda), so libtorch must come from the library path, " +
+        $"and it did not load ({cause}). Start the process with a libtorch folder (e.g. PyTorch's torch/lib) on {LibraryPathVariable}: LAB_PREP.md §4.";
+
     private static string Diagnose(Exception failure)
     {
         string library = Path.Combine(NativeFolder, LibTorchSharpFix.FileName);
         string cause = failure.GetBaseException().Message;
-        if (!IsBundledLibTorch)
-        {
-            string? missing = CudaDriver.LoadProblem(NativeName("torch"));
-            return $"This build references TorchSharp without libtorch (-p:Accelerator=cuda), so libtorch must come from the library path, " +
-                   $"and it did not load{(missing == null ? "" : $" ({missing})")}. Start the process with a libtorch folder (e.g. PyTorch's torch/lib) " +
-                   $"on {LibraryPathVariable}: LAB_PREP.md §4. TorchSharp: {cause.Split('\n')[0]}";
-        }
+        if (!IsBundledLibTorch) return NoLibTorch(cause.Split('\n')[0]);
         if (OperatingSystem.IsLinux() && File.Exists(library) && LibTorchSharpFix.IsNeeded(out string reason))
         {
             bool strict = ElfSymbolVersions.ReadRequirements(library)
