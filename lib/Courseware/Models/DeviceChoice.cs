@@ -10,33 +10,33 @@ public sealed record DeviceChoice(string Name, string Reason)
 
     /// <summary>
     /// Resolves "auto" (CUDA when TorchSharp's CUDA backend loads and sees a GPU, else CPU), "cpu" or "cuda"
-    /// (which fails with the reason when no GPU is usable).
+    /// (which fails naming what is missing: the CUDA build, a CUDA libtorch on the library path, or a GPU).
     /// </summary>
     /// <example><code>var device = DeviceChoice.Select("auto"); Console.WriteLine(device.Reason);</code></example>
-    public static DeviceChoice Select(string request = "auto") => Select(request, TorchRuntime.IsCudaAvailable, "TorchSharp", CudaHelp);
+    public static DeviceChoice Select(string request = "auto") => Select(request, TorchRuntime.CudaProblem, "TorchSharp");
 
-    internal static DeviceChoice Select(string request, Func<bool> cudaAvailable, string backend = "TorchSharp", string help = CudaHelp)
+    /// <summary>Resolves <paramref name="request"/> for a backend; <paramref name="cudaProblem"/> says why CUDA is unusable, or null when it is usable.</summary>
+    internal static DeviceChoice Select(string request, Func<string?> cudaProblem, string backend)
     {
         switch (request?.Trim().ToLowerInvariant())
         {
             case "cpu":
                 return new("cpu", "cpu was requested.");
             case "cuda":
-                if (cudaAvailable()) return new("cuda", $"cuda was requested and {backend} sees a CUDA GPU.");
-                throw new InvalidOperationException($"cuda was requested but {backend} has no usable CUDA backend: {help}.");
+                string? problem = cudaProblem();
+                if (problem == null) return new("cuda", $"cuda was requested and {backend} runs on {GpuCount()}.");
+                throw new InvalidOperationException($"cuda was requested but {backend} cannot use CUDA: {problem}.");
             case "auto":
-                return cudaAvailable()
-                    ? new("cuda", $"auto: {backend}'s CUDA backend loaded and a GPU is present.")
-                    : new("cpu", $"auto: {backend} has no usable CUDA backend ({help}), so the CPU.");
+                problem = cudaProblem();
+                return problem == null
+                    ? new("cuda", $"auto: {backend}'s CUDA backend loaded and runs on {GpuCount()}.")
+                    : new("cpu", $"auto: {backend} cannot use CUDA ({problem}), so the CPU.");
             default:
                 throw new ArgumentException($"Unknown device '{request}': expected auto, cpu or cuda.", nameof(request));
         }
     }
 
-    /// <summary>Why CUDA is usually missing, and the fix (LAB_PREP.md has the recipe).</summary>
-    internal const string CudaHelp =
-        "the default build references TorchSharp-cpu; for a GPU, reference the TorchSharp package and put a CUDA libtorch " +
-        "(e.g. PyTorch's torch/lib) on LD_LIBRARY_PATH, on a machine with an NVIDIA driver";
+    private static string GpuCount() => CudaDriver.DeviceCount > 1 ? $"GPU 0 of {CudaDriver.DeviceCount}" : "the GPU";
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Reason})";

@@ -97,6 +97,22 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
+    public async Task Over_long_generation_prompts_keep_their_end_with_a_warning()
+    {
+        var log = new StringWriter();
+        _model.Log = log;
+        string prompt = new string('b', 30) + "tail:"; // 35 characters; context 32 − 8 new tokens leaves room for 24
+        var generation = (await _model.GenerateAsync([new(prompt, GenerationOptions.Greedy(8))]))[0];
+
+        Assert.Equal(11, generation.TruncatedTokens);
+        Assert.Contains("requests[0] prompt has 35 tokens; kept the last 24 to leave room for 8 new tokens", log.ToString());
+        var explicitTail = (await _model.GenerateAsync([new(prompt[11..], GenerationOptions.Greedy(8))]))[0];
+        Assert.Equal(0, explicitTail.TruncatedTokens);
+        Assert.Equal(explicitTail.Text, generation.Text);
+        Assert.Equal(8, generation.TokenCount);
+    }
+
+    [Fact]
     public async Task Greedy_generation_is_greedy_by_the_log_likelihood_flag()
     {
         var generation = (await _model.GenerateAsync([new("Hello", GenerationOptions.Greedy(8))]))[0];
@@ -165,24 +181,34 @@ public sealed class LanguageModelTests : IDisposable
     }
 
     [Fact]
-    public void Asking_the_cpu_build_of_TorchSharp_for_cuda_fails_with_the_fix()
+    public void Asking_the_cpu_build_of_TorchSharp_for_cuda_fails_naming_the_build_and_the_fix()
     {
+        // This test project builds against the default (CPU) build: TorchSharp-cpu's libtorch has no CUDA.
         var error = Assert.Throws<InvalidOperationException>(() => DeviceChoice.Select("cuda"));
-        Assert.Contains("TorchSharp has no usable CUDA backend", error.Message);
-        Assert.Equal("cpu", DeviceChoice.Select("auto").Name);
+        Assert.Contains("cuda was requested but TorchSharp cannot use CUDA", error.Message);
+        Assert.Contains("CPU-only libtorch", error.Message);
+        Assert.Contains("-p:Accelerator=cuda", error.Message);
+        Assert.Contains("LD_LIBRARY_PATH", error.Message);
+        DeviceChoice auto = DeviceChoice.Select("auto");
+        Assert.Equal("cpu", auto.Name);
+        Assert.Contains("CPU-only libtorch", auto.Reason);
+        Assert.False(TorchRuntime.IsCudaAvailable());
     }
 
     [Fact]
     public void Device_selection_says_what_it_picked_and_why()
     {
-        Assert.Equal("cpu", DeviceChoice.Select("auto", () => false).Name);
-        Assert.Contains("has no usable CUDA backend", DeviceChoice.Select("auto", () => false).Reason);
-        Assert.Equal("cuda", DeviceChoice.Select("auto", () => true).Name);
-        Assert.Equal("cpu", DeviceChoice.Select("cpu", () => true).Name);
-        var missing = Assert.Throws<InvalidOperationException>(() => DeviceChoice.Select("cuda", () => false));
-        Assert.Contains("cuda was requested", missing.Message);
-        Assert.Contains("LD_LIBRARY_PATH", missing.Message);
-        Assert.Throws<ArgumentException>(() => DeviceChoice.Select("tpu", () => false));
+        const string why = "no NVIDIA driver: libcuda.so.1 is not on this machine";
+        DeviceChoice auto = DeviceChoice.Select("auto", () => why, "Backend");
+        Assert.Equal("cpu", auto.Name);
+        Assert.Equal($"auto: Backend cannot use CUDA ({why}), so the CPU.", auto.Reason);
+        Assert.Equal("cuda", DeviceChoice.Select("auto", () => null, "Backend").Name);
+        Assert.Contains("Backend's CUDA backend loaded", DeviceChoice.Select(" AUTO ", () => null, "Backend").Reason);
+        Assert.Equal("cpu", DeviceChoice.Select("cpu", () => null, "Backend").Name);
+        var missing = Assert.Throws<InvalidOperationException>(() => DeviceChoice.Select("cuda", () => why, "Backend"));
+        Assert.Equal($"cuda was requested but Backend cannot use CUDA: {why}.", missing.Message);
+        var unknown = Assert.Throws<ArgumentException>(() => DeviceChoice.Select("tpu", () => null, "Backend"));
+        Assert.Contains("Unknown device 'tpu': expected auto, cpu or cuda", unknown.Message);
     }
 }
 

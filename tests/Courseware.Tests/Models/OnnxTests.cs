@@ -105,13 +105,60 @@ public sealed class OnnxTests : IDisposable
 public class OnnxDeviceTests
 {
     [Fact]
-    public void Asking_the_cpu_only_build_for_cuda_fails_with_the_reason()
+    public void Asking_the_cpu_only_build_for_cuda_fails_naming_the_package_and_the_build_switch()
     {
+        // This test project builds against the default build, whose ONNX Runtime has no CUDA provider compiled in.
         string folder = Path.Combine(RepoPaths.Root, "datasets/models/tinygpt-small");
         var error = Assert.Throws<InvalidOperationException>(() => OnnxLanguageModel.Load(folder, "cuda"));
-        Assert.Contains("ONNX Runtime has no usable CUDA backend", error.Message);
+        Assert.Contains("cuda was requested but ONNX Runtime cannot use CUDA", error.Message);
+        Assert.Contains("CPU-only Microsoft.ML.OnnxRuntime", error.Message);
+        Assert.Contains("-p:Accelerator=cuda", error.Message);
         using var auto = OnnxLanguageModel.Load(folder, "auto");
         Assert.Equal("cpu", auto.Device.Name);
-        Assert.Contains("ONNX Runtime", auto.Device.Reason);
+        Assert.StartsWith("auto: ONNX Runtime cannot use CUDA (this build carries the CPU-only", auto.Device.Reason);
+        Assert.EndsWith("so the CPU.", auto.Device.Reason);
+    }
+}
+
+public class CudaDriverTests
+{
+    [Fact]
+    public void The_driver_probe_agrees_with_the_loader_and_names_the_driver_library()
+    {
+        // Independent check: whether the loader finds the NVIDIA driver library at all.
+        bool driver = System.Runtime.InteropServices.NativeLibrary.TryLoad(OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1", out _);
+        if (!driver)
+        {
+            Assert.Equal(0, CudaDriver.DeviceCount);
+            Assert.Contains("no NVIDIA driver", CudaDriver.Problem);
+            Assert.Contains(OperatingSystem.IsWindows() ? "nvcuda.dll" : "libcuda.so.1", CudaDriver.Problem);
+        }
+        else
+        {
+            Assert.Equal(CudaDriver.Problem == null, CudaDriver.DeviceCount > 0);
+        }
+    }
+
+    [Fact]
+    public void A_missing_native_library_is_explained_by_the_loader()
+    {
+        string? problem = CudaDriver.LoadProblem("libcourseware_no_such_library.so.7");
+        Assert.NotNull(problem);
+        Assert.Contains("libcourseware_no_such_library.so.7", problem);
+        Assert.Null(CudaDriver.LoadProblem(OperatingSystem.IsWindows() ? "kernel32.dll" : "libc.so.6"));
+    }
+}
+
+public class BuildFlavourTests
+{
+    [Fact]
+    public void The_default_build_bundles_the_cpu_libtorch_and_no_cuda_libraries()
+    {
+        // The test output gets the same packages as build/Courseware; -p:Accelerator=cuda builds elsewhere (LAB_PREP.md §4).
+        if (!OperatingSystem.IsLinux()) return;
+        string[] files = Directory.GetFiles(AppContext.BaseDirectory).Select(Path.GetFileName).ToArray()!;
+        Assert.Contains("libtorch_cpu.so", files);
+        Assert.Contains("libonnxruntime.so", files);
+        Assert.DoesNotContain(files, f => f.Contains("providers_cuda", StringComparison.Ordinal) || f.Contains("torch_cuda", StringComparison.Ordinal));
     }
 }

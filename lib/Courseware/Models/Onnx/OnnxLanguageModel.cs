@@ -1,10 +1,12 @@
+using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.Tokenizers;
 
 namespace Courseware.Models.Onnx;
 
 /// <summary>
-/// A causal language model exported to ONNX, run by ONNX Runtime on the CPU. Reads a TinyGpt checkpoint folder
+/// A causal language model exported to ONNX, run by ONNX Runtime on the CPU or, in the CUDA build
+/// (<c>-p:Accelerator=cuda</c>), through its CUDA execution provider. Reads a TinyGpt checkpoint folder
 /// that also holds <see cref="FileName"/> (written by <see cref="Export"/>).
 /// </summary>
 /// <example><code>
@@ -49,11 +51,11 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
 
     /// <summary>Loads model.onnx with the config.json and tokenizer.json beside it.</summary>
     /// <param name="folder">A checkpoint folder containing model.onnx, config.json and tokenizer.json.</param>
-    /// <param name="device">"cpu", "cuda" (needs the Microsoft.ML.OnnxRuntime.Gpu native libraries and CUDA 13) or "auto".</param>
+    /// <param name="device">"cpu", "cuda" (needs the CUDA build, CUDA 13, cuDNN 9 and a GPU; the error names what is missing) or "auto" (CUDA when all are there, else CPU, saying why).</param>
     /// <param name="threads">ONNX Runtime intra-op threads; 0 lets it choose (one per core).</param>
     public static OnnxLanguageModel Load(string folder, string device = "cpu", int threads = 0)
     {
-        DeviceChoice choice = DeviceChoice.Select(device, () => OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"), "ONNX Runtime", OnnxCudaHelp);
+        DeviceChoice choice = DeviceChoice.Select(device, CudaProblem, "ONNX Runtime");
         string path = Path.Combine(folder, FileName);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no ONNX model here; export one with OnnxLanguageModel.Export(model, \"{folder}\").", path);
@@ -62,7 +64,13 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
         using var options = new SessionOptions { IntraOpNumThreads = threads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         // Idle worker threads sleep instead of spinning: on a laptop or a shared machine spinning steals the cores the work needs.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        if (choice.IsCuda) options.AppendExecutionProvider_CUDA(0);
+        if (choice.IsCuda)
+        {
+            // TF32 matmuls (the CUDA provider's default) differ from the CPU in the 4th digit; full fp32 keeps backends in agreement.
+            using var cuda = new OrtCUDAProviderOptions();
+            cuda.UpdateOptions(new Dictionary<string, string> { ["device_id"] = "0", ["use_tf32"] = "0" });
+            options.AppendExecutionProvider_CUDA(cuda);
+        }
         InferenceSession session;
         try
         {
@@ -76,9 +84,40 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
             Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')));
     }
 
-    private const string OnnxCudaHelp =
-        "this build carries the CPU-only Microsoft.ML.OnnxRuntime; the CUDA provider needs Microsoft.ML.OnnxRuntime.Gpu's native " +
-        "libraries and CUDA 13 (cuBLAS, cuDNN 9) on LD_LIBRARY_PATH";
+    /// <summary>Why ONNX Runtime cannot run on CUDA here, or null when it can (computed once per process).</summary>
+    internal static string? CudaProblem() => CudaProblemOnce.Value;
+
+    private static readonly Lazy<string?> CudaProblemOnce = new(() =>
+    {
+        if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+            return "this build carries the CPU-only Microsoft.ML.OnnxRuntime package; build with -p:Accelerator=cuda for Microsoft.ML.OnnxRuntime.Gpu (LAB_PREP.md §4)";
+        var problems = new List<string>();
+        if (CudaDriver.Problem is string gpu) problems.Add(gpu);
+        string folder = Path.GetDirectoryName(typeof(InferenceSession).Assembly.Location) ?? AppContext.BaseDirectory;
+        string provider = Path.Combine(folder, OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so");
+        string[] missing = OperatingSystem.IsLinux() ? CudaLibraries.Where(name => !NativeLibrary.TryLoad(name, out _)).ToArray() : [];
+        if (!File.Exists(provider))
+            problems.Add($"its CUDA provider library {provider} is missing");
+        else if (missing.Length > 0)
+            problems.Add($"CUDA 13 / cuDNN 9 libraries its CUDA provider needs are not on LD_LIBRARY_PATH: {string.Join(", ", missing)}");
+        else if (CudaDriver.LoadProblem(provider) is string loader)
+            problems.Add($"its CUDA provider did not load ({loader})");
+        if (problems.Count > 0) return string.Join("; and ", problems);
+        try
+        {
+            // Everything is there: let ONNX Runtime load the provider the way a session will.
+            using var options = new SessionOptions();
+            options.AppendExecutionProvider_CUDA(0);
+            return null;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            return $"its CUDA provider did not start ({e.Message.Trim()})";
+        }
+    });
+
+    /// <summary>What libonnxruntime_providers_cuda.so 1.31 links (readelf -d) or loads at run time (cuDNN).</summary>
+    private static readonly string[] CudaLibraries = ["libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcurand.so.10", "libcudnn.so.9"];
 
     /// <summary>ONNX Runtime plans memory per input shape; rounding lengths up to a multiple of 16 lets plans be reused.</summary>
     protected override int PaddedLength(int longest) => Math.Min(MaxContextLength, (longest + 15) / 16 * 16);
