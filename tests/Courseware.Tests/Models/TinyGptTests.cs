@@ -117,6 +117,12 @@ public sealed class TinyGptTests : IDisposable
         var missing = Assert.Throws<ArgumentException>(() => old.EncodeToIds("Answer: C"));
         Assert.Contains("'n' (U+006E) at index 1", missing.Message);
         Assert.Contains("the vocabulary has 12 characters: \\n ,.:?ABDabc", missing.Message);
+        // A checkpoint whose tokenizer.json does not match its config is refused at load, naming both files.
+        string checkpoint = Path.Combine(_folder, "mixed");
+        using (var model = TinyModels.Create()) model.Save(checkpoint);
+        CharacterTokenizer.PrintableAscii().Save(Path.Combine(checkpoint, "tokenizer.json"));
+        var mixed = Assert.Throws<InvalidDataException>(() => TinyGpt.Load(checkpoint, "cpu"));
+        Assert.Contains($"config.json says vocabulary_size {TinyModels.Tokenizer.VocabularySize} but tokenizer.json has 98 tokens", mixed.Message);
         File.WriteAllText(path, "{\"type\": \"bpe\"}");
         Assert.Contains("expected a character tokenizer", Assert.Throws<InvalidDataException>(() => CharacterTokenizer.Load(path)).Message);
     }
