@@ -80,7 +80,7 @@ internal static class RegistryCommand
     }
 
     internal static ITrackingStore OpenStore(string location, string artifacts) =>
-        location.Contains("Host=", StringComparison.OrdinalIgnoreCase)
+        PostgresLocation.IsPostgres(location)
             ? PostgresTrackingStore.Open(location, artifacts)
             : SqliteTrackingStore.Open(location);
 
