@@ -62,6 +62,7 @@ internal static class EvalCommand
                 }
                 if (taskList.Count == 0)
                 {
+                    if (experimentName is not null) Console.Error.WriteLine("note: --experiment logs multiple-choice results only; this run has none, so nothing was logged.");
                     if (parseResult.GetValue(output) is string generatedPath)
                     {
                         EvaluationResults.Save(generatedPath, generated);
