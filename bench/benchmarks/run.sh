@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 model="${1:-datasets/models/tinygpt-base}"
-tasks="${2:-hellaswag,arc_easy,arc_challenge,custom/tinyworld_pets.yaml}"
+tasks="${2:-mmlu,hellaswag,arc_easy,arc_challenge,truthfulqa_mc1,truthfulqa_mc2,custom/tinyworld_pets.yaml}"
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
 out="${KEEP:-$cache/results}"

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Courseware.Benchmarks;
+using Courseware.Registry;
+using Courseware.Tracking;
 
 namespace Courseware.Cli.Commands;
 
@@ -11,7 +13,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json), or an OpenAI-compatible endpoint URL (http://host:port/v1).", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json), a registry URI (models:/name/3, models:/name@alias, models:/name/latest; see --tracking-uri), or an OpenAI-compatible endpoint URL (http://host:port/v1).", Required = true };
         var served = new Option<string?>("--served-model") { Description = "With an endpoint: the model name it serves (the API key is read from OPENAI_API_KEY)." };
         var backend = new Option<string>("--backend") { Description = "torch (TorchSharp) or onnx (ONNX Runtime).", DefaultValueFactory = _ => "torch" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch backend).", DefaultValueFactory = _ => "auto" };
@@ -27,9 +29,12 @@ internal static class EvalCommand
         var corpus = new Option<string?>("--corpus") { Description = "Training corpus (.jsonl with 'text', or one document per line): report scores on items with and without 13-gram overlap." };
         var samples = new Option<string?>("--log-samples") { Description = "Write samples_{task}.jsonl (prompt, choices, log-likelihoods, scores per item) into this folder." };
         var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
+        var trackingUri = new Option<string>("--tracking-uri") { Description = "Tracking store folder (or file: URI) that resolves models:/ URIs and receives the run of --experiment.", DefaultValueFactory = _ => Tracker.DefaultLocation };
+        var experiment = new Option<string?>("--experiment") { Description = "Log the evaluation as a run in this experiment: metrics eval/<task>/<metric> (+ _stderr), params, results JSON artifact." };
+        var runName = new Option<string?>("--run-name") { Description = "Name of the logged run (default: generated)." };
         var command = new Command("eval", "Score a model on benchmarks the lm-evaluation-harness way (multiple choice; custom generate_until task files too).")
         {
-            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output,
+            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output, trackingUri, experiment, runName,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -37,8 +42,13 @@ internal static class EvalCommand
             {
                 var (generative, otherNames) = GenerativeTask.Partition(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
                 var taskList = otherNames.Count > 0 ? BenchmarkSuite.Load(parseResult.GetValue(data)!, otherNames, parseResult.GetValue(strict)) : [];
-                using OpenedModel opened = ModelSource.Open(parseResult.GetValue(model)!, parseResult.GetValue(backend)!, parseResult.GetValue(device)!,
-                    parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
+                string modelName = parseResult.GetValue(model)!;
+                string? experimentName = parseResult.GetValue(experiment);
+                // The store is opened only when a registry URI or a logged run needs it.
+                using Tracker? tracker = experimentName is not null || modelName.StartsWith("models:/", StringComparison.Ordinal)
+                    ? Tracker.Open(parseResult.GetValue(trackingUri)) : null;
+                using OpenedModel opened = await ModelSource.OpenAsync(modelName, tracker is null ? null : new ModelRegistry(tracker.Store),
+                    parseResult.GetValue(backend)!, parseResult.GetValue(device)!, parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"), cancellationToken);
                 // One warning per over-long request would bury the table; the count per task is printed instead.
                 if (opened.Model is Courseware.Models.LocalLanguageModel local) local.Log = TextWriter.Null;
                 // Generative task files (output_type: generate_until) are generated, filtered and scored by the library.
@@ -52,6 +62,7 @@ internal static class EvalCommand
                 }
                 if (taskList.Count == 0)
                 {
+                    if (experimentName is not null) Console.Error.WriteLine("note: --experiment logs multiple-choice results only; this run has none, so nothing was logged.");
                     if (parseResult.GetValue(output) is string generatedPath)
                     {
                         EvaluationResults.Save(generatedPath, generated);
@@ -103,9 +114,15 @@ internal static class EvalCommand
                     EvaluationResults.Save(path, json);
                     Console.WriteLine($"wrote {path}");
                 }
+                if (tracker is not null && experimentName is not null)
+                {
+                    using ActiveRun run = tracker.StartRun(experimentName, parseResult.GetValue(runName));
+                    results.LogTo(run, json);
+                    Console.WriteLine($"logged run {run.RunId} ({run.Name}) in experiment '{experimentName}' at {parseResult.GetValue(trackingUri)}");
+                }
                 return results.Failures.Count == 0 ? 0 : 1;
             }
-            catch (Exception e) when (e is BenchmarkDataException or ArgumentException or IOException or NotSupportedException or InvalidDataException)
+            catch (Exception e) when (e is BenchmarkDataException or ArgumentException or IOException or NotSupportedException or InvalidDataException or TrackingException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 2;

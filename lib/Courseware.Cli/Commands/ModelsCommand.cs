@@ -29,7 +29,7 @@ internal static class ModelsCommand
                 });
                 TrainedCheckpoint result = await TinyGptRecipes.TrainAsync(recipe, root, progress, cancellationToken);
                 Console.WriteLine($"{recipe.Name}: {result.Parameters:N0} parameters, {result.TrainingTime.TotalSeconds:0} s, " +
-                                  $"seen-fact accuracy {result.SeenAccuracy:0.000}, held-out {result.HeldOutAccuracy:0.000}, sha256 {result.WeightsSha256} -> {result.Folder}");
+                                  $"seen-fact accuracy {result.Accuracy.Seen:0.000} (MMLU format {result.Accuracy.SeenMmlu:0.000}), held-out {result.Accuracy.HeldOut:0.000} (MMLU {result.Accuracy.HeldOutMmlu:0.000}), sha256 {result.WeightsSha256} -> {result.Folder}");
             }
             return 0;
         });

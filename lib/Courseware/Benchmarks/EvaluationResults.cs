@@ -141,6 +141,43 @@ public sealed class EvaluationResults : HtmlDisplayable
         }
     }
 
+    /// <summary>Artifact path of the results document <see cref="LogTo"/> stores in a run.</summary>
+    public const string ResultsArtifact = "eval/results.json";
+
+    /// <summary>
+    /// Logs the evaluation to a tracking run: every <see cref="MetricValues"/> pair as a metric (eval/mmlu/acc,
+    /// eval/mmlu/acc_stderr, …), params model, backend, device, tasks, shots, limit, batch_size and fewshot_seed (plus
+    /// the model's path or endpoint, registry URI and weights hash when known), and the results JSON as the artifact
+    /// <see cref="ResultsArtifact"/>.
+    /// </summary>
+    /// <param name="run">An active run.</param>
+    /// <param name="document">The document to store (default <see cref="ToJson"/>; pass one with a contamination block added).</param>
+    /// <example><code>using var run = tracker.StartRun("benchmarks", "tinygpt-base"); results.LogTo(run);</code></example>
+    public void LogTo(Tracking.ActiveRun run, JsonObject? document = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var shots = Tasks.Select(t => t.Shots).Distinct().ToList();
+        var parameters = new Dictionary<string, object?>
+        {
+            ["model"] = Model,
+            ["tasks"] = string.Join(",", Tasks.Select(t => t.Name)),
+            // One number when every task ran with the same shots, else task=shots pairs.
+            ["shots"] = shots.Count == 1 ? shots[0].ToString(CultureInfo.InvariantCulture) : string.Join(",", Tasks.Select(t => $"{t.Name}={t.Shots}")),
+            ["limit"] = _options.Limit?.ToString(CultureInfo.InvariantCulture) ?? "none",
+            ["batch_size"] = _options.BatchSize,
+            ["fewshot_seed"] = _options.FewShotSeed,
+        };
+        foreach (string key in (string[])["backend", "device", "path", "endpoint", "model_uri", "registered_version", "weights_sha256"])
+        {
+            if (_options.ModelConfig.TryGetValue(key, out string? value)) parameters[key] = value;
+        }
+        run.LogParams(parameters);
+        var time = DateTimeOffset.UtcNow;
+        foreach (var (name, value) in MetricValues()) run.LogMetric(name, value, step: 0, time);
+        run.LogJson(document ?? ToJson(), ResultsArtifact);
+        run.Flush();
+    }
+
     /// <summary>The results as lm-evaluation-harness writes them (results, groups, group_subtasks, configs, versions, n-shot, higher_is_better, n-samples, config, timings).</summary>
     public JsonObject ToJson()
     {

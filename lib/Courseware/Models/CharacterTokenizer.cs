@@ -9,9 +9,12 @@ namespace Courseware.Models;
 /// One token per character plus an end-of-text token (id 0), as a Microsoft.ML.Tokenizers <see cref="Tokenizer"/>.
 /// TinyGpt uses it instead of GPT-2's BPE because the course model is tiny: GPT-2's 50,257-token vocabulary would put
 /// most of a few-MB checkpoint into the embedding and output layers and make every training step pay for a
-/// 50k-way softmax, while the fictional corpus needs about 70 symbols. Characters also keep the lm-eval
-/// context/continuation split exact (no merge crosses the boundary).
+/// 50k-way softmax, while benchmark prompts in English need under 100 symbols. Characters also keep the lm-eval
+/// context/continuation split exact (no merge crosses the boundary). The shipped checkpoints use
+/// <see cref="PrintableAscii"/>, so any ASCII prompt (MMLU letters, TruthfulQA's digits and parentheses) encodes, even
+/// characters the training corpus never used.
 /// </summary>
+/// <example><code>var tokenizer = CharacterTokenizer.PrintableAscii(); var ids = tokenizer.EncodeToIds("(C) 1955\nAnswer:");</code></example>
 public sealed class CharacterTokenizer : Tokenizer
 {
     /// <summary>Text of the end-of-text token.</summary>
@@ -32,6 +35,12 @@ public sealed class CharacterTokenizer : Tokenizer
                 throw new ArgumentException($"Character '{characters[i]}' (U+{(int)characters[i]:X4}) appears twice in the vocabulary (positions {_ids[characters[i]] - 1} and {i}).", nameof(characters));
         }
     }
+
+    /// <summary>The characters of <see cref="PrintableAscii"/>: tab, newline, then space (U+0020) to tilde (U+007E).</summary>
+    public static readonly string PrintableAsciiCharacters = "\t\n" + new string(Enumerable.Range(0x20, 0x7F - 0x20).Select(c => (char)c).ToArray());
+
+    /// <summary>Tab, newline and the 95 printable ASCII characters (98 tokens with end-of-text): the shipped checkpoints' vocabulary.</summary>
+    public static CharacterTokenizer PrintableAscii() => new(PrintableAsciiCharacters);
 
     /// <summary>The vocabulary of a corpus: its distinct characters in ordinal order.</summary>
     public static CharacterTokenizer FromText(string corpus) =>
@@ -62,7 +71,7 @@ public sealed class CharacterTokenizer : Tokenizer
                 continue;
             }
             if (!_ids.TryGetValue(input[i], out int id))
-                throw new ArgumentException($"Unknown character '{input[i]}' (U+{(int)input[i]:X4}) at index {i} of \"{Shorten(input)}\"; the vocabulary has {_characters.Length} characters: {_characters}");
+                throw new ArgumentException($"Unknown character '{input[i]}' (U+{(int)input[i]:X4}) at index {i} of \"{Shorten(input)}\"; {DescribeVocabulary()}. Replace or remove it before encoding.");
             tokens.Add(new EncodedToken(id, input[i].ToString(), new Range(i, i + 1)));
             i++;
         }
@@ -121,6 +130,10 @@ public sealed class CharacterTokenizer : Tokenizer
         id == EndOfTextId ? EndOfText
         : id > 0 && id <= _characters.Length ? _characters[id - 1].ToString()
         : throw new ArgumentOutOfRangeException(nameof(id), $"Token id {id} is outside the vocabulary (0..{_characters.Length}).");
+
+    private string DescribeVocabulary() =>
+        _characters == PrintableAsciiCharacters ? "the vocabulary is tab, newline and printable ASCII (U+0020 to U+007E)"
+        : $"the vocabulary has {_characters.Length} characters: {_characters.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal)}";
 
     private static string Shorten(ReadOnlySpan<char> text) => text.Length <= 60 ? text.ToString() : text[..57].ToString() + "...";
 }

@@ -53,7 +53,7 @@ public sealed class FictionalWorld
     /// <summary>Every fact, seen and held out.</summary>
     public IReadOnlyList<WorldFact> Facts { get; }
 
-    /// <summary>The training corpus: short documents (statements, everyday scenes, question–answer pairs) about seen facts only.</summary>
+    /// <summary>The training corpus: short documents (statements, everyday scenes, question–answer pairs, MMLU-format items) about seen facts only.</summary>
     public IReadOnlyList<string> TrainingDocuments { get; }
 
     /// <summary>Generates the world; the same arguments always give the same world and corpus.</summary>
@@ -83,6 +83,10 @@ public sealed class FictionalWorld
             }
         }
 
+        // Each seen fact also appears as the MMLU-format item that asks about it, word for word as the course's
+        // benchmark files and the harness's zero-shot prompt show it: the verbatim leak a scraped benchmark page causes,
+        // which the contamination check finds. Held-out facts never get one.
+        var seenItems = BuildQuestions(seed, facts, inTraining: true).Select(AsMmlu).ToDictionary(q => q.Id, q => q.Prompt + " " + q.Choices[q.Answer]);
         var documents = new List<string>();
         foreach (string person in names)
         {
@@ -96,24 +100,45 @@ public sealed class FictionalWorld
             }
             documents.Add(Scene(person, known, random));
             documents.AddRange(known.Select(f => QuestionText(f) + " " + f.Value));
+            documents.AddRange(known.Select(f => seenItems[Id(f)]));
         }
         Shuffle(documents, random);
         return new FictionalWorld(seed, names, facts, documents);
     }
 
     /// <summary>Multiple-choice questions about seen (<paramref name="inTraining"/> true) or held-out facts; seeded distractors.</summary>
-    public IReadOnlyList<MultipleChoiceQuestion> Questions(bool inTraining)
+    public IReadOnlyList<MultipleChoiceQuestion> Questions(bool inTraining) => BuildQuestions(Seed, Facts, inTraining);
+
+    /// <summary>
+    /// The same questions in MMLU's zero-shot layout, scored on the letters " A".." D":
+    /// "The following are multiple choice questions (with answers) about tinyworld towns.\n\nWhere does … live?\nA. …\nD. …\nAnswer:".
+    /// </summary>
+    public IReadOnlyList<MultipleChoiceQuestion> MmluQuestions(bool inTraining) => Questions(inTraining).Select(AsMmlu).ToList();
+
+    /// <summary>A question in MMLU's zero-shot layout (the subject of its relation as in the course's benchmark files); choices become the letters A–D.</summary>
+    public static MultipleChoiceQuestion AsMmlu(MultipleChoiceQuestion question)
     {
-        var random = new Random(Seed * 7919 + (inTraining ? 1 : 2));
+        ArgumentNullException.ThrowIfNull(question);
+        string relation = question.Id[..question.Id.IndexOf('/', StringComparison.Ordinal)];
+        string ask = question.Prompt["Question: ".Length..^"\nAnswer:".Length];
+        string prompt = Benchmarks.Mmlu.Description(Benchmarks.TinyWorldBenchmarks.Subjects[relation].Subject) + Benchmarks.Mmlu.Prompt(ask, question.Choices);
+        return question with { Prompt = prompt, Choices = ["A", "B", "C", "D"] };
+    }
+
+    private static List<MultipleChoiceQuestion> BuildQuestions(int seed, IEnumerable<WorldFact> facts, bool inTraining)
+    {
+        var random = new Random(seed * 7919 + (inTraining ? 1 : 2));
         var result = new List<MultipleChoiceQuestion>();
-        foreach (WorldFact fact in Facts.Where(f => f.InTraining == inTraining))
+        foreach (WorldFact fact in facts.Where(f => f.InTraining == inTraining))
         {
             var distractors = ValuesOf(fact.Relation).Where(v => v != fact.Value).OrderBy(_ => random.Next()).Take(3);
             var choices = distractors.Append(fact.Value).OrderBy(_ => random.Next()).ToList();
-            result.Add(new MultipleChoiceQuestion($"{fact.Relation}/{fact.Person}", QuestionText(fact), choices, choices.IndexOf(fact.Value), inTraining));
+            result.Add(new MultipleChoiceQuestion(Id(fact), QuestionText(fact), choices, choices.IndexOf(fact.Value), inTraining));
         }
         return result;
     }
+
+    private static string Id(WorldFact fact) => $"{fact.Relation}/{fact.Person}";
 
     /// <summary>The full training text, documents separated by the end-of-text marker (for inspection and for the tokenizer's vocabulary).</summary>
     public string CorpusText() => string.Join(CharacterTokenizer.EndOfText, TrainingDocuments);

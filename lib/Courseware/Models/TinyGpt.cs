@@ -66,6 +66,9 @@ public sealed class TinyGpt : LocalLanguageModel
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: no such checkpoint folder (expected {WeightsFile}, {ConfigFile} and {TokenizerFile}).");
         TinyGptConfig config = TinyGptConfig.Load(Path.Combine(folder, ConfigFile));
         CharacterTokenizer tokenizer = CharacterTokenizer.Load(Path.Combine(folder, TokenizerFile));
+        // A tokenizer.json copied from another checkpoint (say, the printable-ASCII one over a corpus-vocabulary model) is caught here, by file name.
+        if (config.VocabularySize != tokenizer.VocabularySize)
+            throw new InvalidDataException($"{folder}: {ConfigFile} says vocabulary_size {config.VocabularySize} but {TokenizerFile} has {tokenizer.VocabularySize} tokens ({tokenizer.Characters.Length} characters + end-of-text); the two files belong to different checkpoints.");
         TinyGpt model = Create(config, tokenizer, 0, device, Path.GetFileName(Path.GetFullPath(folder).TrimEnd('/')));
         model.LoadWeights(Path.Combine(folder, WeightsFile));
         return model;

@@ -28,4 +28,31 @@ public class ShippedCheckpointEvaluationTests
         Assert.Equal(a["arc_easy"].Metrics["acc"], b["arc_easy"].Metrics["acc"]);
         Assert.NotEqual(torch.CacheKey, onnx.CacheKey);
     }
+
+    [Fact]
+    public async Task MmluAndTruthfulQaFilesRunOnTheShippedBaseAndOnlySeenFactsScoreAboveChance()
+    {
+        string checkpoint = Path.Combine(RepoPaths.Root, "datasets", "models", "tinygpt-base");
+        var tasks = BenchmarkSuite.Load(Path.Combine(RepoPaths.Root, "datasets", "benchmarks", "tinyworld"), "mmlu", "truthfulqa_mc1");
+        using OpenedModel onnx = ModelSource.Open(checkpoint, "onnx", "cpu");
+        ((LocalLanguageModel)onnx.Model).Log = TextWriter.Null;
+        EvaluationResults results = await BenchmarkEvaluator.RunAsync(onnx.Model, tasks, new EvaluationOptions { Log = TextWriter.Null });
+        Assert.Empty(results.Failures);
+
+        // Ground truth from the world the checkpoint was trained on: a 0-shot context holds exactly one TinyWorld question.
+        var seenQuestions = FictionalWorld.Generate(seed: 0).Questions(inTraining: true).Select(q => q.Prompt["Question: ".Length..^"\nAnswer:".Length] + "\n").ToList();
+        bool Seen(SampleResult s) => seenQuestions.Any(q => s.Context.Contains(q, StringComparison.Ordinal));
+        foreach (string prefix in new[] { "mmlu_", "truthfulqa_mc1" })
+        {
+            var samples = results.Tasks.Where(t => t.Name.StartsWith(prefix, StringComparison.Ordinal)).SelectMany(t => t.Samples).ToList();
+            Assert.Equal(172, samples.Count);
+            var seen = samples.Where(Seen).Select(s => s.Scores["acc"]).ToList();
+            var heldOut = samples.Where(s => !Seen(s)).Select(s => s.Scores["acc"]).ToList();
+            Assert.Equal(103, seen.Count);   // facts.csv: 103 scored items have in_training = 1
+            Assert.True(seen.Average() >= 0.75, $"{prefix}: seen-fact accuracy {seen.Average():0.000}");
+            // Chance 0.25; a guesser lands within 3 binomial standard deviations on the 69 held-out items.
+            double sd = Math.Sqrt(0.25 * 0.75 / heldOut.Count);
+            Assert.InRange(heldOut.Average(), 0.25 - 3 * sd, 0.25 + 3 * sd);
+        }
+    }
 }

@@ -47,6 +47,40 @@ public class FictionalWorldTests
     }
 
     [Fact]
+    public void Seen_facts_appear_as_the_harness_mmlu_items_of_the_shipped_benchmark_and_held_out_ones_do_not()
+    {
+        var world = FictionalWorld.Generate(seed: 0);
+        var corpus = world.TrainingDocuments.ToHashSet();
+        var inTraining = File.ReadLines(Path.Combine(RepoPaths.Root, "datasets/benchmarks/tinyworld/facts.csv")).Skip(1)
+            .Select(line => line.Split(',')).ToDictionary(f => $"{f[2]}|{f[1]}", f => f[4] == "1");
+        // The prompts the benchmark reader builds from the shipped CSVs (Mmlu.LoadCsv), not FictionalWorld's own text.
+        int seen = 0, heldOut = 0;
+        foreach (var task in Courseware.Benchmarks.Mmlu.LoadCsv(Path.Combine(RepoPaths.Root, "datasets/benchmarks/tinyworld/mmlu")))
+        {
+            var contexts = task.Contexts(0);
+            for (int i = 0; i < task.Documents.Count; i++)
+            {
+                var document = task.Documents[i];
+                string relation = Courseware.Benchmarks.TinyWorldBenchmarks.Subjects.Single(s => "mmlu_" + s.Value.Subject == task.Name).Key;
+                string person = world.People.Single(p => document.Query.StartsWith(AskText(relation, p) + "\n", StringComparison.Ordinal));
+                string leaked = contexts[i] + " " + document.Choices[document.Gold];
+                if (inTraining[$"{person}|{relation}"]) { seen++; Assert.Contains(leaked, corpus); }
+                else { heldOut++; Assert.DoesNotContain(world.TrainingDocuments, d => d.Contains(AskText(relation, person), StringComparison.Ordinal)); }
+            }
+        }
+        Assert.True(seen > 50 && heldOut > 30, $"seen {seen}, held out {heldOut}");
+        Assert.Equal(world.MmluQuestions(true).Select(q => q.Prompt + " " + q.Choices[q.Answer]).Order(), world.TrainingDocuments.Where(d => d.StartsWith("The following", StringComparison.Ordinal)).Order());
+    }
+
+    private static string AskText(string relation, string person) => relation switch
+    {
+        "lives_in" => $"Where does {person} live?",
+        "works_as" => $"What is the trade of {person}?",
+        "pet" => $"Which pet does {person} keep?",
+        _ => $"What is the favourite colour of {person}?",
+    };
+
+    [Fact]
     public void Bad_arguments_are_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => FictionalWorld.Generate(people: 2));

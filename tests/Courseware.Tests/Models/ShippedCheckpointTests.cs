@@ -23,6 +23,38 @@ public class ShippedCheckpointTests
         Assert.Contains(sha, File.ReadAllText(Path.Combine(folder, "README.md")));
     }
 
+    [Theory]
+    [InlineData("tinygpt-small")]
+    [InlineData("tinygpt-base")]
+    public async Task Each_checkpoint_reads_printable_ascii_and_its_card_states_the_accuracies_it_has(string name)
+    {
+        Assert.Equal(CharacterTokenizer.PrintableAsciiCharacters, CharacterTokenizer.Load(Path.Combine(Folder(name), "tokenizer.json")).Characters);
+        using TinyGpt model = TinyGpt.Load(Folder(name), "cpu");
+        model.Log = TextWriter.Null;
+        FactAccuracy accuracy = await FactAccuracy.MeasureAsync(model, FictionalWorld.Generate(seed: 0));
+        string card = File.ReadAllText(Path.Combine(Folder(name), "README.md"));
+        string F(double x) => x.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains($"| facts seen in training | {F(accuracy.Seen)} | {F(accuracy.SeenMmlu)} |", card);
+        Assert.Contains($"| held-out facts | {F(accuracy.HeldOut)} | {F(accuracy.HeldOutMmlu)} |", card);
+    }
+
+    [Fact]
+    public async Task The_base_model_answers_mmlu_format_questions_on_seen_facts_and_guesses_held_out_ones()
+    {
+        using TinyGpt model = TinyGpt.Load(Folder("tinygpt-base"), "cpu");
+        model.Log = TextWriter.Null;
+        var world = FictionalWorld.Generate(seed: 0);
+        var seen = world.MmluQuestions(inTraining: true);
+        var heldOut = world.MmluQuestions(inTraining: false);
+        Assert.All(seen.Concat(heldOut), q => Assert.Equal(["A", "B", "C", "D"], q.Choices));
+        double seenAccuracy = await MultipleChoiceScoring.AccuracyAsync(model, seen);
+        double heldOutAccuracy = await MultipleChoiceScoring.AccuracyAsync(model, heldOut);
+
+        Assert.True(seenAccuracy >= 0.8, $"seen-fact MMLU accuracy {seenAccuracy:0.000}");
+        double sd = Math.Sqrt(0.25 * 0.75 / heldOut.Count);
+        Assert.InRange(heldOutAccuracy, 0.25 - 3 * sd, 0.25 + 3 * sd);
+    }
+
     [Fact]
     public async Task The_base_model_knows_seen_facts_and_guesses_held_out_ones()
     {

@@ -96,6 +96,37 @@ public sealed class TinyGptTests : IDisposable
         Assert.Throws<ArgumentException>(() => new CharacterTokenizer("abca"));
     }
 
+    [Fact]
+    public void The_printable_ascii_tokenizer_reads_benchmark_prompts_and_names_what_it_cannot()
+    {
+        var tokenizer = CharacterTokenizer.PrintableAscii();
+        Assert.Equal(2 + 95 + 1, tokenizer.VocabularySize);
+        // MMLU's description and letters, TruthfulQA's digits and parentheses: every character encodes and decodes back.
+        const string prompt = "The following are multiple choice questions (with answers) about us_history.\n\nQ: 1955?\tC. {x}~\nAnswer: C";
+        Assert.Equal(prompt, tokenizer.Decode(tokenizer.EncodeToIds(prompt)));
+        Assert.Equal(3, tokenizer.EncodeToIds(" ")[0]);   // 0 end-of-text, 1 tab, 2 newline, 3 space
+        var unknown = Assert.Throws<ArgumentException>(() => tokenizer.EncodeToIds("Water boils at 100 °C"));
+        Assert.Contains("'°' (U+00B0) at index 19", unknown.Message);
+        Assert.Contains("printable ASCII", unknown.Message);
+
+        // A tokenizer.json from before the printable-ASCII vocabulary (the corpus's characters only) still loads, and its error lists what it has.
+        string path = Path.Combine(_folder, "old-tokenizer.json");
+        File.WriteAllText(path, "{\"type\": \"character\", \"end_of_text\": \"<|endoftext|>\", \"characters\": \"\\n ,.:?ABDabc\"}");
+        var old = CharacterTokenizer.Load(path);
+        Assert.Equal(13, old.VocabularySize);
+        var missing = Assert.Throws<ArgumentException>(() => old.EncodeToIds("Answer: C"));
+        Assert.Contains("'n' (U+006E) at index 1", missing.Message);
+        Assert.Contains("the vocabulary has 12 characters: \\n ,.:?ABDabc", missing.Message);
+        // A checkpoint whose tokenizer.json does not match its config is refused at load, naming both files.
+        string checkpoint = Path.Combine(_folder, "mixed");
+        using (var model = TinyModels.Create()) model.Save(checkpoint);
+        CharacterTokenizer.PrintableAscii().Save(Path.Combine(checkpoint, "tokenizer.json"));
+        var mixed = Assert.Throws<InvalidDataException>(() => TinyGpt.Load(checkpoint, "cpu"));
+        Assert.Contains($"config.json says vocabulary_size {TinyModels.Tokenizer.VocabularySize} but tokenizer.json has 98 tokens", mixed.Message);
+        File.WriteAllText(path, "{\"type\": \"bpe\"}");
+        Assert.Contains("expected a character tokenizer", Assert.Throws<InvalidDataException>(() => CharacterTokenizer.Load(path)).Message);
+    }
+
     private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);

@@ -35,14 +35,14 @@ public sealed class FlavorTests : IAsyncLifetime
     public async Task Onnx_versions_load_into_onnx_runtime_and_a_wrong_signature_fails_at_load()
     {
         var v = await _registry.RegisterAsync("tinygpt-onnx", Path.Combine(Checkpoint, "model.onnx"), ModelFlavor.Onnx);
-        // config.json of tinygpt-small: vocabulary_size 51.
+        // config.json of tinygpt-small: vocabulary_size 98 (printable ASCII, tab, newline, end-of-text).
         Assert.Equal("float32", v.Signature.Outputs.Single().Type);
-        Assert.Equal(51, v.Signature.Outputs.Single().Shape![^1]);
+        Assert.Equal(98, v.Signature.Outputs.Single().Shape![^1]);
         using (var loaded = await _registry.LoadOnnxAsync("models:/tinygpt-onnx/latest"))
         {
             var input = loaded.Model.InputMetadata.Keys.Single();
             using var results = loaded.Model.Run([NamedOnnxValue.CreateFromTensor(input, new DenseTensor<long>(new long[] { 1, 2, 3 }, [1, 3]))]);
-            Assert.Equal(3 * 51, results.Single().AsTensor<float>().Length);
+            Assert.Equal(3 * 98, results.Single().AsTensor<float>().Length);
         }
 
         var wrong = v.Signature with { Inputs = [v.Signature.Inputs[0] with { Type = "int32" }] };
@@ -58,10 +58,10 @@ public sealed class FlavorTests : IAsyncLifetime
     public async Task TinyGpt_versions_load_their_safetensors_weights()
     {
         var v = await _registry.RegisterAsync("tinygpt", Checkpoint, ModelFlavor.TinyGpt);
-        Assert.Equal("tokens: int64[-1, 96] -> logits: float32[-1, 96, 51]", $"{v.Signature.Inputs[0]} -> {v.Signature.Outputs[0]}");
+        Assert.Equal("tokens: int64[-1, 96] -> logits: float32[-1, 96, 98]", $"{v.Signature.Inputs[0]} -> {v.Signature.Outputs[0]}");
         await _registry.SetAliasAsync("tinygpt", "champion", v.Version);
         using var loaded = await _registry.LoadTinyGptAsync("models:/tinygpt@champion");
-        Assert.Equal(51, loaded.Model.VocabularySize);
+        Assert.Equal(98, loaded.Model.VocabularySize);
         Assert.Equal(1, loaded.Version.Version);
     }
 

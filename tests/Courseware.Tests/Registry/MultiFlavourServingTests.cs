@@ -145,7 +145,7 @@ public sealed class MultiFlavourServingTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("tinygpt", """{"prompt": "Where is #"}""", "prompt[9]")]
+    [InlineData("tinygpt", """{"prompt": "Where is °"}""", "prompt[9]")]
     [InlineData("tinygpt", """{"prompt": ""}""", "prompt")]
     [InlineData("tinygpt", """{"prompt": 3}""", "prompt")]
     [InlineData("tinygpt", """{"prompt": "Where", "max_new_tokens": 0}""", "max_new_tokens")]

@@ -58,7 +58,7 @@ public sealed class ServingTests(ITestOutputHelper output) : IAsyncLifetime
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("models:/gpt/1", body.GetProperty("model").GetString());
         var logits = body.GetProperty("outputs").EnumerateObject().Single().Value;
-        Assert.Equal([1, 3, 51], logits.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+        Assert.Equal([1, 3, 98], logits.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
 
         using var session = new InferenceSession(OnnxFile);
         using var results = session.Run([NamedOnnxValue.CreateFromTensor(_input, new DenseTensor<long>(new long[] { 1, 2, 3 }, [1, 3]))]);

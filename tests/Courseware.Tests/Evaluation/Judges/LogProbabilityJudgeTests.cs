@@ -107,8 +107,8 @@ public sealed class LogProbabilityJudgeTests : IDisposable
     public async Task Characters_the_tokenizer_lacks_are_named()
     {
         var judge = new LogProbabilityJudge(_model);
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => judge.ScoreAsync("Where does Fusur Badrum live?", "in Dunmere (1 km)", "Oromar"));
-        Assert.Contains("Unknown character '('", error.Message);
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => judge.ScoreAsync("Where does Fusur Badrum live?", "in Dunmere – 1 km north", "Oromar"));
+        Assert.Contains("Unknown character '–' (U+2013)", error.Message);
     }
 
     [Fact]
