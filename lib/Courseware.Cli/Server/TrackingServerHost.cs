@@ -79,6 +79,7 @@ internal sealed class TrackingServerHost : IAsyncDisposable
         app.UseMiddleware<ServerSecurity>(options);
         MlflowApi.Map(app, store);
         ArtifactApi.Map(app, store);
+        RegistryApi.Map(app, store);
         WebUi.Map(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

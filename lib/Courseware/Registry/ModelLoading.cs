@@ -38,6 +38,22 @@ public static class ModelSignatures
         _ => throw new ArgumentOutOfRangeException(nameof(flavor), flavor, "unknown flavour"),
     };
 
+    /// <summary>
+    /// The flavour of the model at <paramref name="path"/>, from its files: a <c>.onnx</c> file or a folder holding
+    /// model.onnx (ONNX), a <c>.zip</c> (ML.NET), a folder holding config.json and model.safetensors (TinyGpt).
+    /// </summary>
+    public static ModelFlavor InferFlavor(string path)
+    {
+        if (File.Exists(path) && path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return ModelFlavor.Onnx;
+        if (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)) return ModelFlavor.MLNet;
+        if (File.Exists(Path.Combine(path, "model.onnx"))) return ModelFlavor.Onnx;
+        if (File.Exists(Path.Combine(path, TinyGpt.ConfigFile)) && File.Exists(Path.Combine(path, TinyGpt.WeightsFile))) return ModelFlavor.TinyGpt;
+        throw new RegistryException(RegistryError.InvalidParameter, "source",
+            File.Exists(path) || Directory.Exists(path)
+                ? $"Cannot tell the flavour of {path}: expected a .onnx file, an ML.NET .zip, or a folder with model.onnx or with {TinyGpt.ConfigFile} and {TinyGpt.WeightsFile}."
+                : $"Model source {path} does not exist.");
+    }
+
     internal static string OnnxFile(string path) => Directory.Exists(path) ? Path.Combine(path, "model.onnx") : path;
 
     private static ModelSignature TinyGptSignature(string folder)
