@@ -20,8 +20,30 @@ internal sealed class RestRegistryBackend(RestTrackingStore store, string actor)
 
     private Task<JsonObject> Call(HttpMethod method, string path, JsonObject body, CancellationToken ct) =>
         method == HttpMethod.Get
-            ? store.SendAsync(method, path + "?" + string.Join('&', body.Select(p => p.Key + "=" + Uri.EscapeDataString(p.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : p.Value?.ToJsonString() ?? ""))), null, ct)
-            : store.SendAsync(method, path, body, ct);
+            ? SendAsync(method, path + "?" + string.Join('&', body.Select(p => p.Key + "=" + Uri.EscapeDataString(p.Value is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : p.Value?.ToJsonString() ?? ""))), null, ct)
+            : SendAsync(method, path, body, ct);
+
+    // The server's registry errors come back as the same RegistryException a SQL store throws (code, field, message).
+    private async Task<JsonObject> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken ct)
+    {
+        try
+        {
+            return await store.SendAsync(method, path, body, ct).ConfigureAwait(false);
+        }
+        catch (TrackingException e) when (e.GetType() == typeof(TrackingException) && ToRegistryError(e.Code) is { } error)
+        {
+            throw new RegistryException(error, e.Field ?? "", e.Message, e);
+        }
+    }
+
+    private static RegistryError? ToRegistryError(TrackingErrorCode code) => code switch
+    {
+        TrackingErrorCode.InvalidParameterValue => RegistryError.InvalidParameter,
+        TrackingErrorCode.ResourceDoesNotExist => RegistryError.NotFound,
+        TrackingErrorCode.ResourceAlreadyExists => RegistryError.AlreadyExists,
+        TrackingErrorCode.InvalidState => RegistryError.InvalidState,
+        _ => null,
+    };
 
     private JsonObject Audited(JsonObject body, string reason)
     {
@@ -52,7 +74,7 @@ internal sealed class RestRegistryBackend(RestTrackingStore store, string actor)
         if (q.MaxResults is { } max) parts.Add("max_results=" + max.ToString(CultureInfo.InvariantCulture));
         if (q.PageToken is not null) parts.Add("page_token=" + Uri.EscapeDataString(q.PageToken));
         parts.AddRange((q.OrderBy ?? []).Select(o => "order_by=" + Uri.EscapeDataString(o)));
-        return store.SendAsync(HttpMethod.Get, Mlflow + endpoint + "?" + string.Join('&', parts), null, ct);
+        return SendAsync(HttpMethod.Get, Mlflow + endpoint + "?" + string.Join('&', parts), null, ct);
     }
 
     // ---------------- registered models ----------------

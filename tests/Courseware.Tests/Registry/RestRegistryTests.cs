@@ -1,0 +1,41 @@
+using Courseware.Registry;
+using Courseware.Tests.Server;
+using Courseware.Tracking;
+using Courseware.Tracking.Rest;
+
+namespace Courseware.Tests.Registry;
+
+/// <summary>
+/// The registry contract through a tracking server: <see cref="ModelRegistry"/> over <see cref="RestTrackingStore"/>
+/// talking HTTP to a real server on 127.0.0.1 (in-process, SQLite behind it). Every rule, error code and field must
+/// survive the trip through the registry endpoints; each extra client is another connection, as another process would be.
+/// </summary>
+public sealed class RestRegistryTests : RegistryContract
+{
+    private LiveServer _server = null!;
+
+    protected override async Task<ITrackingStore> OpenStoreAsync()
+    {
+        _server = await LiveServer.StartAsync();
+        return await RestTrackingStore.ConnectAsync(_server.Url);
+    }
+
+    protected override async Task<ITrackingStore> OpenSameStoreAsync() => await RestTrackingStore.ConnectAsync(_server.Url);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task What_a_rest_client_writes_is_in_the_servers_own_store()
+    {
+        await Registry.RegisterAsync("m", ModelFile(), ModelFlavor.Onnx, Signature);
+        await Registry.SetAliasAsync("m", "champion", 1, "first");
+        var local = new ModelRegistry(_server.Store);
+        Assert.Equal(1, (await local.ResolveAsync("models:/m@champion")).Version);
+        Assert.Equal(("tester", "first"), ((await local.GetAuditLogAsync("m")).Entries.Single().Actor, (await local.GetAuditLogAsync("m")).Entries.Single().Reason));
+        Assert.Equal(Signature.ToJson(), (await local.GetVersionAsync("m", 1)).Signature.ToJson());
+    }
+}
