@@ -307,6 +307,6 @@ public sealed partial class ModelRegistry
             catch (TrackingException e) when (e.Code == TrackingErrorCode.ResourceDoesNotExist) { }
         }
         var log = await GetAuditLogAsync(name, cancellationToken).ConfigureAwait(false);
-        return new LineageView(v, run, log.Entries.Where(e => e.NewVersion == version || e.OldVersion == version).ToList());
+        return new LineageView(v, run, log.Entries.Where(e => e.IsAliasChange && (e.NewVersion == version || e.OldVersion == version)).ToList());
     }
 }
