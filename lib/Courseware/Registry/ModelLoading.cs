@@ -1,4 +1,5 @@
 using Courseware.Models;
+using Courseware.Tracking.Rest;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
@@ -140,9 +141,58 @@ public sealed partial class ModelRegistry
         var version = await ResolveAsync(modelUri, ct).ConfigureAwait(false);
         if (version.Flavor != flavor)
             throw new RegistryException(RegistryError.InvalidParameter, "flavor", $"{version.Uri} is a {version.Flavor} model, not {flavor}.");
-        var path = LocalPath(version);
+        var path = await GetLocalPathAsync(version, ct).ConfigureAwait(false);
         ModelSignatures.Check(version, ModelSignatures.Infer(flavor, path));
         return (version, path);
+    }
+
+    /// <summary>
+    /// The version's files on this machine. In a SQL store that is its source path; behind a tracking server the files
+    /// are downloaded through the server's artifact API (they may live on another machine) into
+    /// <c>&lt;temp&gt;/courseware-models/</c>, once per version, and moved into place only when complete.
+    /// </summary>
+    public async Task<string> GetLocalPathAsync(ModelVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (Store is not RestTrackingStore) return LocalPath(version);
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{version.Source}\n{version.CreationTime}")))[..16];
+        var target = Path.Combine(Path.GetTempPath(), "courseware-models", key);
+        var source = version.Source.TrimEnd('/');
+        var name = Uri.UnescapeDataString(source[(source.LastIndexOf('/') + 1)..]);
+        if (!Directory.Exists(target))
+        {
+            var partial = target + "." + Guid.NewGuid().ToString("N") + ".partial";
+            try
+            {
+                var files = await ListFilesAsync(source, null, cancellationToken).ConfigureAwait(false);
+                // A source that lists nothing is a single file: fetch it by name from its folder.
+                var (root, paths, folder) = files.Count > 0 ? (source, files, name) : (source[..source.LastIndexOf('/')], (IReadOnlyList<string>)[name], "");
+                foreach (var relative in paths)
+                {
+                    var file = Path.Combine(partial, folder, relative);
+                    Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                    await using var input = await _artifacts.OpenReadAsync(root, relative, cancellationToken).ConfigureAwait(false);
+                    await using var output = File.Create(file);
+                    await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+                }
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                try { Directory.Move(partial, target); }
+                catch (IOException) when (Directory.Exists(target)) { } // another process finished first
+            }
+            finally
+            {
+                if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+            }
+        }
+        return Path.Combine(target, name);
+    }
+
+    private async Task<IReadOnlyList<string>> ListFilesAsync(string artifactUri, string? folder, CancellationToken ct)
+    {
+        var files = new List<string>();
+        foreach (var entry in await _artifacts.ListAsync(artifactUri, folder, ct).ConfigureAwait(false))
+            files.AddRange(entry.IsDirectory ? await ListFilesAsync(artifactUri, entry.Path, ct).ConfigureAwait(false) : [entry.Path]);
+        return files;
     }
 
     /// <summary>Loads a TinyGpt version (safetensors via TorchSharp) after checking its signature.</summary>

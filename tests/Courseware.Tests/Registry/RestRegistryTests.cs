@@ -1,4 +1,5 @@
 using Courseware.Registry;
+using Courseware.Tests.Models;
 using Courseware.Tests.Server;
 using Courseware.Tracking;
 using Courseware.Tracking.Rest;
@@ -37,5 +38,20 @@ public sealed class RestRegistryTests : RegistryContract
         Assert.Equal(1, (await local.ResolveAsync("models:/m@champion")).Version);
         Assert.Equal(("tester", "first"), ((await local.GetAuditLogAsync("m")).Entries.Single().Actor, (await local.GetAuditLogAsync("m")).Entries.Single().Reason));
         Assert.Equal(Signature.ToJson(), (await local.GetVersionAsync("m", 1)).Signature.ToJson());
+    }
+
+    [Fact]
+    public async Task Loading_through_a_server_downloads_the_version_files_instead_of_reading_the_servers_disk()
+    {
+        var onnx = Path.Combine(RepoPaths.Root, "datasets/models/tinygpt-small/model.onnx");
+        var run = await Store.CreateRunAsync("0", "export", 1, "tester");
+        var v = await Registry.RegisterAsync("tiny", onnx, ModelFlavor.Onnx, run.RunId);
+        var local = await Registry.GetLocalPathAsync(v);
+        Assert.NotEqual(ModelRegistry.LocalPath(v), local);
+        Assert.StartsWith(Path.Combine(Path.GetTempPath(), "courseware-models"), local);
+        Assert.Equal(File.ReadAllBytes(onnx), File.ReadAllBytes(local));
+        using var loaded = await Registry.LoadOnnxAsync("models:/tiny/latest");
+        Assert.Equal(v.Signature.ToJson(), ModelSignatures.Infer(ModelFlavor.Onnx, local).ToJson());
+        Assert.Equal(local, await Registry.GetLocalPathAsync(v)); // fetched once, then reused
     }
 }
