@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Courseware.Models;
 using Courseware.Models.Onnx;
+using Courseware.Registry;
 
 namespace Courseware.Benchmarks;
 
@@ -24,13 +25,14 @@ public static class ModelSource
     public static readonly IReadOnlyList<string> Backends = ["torch", "onnx"];
 
     /// <summary>Opens <paramref name="path"/> with <paramref name="backend"/> on <paramref name="device"/> (auto, cpu or cuda).</summary>
-    /// <param name="path">A checkpoint folder, or an endpoint URL such as http://127.0.0.1:8000/v1.</param>
+    /// <param name="path">A checkpoint folder, a registry URI (<c>models:/tinygpt@champion</c>, resolved with <see cref="ModelRegistry.ResolveModelPathAsync"/>), or an endpoint URL such as http://127.0.0.1:8000/v1.</param>
     /// <param name="backend">torch or onnx (ignored for endpoints).</param>
     /// <param name="device">auto, cpu or cuda (ignored for endpoints).</param>
     /// <param name="servedModel">The model name the endpoint serves (required for endpoints).</param>
     /// <param name="apiKey">Bearer key for the endpoint, if it needs one.</param>
     public static OpenedModel Open(string path, string backend = "torch", string device = "auto", string? servedModel = null, string? apiKey = null)
     {
+        path = ModelRegistry.ResolveModelPathAsync(path).GetAwaiter().GetResult(); // models:/name@alias → the version's folder
         if (Uri.TryCreate(path, UriKind.Absolute, out Uri? endpoint) && endpoint.Scheme is "http" or "https")
         {
             if (string.IsNullOrWhiteSpace(servedModel)) throw new ArgumentException($"{path}: name the model the endpoint serves (--served-model).", nameof(servedModel));

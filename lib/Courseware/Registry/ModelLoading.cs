@@ -1,4 +1,5 @@
 using Courseware.Models;
+using Courseware.Tracking;
 using Courseware.Tracking.Rest;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -185,6 +186,25 @@ public sealed partial class ModelRegistry
             }
         }
         return Path.Combine(target, name);
+    }
+
+    /// <summary>Environment variable naming the tracking location <see cref="ResolveModelPathAsync"/> uses by default (MLflow's name).</summary>
+    public const string TrackingUriVariable = "MLFLOW_TRACKING_URI";
+
+    /// <summary>
+    /// For tools that take a model path (benchmarks, evaluation): a <c>models:/</c> URI is resolved in the registry at
+    /// <paramref name="trackingLocation"/> — a store folder or a tracking server URL; default $MLFLOW_TRACKING_URI,
+    /// else <see cref="Tracker.DefaultLocation"/> — to the version's files on this machine; any other path is returned as is.
+    /// </summary>
+    /// <example><code>var folder = await ModelRegistry.ResolveModelPathAsync("models:/tinygpt@champion", "http://127.0.0.1:5000");</code></example>
+    public static async Task<string> ResolveModelPathAsync(string pathOrUri, string? trackingLocation = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pathOrUri);
+        if (!pathOrUri.StartsWith("models:/", StringComparison.Ordinal)) return pathOrUri;
+        using var tracker = Tracker.Open(trackingLocation ?? Environment.GetEnvironmentVariable(TrackingUriVariable));
+        var registry = new ModelRegistry(tracker.Store);
+        var version = await registry.ResolveAsync(pathOrUri, cancellationToken).ConfigureAwait(false);
+        return await registry.GetLocalPathAsync(version, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<string>> ListFilesAsync(string artifactUri, string? folder, CancellationToken ct)

@@ -54,4 +54,18 @@ public sealed class RestRegistryTests : RegistryContract
         Assert.Equal(v.Signature.ToJson(), ModelSignatures.Infer(ModelFlavor.Onnx, local).ToJson());
         Assert.Equal(local, await Registry.GetLocalPathAsync(v)); // fetched once, then reused
     }
+
+    [Fact]
+    public async Task A_models_uri_opens_as_a_benchmark_checkpoint_through_the_server()
+    {
+        var checkpoint = Path.Combine(RepoPaths.Root, "datasets/models/tinygpt-small");
+        var v = await Registry.RegisterAsync("tinygpt", checkpoint, ModelFlavor.TinyGpt, (await Store.CreateRunAsync("0", "train", 1, "tester")).RunId);
+        await Registry.SetAliasAsync("tinygpt", "champion", v.Version);
+        var folder = await ModelRegistry.ResolveModelPathAsync("models:/tinygpt@champion", _server.Url);
+        Assert.Equal(Directory.GetFiles(checkpoint).Select(Path.GetFileName).Order(), Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+        using var opened = Courseware.Benchmarks.ModelSource.Open(folder, "onnx", "cpu");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(checkpoint, "model.onnx")), File.ReadAllBytes(Path.Combine(folder, "model.onnx")));
+        Assert.Equal("datasets/models/x", await ModelRegistry.ResolveModelPathAsync("datasets/models/x", _server.Url)); // a path stays a path
+        Assert.Equal(404, (await Assert.ThrowsAsync<RegistryException>(() => ModelRegistry.ResolveModelPathAsync("models:/tinygpt@nobody", _server.Url))).HttpStatus);
+    }
 }
