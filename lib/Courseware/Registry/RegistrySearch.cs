@@ -13,7 +13,7 @@ namespace Courseware.Registry;
 /// Order: models by <c>name</c> or <c>last_updated_timestamp</c> (then name); versions by <c>name</c>,
 /// <c>version_number</c>, <c>creation_timestamp</c>, <c>last_updated_timestamp</c> (default
 /// <c>last_updated_timestamp DESC, name ASC, version_number DESC</c>). Pages hold at most <see cref="MaxResults"/>
-/// (default 100 models, max 1000; 1000 versions, max 200000).
+/// (default 100 models, max 1000; 10000 versions, max 200000 — MLflow's store constants).
 /// </summary>
 /// <example><code>var page = await registry.SearchModelsAsync(new RegistryQuery("tags.team = 'birds'"));</code></example>
 public sealed record RegistryQuery(string? Filter = null, IReadOnlyList<string>? OrderBy = null, int? MaxResults = null, string? PageToken = null);
@@ -42,8 +42,9 @@ public sealed class RegistryPage<T>(IReadOnlyList<T> items, string? nextPageToke
 /// <summary>Parses and applies <see cref="RegistryQuery"/> filters and orders (in memory: registries are small).</summary>
 internal static partial class RegistrySearch
 {
-    public const int DefaultModelResults = 100, MaxModelResults = 1000, DefaultVersionResults = 1000, MaxVersionResults = 200_000;
+    public const int DefaultModelResults = 100, MaxModelResults = 1000, DefaultVersionResults = 10_000, MaxVersionResults = 200_000;
 
+    // Value: a string, a long (version_number), a list of strings (IN) or the compiled pattern (LIKE, ILIKE).
     private sealed record Clause(string Key, bool IsTag, string Op, object Value);
 
     private static readonly string[] StringOps = ["=", "!=", "LIKE", "ILIKE"];
@@ -110,8 +111,7 @@ internal static partial class RegistrySearch
         {
             "=" => s == (string)c.Value,
             "!=" => s != (string)c.Value,
-            "LIKE" => Like((string)c.Value, ignoreCase: false).IsMatch(s),
-            "ILIKE" => Like((string)c.Value, ignoreCase: true).IsMatch(s),
+            "LIKE" or "ILIKE" => ((Regex)c.Value).IsMatch(s),
             _ => ((List<string>)c.Value).Contains(s),
         },
         _ => false,
@@ -199,7 +199,7 @@ internal static partial class RegistrySearch
             else
             {
                 if (valueKind != 's') throw Error(valueAt, $"expected a quoted string for {text} (e.g. {text} = 'value'), found {Show(valueKind, valueText)}.");
-                value = valueText;
+                value = op is "LIKE" or "ILIKE" ? Like(valueText, ignoreCase: op == "ILIKE") : valueText;
             }
             clauses.Add(new Clause(key, isTag, op, value));
             var (next, nextText, nextAt) = tokens[i++];
