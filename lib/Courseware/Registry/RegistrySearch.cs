@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using Courseware.Notebooks;
 using Courseware.Tracking;
 
 namespace Courseware.Registry;
@@ -18,8 +19,11 @@ namespace Courseware.Registry;
 /// <example><code>var page = await registry.SearchModelsAsync(new RegistryQuery("tags.team = 'birds'"));</code></example>
 public sealed record RegistryQuery(string? Filter = null, IReadOnlyList<string>? OrderBy = null, int? MaxResults = null, string? PageToken = null);
 
-/// <summary>One page of a registry search; pass <see cref="NextPageToken"/> back for the next (null on the last page).</summary>
-public sealed class RegistryPage<T>(IReadOnlyList<T> items, string? nextPageToken) : IReadOnlyList<T>
+/// <summary>
+/// One page of a registry search; pass <see cref="NextPageToken"/> back for the next (null on the last page). In a
+/// notebook it shows as a table of the models or versions.
+/// </summary>
+public sealed class RegistryPage<T>(IReadOnlyList<T> items, string? nextPageToken) : HtmlDisplayable, IReadOnlyList<T>
 {
     /// <summary>Token for the next page, or null when there is none.</summary>
     public string? NextPageToken { get; } = nextPageToken;
@@ -36,7 +40,26 @@ public sealed class RegistryPage<T>(IReadOnlyList<T> items, string? nextPageToke
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <inheritdoc />
-    public override string ToString() => $"{Count} {typeof(T).Name}(s)" + (NextPageToken is null ? "" : " (more pages)");
+    public override string ToHtml()
+    {
+        var caption = ToString();
+        return this switch
+        {
+            RegistryPage<RegisteredModel> models => Html.Table(["name", "aliases", "tags", "description"], models.Select(m => new object?[]
+            {
+                m.Name, string.Join(", ", m.Aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} → v{a.Value}")),
+                string.Join(", ", m.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}")), m.Description,
+            }), caption),
+            RegistryPage<ModelVersion> versions => Html.Table(["model", "version", "aliases", "flavour", "status", "run", "description"], versions.Select(v => new object?[]
+            {
+                v.Name, v.Version, string.Join(", ", v.Aliases), v.Flavor.ToString(), v.Status, v.RunId, v.Description,
+            }), caption),
+            _ => Html.Table(["item"], items.Select(i => new object?[] { i }), caption),
+        };
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Count} {(typeof(T) == typeof(RegisteredModel) ? "model" : "version")}(s)" + (NextPageToken is null ? "" : " (more pages)");
 }
 
 /// <summary>Parses and applies <see cref="RegistryQuery"/> filters and orders (in memory: registries are small).</summary>

@@ -239,6 +239,8 @@ public abstract class RegistryContract : IAsyncLifetime
         var second = await Registry.SearchModelsAsync(new RegistryQuery(MaxResults: 2, PageToken: first.NextPageToken));
         Assert.Equal(["penguins", "zebra"], second.Select(m => m.Name));
         Assert.Null(second.NextPageToken); // MLflow reads one past the page: no token when nothing follows
+        Assert.Equal("2 model(s) (more pages)", first.ToString());
+        Assert.Contains(">Penguins-old</td>", first.ToHtml());
 
         var run = await Store.CreateRunAsync("0", "train", 1, "tester");
         for (var i = 0; i < 3; i++) await RegisterAsync("penguins");
@@ -248,6 +250,7 @@ public abstract class RegistryContract : IAsyncLifetime
             (await Registry.SearchVersionsAsync(new RegistryQuery(filter, ["version_number DESC"]))).Select(v => $"{v.Name}/{v.Version}").ToList();
         Assert.Equal(["penguins/3", "penguins/2"], await Versions("name = 'penguins' AND version_number > 1"));
         Assert.Equal(["penguins/2"], await Versions("tags.validation = 'approved'"));
+        Assert.Contains(">penguins</td>", (await Registry.SearchVersionsAsync(new RegistryQuery("tags.validation = 'approved'"))).ToHtml());
         Assert.Equal(["zebra/1"], await Versions($"run_id IN ('{run.RunId}', 'other')"));
         await Registry.DeleteVersionAsync("penguins", 3);
         Assert.Equal(["penguins/2", "penguins/1"], await Versions("name = 'penguins'"));
