@@ -272,7 +272,8 @@ internal sealed class SqlRegistryBackend(SqlTrackingStore store, string actor) :
             {
                 ModelReferenceKind.Version => uri.Version,
                 ModelReferenceKind.Alias => AliasVersion(uri.Name, uri.Alias!, tx) ?? throw AliasNotFound(uri.Name, uri.Alias!),
-                ModelReferenceKind.Latest => ToVersion(SqlTrackingStore.Scalar("SELECT MAX(version) FROM model_versions WHERE name = @n AND deleted = 0", tx, ("@n", uri.Name))),
+                // A version still PENDING_REGISTRATION has no files yet: latest is the newest READY one.
+                ModelReferenceKind.Latest => ToVersion(SqlTrackingStore.Scalar("SELECT MAX(version) FROM model_versions WHERE name = @n AND deleted = 0 AND status = 'READY'", tx, ("@n", uri.Name))),
                 _ => ToVersion(SqlTrackingStore.Scalar("SELECT MAX(version) FROM model_versions WHERE name = @n AND deleted = 0 AND current_stage = @s", tx, ("@n", uri.Name), ("@s", uri.Stage))),
             };
             if (version is null)

@@ -150,6 +150,12 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Equal(2, (await Registry.ResolveAsync("models:/m@champion")).Version);
         Assert.Equal(2, (await Registry.ResolveAsync("models:/m/latest")).Version);
         Assert.Equal(2, (await Registry.ResolveAsync("models:/m/LaTeSt")).Version);
+        // A version whose files are still being copied (another client's registration in flight) is not "latest".
+        var pending = await Registry.Backend.CreateVersionAsync(new NewVersion("m", new Uri(ModelFile()).AbsoluteUri, null, ModelFlavor.Onnx, Signature, ModelLineage.None, "",
+            new Dictionary<string, string>()), default);
+        Assert.Equal((4, "PENDING_REGISTRATION"), (pending, (await Registry.GetVersionAsync("m", 4)).Status));
+        Assert.Equal(2, (await Registry.ResolveAsync("models:/m/latest")).Version);
+        await Registry.DeleteVersionAsync("m", 4);
 
         var warnings = new List<string>();
         Registry.Deprecation += warnings.Add;
