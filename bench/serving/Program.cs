@@ -1,5 +1,6 @@
 // Serving latency and throughput of an ONNX registry model (tinygpt-small, a [1, 16] token window):
-// the same OnnxPredictor called in-process vs `courseware serve` over HTTP on 127.0.0.1.
+// the same OnnxPredictor called in-process, through ModelService (routing to a challenger on 10 %, per-version log),
+// and `courseware serve` over HTTP on 127.0.0.1 without and with the challenger split.
 // Usage: dotnet run -c Release --project bench/serving [-- requests clients]  (build the CLI first: dotnet build Courseware.sln -c Release)
 using System.Diagnostics;
 using System.Net;
@@ -20,6 +21,8 @@ try
         var registry = new ModelRegistry(store);
         var v = await registry.RegisterAsync("bench-gpt", Path.Combine(root, "datasets/models/tinygpt-small/model.onnx"), ModelFlavor.Onnx);
         await registry.SetAliasAsync("bench-gpt", "champion", v.Version);
+        var v2 = await registry.RegisterAsync("bench-gpt", Path.Combine(root, "datasets/models/tinygpt-small/model.onnx"), ModelFlavor.Onnx);
+        await registry.SetAliasAsync("bench-gpt", "challenger", v2.Version);
         var input = v.Signature.Inputs.Single().Name;
         var body = $"{{\"inputs\": {{\"{input}\": [[{string.Join(", ", Enumerable.Range(1, 16))}]]}}}}";
 
@@ -33,29 +36,56 @@ try
             _ = predictor.Predict(doc.RootElement).ToJsonString();
         }
 
-        var port = FreePort();
-        using var server = Process.Start(new ProcessStartInfo(Path.Combine(root, "build/cli/courseware"),
-            ["serve", "models:/bench-gpt@champion", "--store", folder, "--port", port.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await WaitForHealthAsync(http);
-        async Task Post()
+        Result service, serviceParallel;
+        await using (var split = await ModelService.StartAsync(registry, "models:/bench-gpt@champion",
+            new ServingOptions { Challenger = "models:/bench-gpt@challenger", ChallengerShare = 0.1, WatchInterval = null }))
         {
-            using var response = await http.PostAsync("/predict", new StringContent(body, Encoding.UTF8, "application/json"));
-            if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
-            await response.Content.ReadAsByteArrayAsync();
+            async Task Serve()
+            {
+                using var doc = JsonDocument.Parse(body);
+                _ = (await split.PredictAsync(doc.RootElement)).Body.ToJsonString();
+            }
+            for (var i = 0; i < 200; i++) await Serve();
+            service = Measure(requests, 1, _ => Serve());
+            serviceParallel = Measure(requests, clients, _ => Serve());
         }
-        for (var i = 0; i < 200; i++) await Post();
-        var loopback = Measure(requests, 1, _ => Post());
-        var loopbackParallel = Measure(requests, clients, _ => Post());
-        server.Kill();
+
+        var (loopback, loopbackParallel) = await MeasureServerAsync([]);
+        var (loopbackSplit, loopbackSplitParallel) = await MeasureServerAsync(["--challenger", "models:/bench-gpt@challenger", "--split", "0.1"]);
+        async Task<(Result, Result)> MeasureServerAsync(string[] extra)
+        {
+            var port = FreePort();
+            using var server = Process.Start(new ProcessStartInfo(Path.Combine(root, "build/cli/courseware"),
+                ["serve", "models:/bench-gpt@champion", "--store", folder, "--port", port.ToString(), .. extra]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitForHealthAsync(http);
+            async Task Post()
+            {
+                using var response = await http.PostAsync("/predict", new StringContent(body, Encoding.UTF8, "application/json"));
+                if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                await response.Content.ReadAsByteArrayAsync();
+            }
+            for (var i = 0; i < 200; i++) await Post();
+            var one = Measure(requests, 1, _ => Post());
+            var many = Measure(requests, clients, _ => Post());
+            server.Kill();
+            return (one, many);
+        }
 
         Console.WriteLine($"ONNX tinygpt-small, 16 tokens, {requests} requests; {Environment.ProcessorCount} logical CPUs");
         Console.WriteLine("| path | clients | p50 ms | p99 ms | requests/s |");
         Console.WriteLine("|---|---|---|---|---|");
-        foreach (var (name, c, r) in new[] { ("in-process", 1, inProcess), ("in-process", clients, inProcessParallel), ("HTTP loopback", 1, loopback), ("HTTP loopback", clients, loopbackParallel) })
+        foreach (var (name, c, r) in new[]
+        {
+            ("in-process predictor", 1, inProcess), ("in-process predictor", clients, inProcessParallel),
+            ("in-process ModelService, 10 % challenger", 1, service), ("in-process ModelService, 10 % challenger", clients, serviceParallel),
+            ("HTTP loopback", 1, loopback), ("HTTP loopback", clients, loopbackParallel),
+            ("HTTP loopback, 10 % challenger", 1, loopbackSplit), ("HTTP loopback, 10 % challenger", clients, loopbackSplitParallel),
+        })
             Console.WriteLine($"| {name} | {c} | {r.P50:0.000} | {r.P99:0.000} | {r.Throughput:0} |");
-        Console.WriteLine($"serving overhead (1 client): p50 ×{loopback.P50 / inProcess.P50:0.00}, throughput ×{inProcess.Throughput / loopback.Throughput:0.00}; " +
-                          $"{clients} clients: throughput ×{inProcessParallel.Throughput / loopbackParallel.Throughput:0.00}");
+        Console.WriteLine($"serving overhead (1 client, p50): HTTP ×{loopback.P50 / inProcess.P50:0.00}, HTTP with split ×{loopbackSplit.P50 / inProcess.P50:0.00}, " +
+                          $"ModelService ×{service.P50 / inProcess.P50:0.00} (routing + per-version log); " +
+                          $"{clients} clients: throughput in-process / HTTP ×{inProcessParallel.Throughput / loopbackParallel.Throughput:0.00}");
     }
 }
 finally

@@ -1,17 +1,18 @@
 using System.CommandLine;
 using Courseware.Reproducibility;
+using Courseware.Tracking;
 
 namespace Courseware.Cli.Commands;
 
 /// <summary>
-/// <c>courseware audit env|packages|data|checkpoint</c>: the reproducibility checks of Courseware.Reproducibility from a
-/// shell or a CI job. Exit code 1 means the check found a problem; 2 means it could not run.
+/// <c>courseware audit env|packages|data|checkpoint|report</c>: the reproducibility checks of Courseware.Reproducibility
+/// from a shell or a CI job. Exit code 1 means the check found a problem; 2 means it could not run.
 /// </summary>
 internal static class AuditCommand
 {
-    public static Command Create() => new("audit", "Reproducibility checks: environment, package pins, data hashes, checkpoints")
+    public static Command Create() => new("audit", "Reproducibility checks: environment, package pins, data hashes, checkpoints, the report")
     {
-        Environment(), Packages(), Data(), Checkpoint(),
+        Environment(), Packages(), Data(), Checkpoint(), Report(),
     };
 
     private static Command Environment()
@@ -86,6 +87,60 @@ internal static class AuditCommand
                 Console.Error.WriteLine(e.Message);
                 return 1;
             }
+        });
+        return command;
+    }
+
+    private static Command Report()
+    {
+        var title = new Option<string>("--title") { Description = "The report's title", DefaultValueFactory = _ => "Reproducibility report" };
+        var root = new Option<string>("--root") { Description = "Repository to record (git state) and check for floating package versions", DefaultValueFactory = _ => "." };
+        var data = new Option<string[]>("--data", "-d") { Description = "Data file or folder to verify against its manifest (<path>.manifest.json, written by `courseware audit data`); repeatable", AllowMultipleArgumentsPerToken = true };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Training checkpoint whose seeds, configuration, command and data hashes the report records" };
+        var output = new Option<string>("--out", "-o") { Description = "Folder for reproducibility.html and reproducibility.md", DefaultValueFactory = _ => "." };
+        var store = new Option<string?>("--store", "--tracking-uri") { Description = "Also log the report to a new run in this tracking store (a folder, an http:// server, or a PostgreSQL connection string)" };
+        var artifacts = SweepCommand.ArtifactsOption();
+        var experiment = new Option<string>("--experiment") { Description = "Experiment of that run", DefaultValueFactory = _ => "reproducibility" };
+        var runName = new Option<string?>("--run-name") { Description = "Name of that run (default: generated)" };
+        var command = new Command("report", "Write the reproducibility report (environment, package pins, data hashes, checkpoint) and optionally log it to a tracking run; exit 1 when it has failures")
+        {
+            title, root, data, checkpoint, output, store, artifacts, experiment, runName,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            ReproducibilityReport report;
+            try
+            {
+                report = await ReproducibilityReport.CollectAsync(parse.GetValue(title)!, parse.GetValue(root)!, parse.GetValue(data) ?? [], parse.GetValue(checkpoint), ct);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+            var outFolder = parse.GetValue(output)!;
+            Directory.CreateDirectory(outFolder);
+            foreach (var file in report.Save(outFolder)) Console.WriteLine($"Wrote {Path.GetFullPath(file)}");
+            if (parse.GetValue(store) is { } location)
+            {
+                try
+                {
+                    await using var opened = SweepCommand.Open(location, parse.GetValue(artifacts)!);
+                    using var run = opened.Tracker.StartRun(parse.GetValue(experiment)!, parse.GetValue(runName));
+                    try { report.LogTo(run); }
+                    catch (Exception e) when (run.Fail(e)) { }
+                    Console.WriteLine($"Logged to run {run.RunId} in experiment '{parse.GetValue(experiment)}'");
+                }
+                catch (TrackingException e)
+                {
+                    await Console.Error.WriteLineAsync($"error ({e.ErrorCode}): {e.Message}");
+                    return 2;
+                }
+            }
+            foreach (var finding in report.Findings.Where(f => f.Severity != FindingSeverity.Pass))
+                (finding.Severity == FindingSeverity.Failure ? Console.Error : Console.Out).WriteLine(finding);
+            Console.WriteLine(report);
+            return report.Findings.Any(f => f.Severity == FindingSeverity.Failure) ? 1 : 0;
         });
         return command;
     }

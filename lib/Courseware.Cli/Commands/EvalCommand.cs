@@ -15,7 +15,7 @@ internal static class EvalCommand
         var served = new Option<string?>("--served-model") { Description = "With an endpoint: the model name it serves (the API key is read from OPENAI_API_KEY)." };
         var backend = new Option<string>("--backend") { Description = "torch (TorchSharp) or onnx (ONNX Runtime).", DefaultValueFactory = _ => "torch" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch backend).", DefaultValueFactory = _ => "auto" };
-        var tasks = new Option<string>("--tasks") { Description = "Comma-separated: mmlu, mmlu_records, hellaswag, arc_easy, arc_challenge, truthfulqa_mc1, truthfulqa_mc2, or a custom task .yaml.", DefaultValueFactory = _ => "mmlu,hellaswag,arc_easy,arc_challenge" };
+        var tasks = new Option<string>("--tasks") { Description = "Comma-separated: mmlu, mmlu_records, hellaswag, arc_easy, arc_challenge, truthfulqa_mc1, truthfulqa_mc2, or a custom task .yaml (multiple choice or generate_until).", DefaultValueFactory = _ => "mmlu,hellaswag,arc_easy,arc_challenge" };
         var data = new Option<string>("--data") { Description = "Folder holding the task data.", DefaultValueFactory = _ => "datasets/benchmarks/tinyworld" };
         var shots = new Option<int?>("--shots") { Description = "Few-shot examples per item (default: each task's own, 0)." };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N items of each task." };
@@ -27,7 +27,7 @@ internal static class EvalCommand
         var corpus = new Option<string?>("--corpus") { Description = "Training corpus (.jsonl with 'text', or one document per line): report scores on items with and without 13-gram overlap." };
         var samples = new Option<string?>("--log-samples") { Description = "Write samples_{task}.jsonl (prompt, choices, log-likelihoods, scores per item) into this folder." };
         var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
-        var command = new Command("eval", "Score a model on multiple-choice benchmarks the lm-evaluation-harness way.")
+        var command = new Command("eval", "Score a model on benchmarks the lm-evaluation-harness way (multiple choice; custom generate_until task files too).")
         {
             model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output,
         };
@@ -35,11 +35,30 @@ internal static class EvalCommand
         {
             try
             {
-                var taskList = BenchmarkSuite.Load(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
+                var (generative, otherNames) = GenerativeTask.Partition(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
+                var taskList = otherNames.Count > 0 ? BenchmarkSuite.Load(parseResult.GetValue(data)!, otherNames, parseResult.GetValue(strict)) : [];
                 using OpenedModel opened = ModelSource.Open(parseResult.GetValue(model)!, parseResult.GetValue(backend)!, parseResult.GetValue(device)!,
                     parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"));
                 // One warning per over-long request would bury the table; the count per task is printed instead.
                 if (opened.Model is Courseware.Models.LocalLanguageModel local) local.Log = TextWriter.Null;
+                // Generative task files (output_type: generate_until) are generated, filtered and scored by the library.
+                var generated = new System.Text.Json.Nodes.JsonObject { ["results"] = new System.Text.Json.Nodes.JsonObject(), ["configs"] = new System.Text.Json.Nodes.JsonObject() };
+                foreach (GenerativeTask task in generative)
+                {
+                    GenerativeTaskResult result = await task.RunAsync(opened.Model, parseResult.GetValue(shots), parseResult.GetValue(limit), cancellationToken);
+                    Console.WriteLine(result);
+                    generated["results"]![task.Name] = result.ToJson();
+                    generated["configs"]![task.Name] = new System.Text.Json.Nodes.JsonObject { ["task"] = task.Name, ["output_type"] = "generate_until", ["num_fewshot"] = result.Shots };
+                }
+                if (taskList.Count == 0)
+                {
+                    if (parseResult.GetValue(output) is string generatedPath)
+                    {
+                        EvaluationResults.Save(generatedPath, generated);
+                        Console.WriteLine($"wrote {generatedPath}");
+                    }
+                    return 0;
+                }
                 var options = new EvaluationOptions
                 {
                     Shots = parseResult.GetValue(shots),
@@ -77,6 +96,8 @@ internal static class EvalCommand
                 {
                     foreach (string file in results.SaveSamples(samplesFolder)) Console.WriteLine($"wrote {file}");
                 }
+                foreach (var (section, entries) in generated)
+                    foreach (var (name, entry) in entries!.AsObject().ToList()) json[section]![name] = entry!.DeepClone();
                 if (parseResult.GetValue(output) is string path)
                 {
                     EvaluationResults.Save(path, json);

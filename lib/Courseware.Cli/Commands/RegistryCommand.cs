@@ -83,7 +83,7 @@ internal static class RegistryCommand
     internal static ITrackingStore OpenStore(string location, string artifacts) =>
         location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
             ? RestTrackingStore.Connect(location)
-            : location.Contains("Host=", StringComparison.OrdinalIgnoreCase)
+            : PostgresLocation.IsPostgres(location)
                 ? PostgresTrackingStore.Open(location, artifacts)
                 : SqliteTrackingStore.Open(location);
 

@@ -11,7 +11,7 @@ internal static class ServerCommand
     {
         var store = new Option<string>("--store")
         {
-            Description = "Tracking store: a folder (SQLite + artifacts, created if missing), or a PostgreSQL connection string ('Host=db;Database=tracking;Username=ml').",
+            Description = "Tracking store: a folder (SQLite + artifacts, created if missing), or a PostgreSQL database: postgresql://user@host/db or 'Host=db;Database=tracking;Username=ml'.",
             DefaultValueFactory = _ => Tracker.DefaultLocation,
         };
         var artifacts = new Option<string?>("--artifacts") { Description = "Artifact folder of a PostgreSQL store (a shared file system); required with one." };
@@ -19,7 +19,8 @@ internal static class ServerCommand
         var port = new Option<int>("--port") { Description = "TCP port; 0 picks a free one.", DefaultValueFactory = _ => 5000 };
         var token = new Option<string?>("--token") { Description = "Bearer token required on every request (default: $" + ServerOptions.TokenVariable + ")." };
         var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback bind without a token." };
-        var command = new Command("server", "Serve a tracking store over MLflow's REST API, with the web UI.") { store, artifacts, host, port, token, insecure };
+        var monitors = new Option<string?>("--monitors") { Description = "Drift monitoring YAML (reference, current data, windows): served as Prometheus gauges at /metrics." };
+        var command = new Command("server", "Serve a tracking store over MLflow's REST API, with the web UI.") { store, artifacts, host, port, token, insecure, monitors };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServerOptions(parse.GetValue(host)!, parse.GetValue(port),
@@ -27,8 +28,10 @@ internal static class ServerCommand
             try
             {
                 options.Validate();
+                // Monitors are scored before listening: a wrong path, field or column stops the server with its name.
+                if (parse.GetValue(monitors) is { } yaml) options = options with { Monitors = await Drift.DriftExporter.LoadAsync(yaml, ct) };
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (e is ArgumentException or FormatException or IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 Console.Error.WriteLine(e.Message);
                 return 2;
@@ -60,6 +63,7 @@ internal static class ServerCommand
             Console.WriteLine($"Listening on {server.Url}");
             Console.WriteLine($"Store: {where}");
             if (options.Token is not null) Console.WriteLine($"Open the UI once with: {server.Url}/?token={Uri.EscapeDataString(options.Token)}");
+            if (options.Monitors is { } exporter) Console.WriteLine($"Drift monitors at {server.Url}/metrics: {string.Join(", ", exporter.Config.Monitors.Select(m => m.Name))}");
             Console.Out.Flush();
             try
             {
@@ -76,17 +80,17 @@ internal static class ServerCommand
     }
 
     /// <summary>
-    /// Opens a store folder (SQLite) or, for a PostgreSQL connection string (one with <c>Host=</c>), the database with
+    /// Opens a store folder (SQLite) or, for a PostgreSQL URI or connection string (<see cref="PostgresLocation"/>), the database with
     /// its artifact folder. Returns the store and how to describe it (never with a password).
     /// </summary>
     internal static (ITrackingStore Store, string Description) OpenStore(string location, string? artifactFolder)
     {
-        if (location.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        if (PostgresLocation.IsPostgres(location))
         {
             if (string.IsNullOrEmpty(artifactFolder))
                 throw new ArgumentException("A PostgreSQL store needs --artifacts <folder> for the artifact files (a file system every client can reach).");
             var postgres = PostgresTrackingStore.Open(location, artifactFolder);
-            return (postgres, $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(location) { Password = null }.Host}), artifacts in {Path.GetFullPath(artifactFolder)}");
+            return (postgres, $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.ToConnectionString(location)).Host}), artifacts in {Path.GetFullPath(artifactFolder)}");
         }
         if (artifactFolder is not null)
             throw new ArgumentException($"--artifacts is for PostgreSQL stores; the folder store '{location}' keeps its artifacts inside it.");

@@ -27,7 +27,7 @@ internal static class SweepCommand
 
     internal static OpenedTracker Open(string store, string artifacts, TrackerOptions? options = null)
     {
-        if (!store.Contains("Host=", StringComparison.OrdinalIgnoreCase)) return new(Tracker.Open(store, options), null);
+        if (!PostgresLocation.IsPostgres(store)) return new(Tracker.Open(store, options), null);
         var postgres = PostgresTrackingStore.Open(store, artifacts);
         return new(Tracker.Open(postgres, options: options), postgres);
     }
@@ -47,8 +47,16 @@ internal static class SweepCommand
         var store = StoreOption();
         var experiment = new Option<string?>("--experiment") { Description = "Experiment holding the sweep (default: the sweep's name, else 'sweeps')" };
         var seed = new Option<int>("--seed") { Description = "Seed of the search", DefaultValueFactory = _ => 0 };
+        var warmStart = new Option<string?>("--warm-start")
+        {
+            Description = "Start the search from earlier finished runs matching this filter (MLflow grammar, e.g. \"params.optimizer = 'adam'\"; \"\" for every run)",
+        };
+        var warmStartExperiment = new Option<string?>("--warm-start-experiment") { Description = "Experiment the warm-start runs come from (default: the sweep's)" };
         var artifacts = ArtifactsOption();
-        var command = new Command("create", "Store a sweep and print its id (pass it to `courseware agent`)") { file, store, artifacts, experiment, seed };
+        var command = new Command("create", "Store a sweep and print its id (pass it to `courseware agent`)")
+        {
+            file, store, artifacts, experiment, seed, warmStart, warmStartExperiment,
+        };
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -57,17 +65,33 @@ internal static class SweepCommand
                 await Console.Error.WriteLineAsync($"error: no sweep file at {path}");
                 return 2;
             }
+            // --warm-start "" takes every run of the experiment; --warm-start-experiment alone does too.
+            var from = parse.GetValue(warmStart) is not null || parse.GetValue(warmStartExperiment) is not null
+                ? WarmStart.From(parse.GetValue(warmStartExperiment), parse.GetValue(warmStart)) : null;
             try
             {
                 SweepConfig.Load(path); // errors name this file, line and column
                 await using var opened = Open(parse.GetValue(store)!, parse.GetValue(artifacts)!);
-                var sweep = await Sweep.CreateAsync(opened.Tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), ct);
+                var sweep = await Sweep.CreateAsync(opened.Tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), from, ct);
+                // The id alone on stdout (scripts capture it); what the warm start used and skipped on stderr.
+                if (sweep.WarmStart is { } report) await Console.Error.WriteLineAsync(report.ToString());
                 Console.WriteLine(sweep.Id);
                 return 0;
             }
             catch (SweepConfigException e)
             {
                 await Console.Error.WriteLineAsync(e.Message);
+                return 2;
+            }
+            catch (ArgumentException e) when (from is not null)
+            {
+                await Console.Error.WriteLineAsync($"error: {e.Message}");
+                return 2;
+            }
+            catch (TrackingException e) when (from is not null && e.Code == TrackingErrorCode.InvalidParameterValue)
+            {
+                // A malformed --warm-start filter: the parser's message names the position.
+                await Console.Error.WriteLineAsync($"error: --warm-start: {e.Message}");
                 return 2;
             }
         });

@@ -146,11 +146,8 @@ internal static class MlflowApi
 
     private static async Task<JsonObject?> SearchExperimentsAsync(JsonObject a, ITrackingStore s, CancellationToken ct)
     {
-        if (!string.IsNullOrWhiteSpace(MlflowJson.OptionalString(a, "filter")))
-            throw Invalid("filter", "Filtering experiments is not supported by this server; list them and filter by name on the client.");
-        if (MlflowJson.StringList(a, "order_by") is { Count: > 0 })
-            throw Invalid("order_by", "Ordering experiments is not supported by this server: they are returned by name.");
-        var all = await s.SearchExperimentsAsync(MlflowJson.ReadViewType(a, "view_type"), ct);
+        var all = ExperimentSearch.Apply(await s.SearchExperimentsAsync(MlflowJson.ReadViewType(a, "view_type"), ct),
+            MlflowJson.OptionalString(a, "filter"), MlflowJson.StringList(a, "order_by"));
         var (page, next) = ExperimentPaging.Page(all, MlflowJson.OptionalInt(a, "max_results") ?? 1000, MlflowJson.OptionalString(a, "page_token"));
         var result = new JsonObject { ["experiments"] = new JsonArray(page.Select(e => (JsonNode)MlflowJson.Write(e)).ToArray()) };
         if (next is not null) result["next_page_token"] = next;

@@ -19,6 +19,9 @@ internal sealed record ServerOptions(string Host = "127.0.0.1", int Port = 5000,
     /// <summary>Environment variable read when no --token is given.</summary>
     public const string TokenVariable = "COURSEWARE_SERVER_TOKEN";
 
+    /// <summary>Drift monitors served at /metrics (<c>--monitors</c>); none when null.</summary>
+    public Courseware.Drift.DriftExporter? Monitors { get; init; }
+
     /// <summary>Whether <see cref="Host"/> only accepts connections from this machine.</summary>
     public bool IsLoopback => Host is "localhost" || (IPAddress.TryParse(Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
@@ -79,8 +82,10 @@ internal sealed class TrackingServerHost : IAsyncDisposable
         app.UseMiddleware<ServerSecurity>(options);
         MlflowApi.Map(app, store);
         ArtifactApi.Map(app, store);
+        SweepApi.Map(app, store);
         RegistryApi.Map(app, store);
         WebUi.Map(app);
+        DriftMetricsApi.Map(app, options.Monitors);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;

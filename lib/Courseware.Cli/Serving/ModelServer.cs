@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Courseware.Registry;
+using Courseware.Tracking;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -11,106 +12,123 @@ using Microsoft.Extensions.Logging;
 namespace Courseware.Cli.Serving;
 
 /// <summary>
-/// Serves a registry model over HTTP: <c>POST /predict</c> (JSON in and out, checked against the version's
-/// signature; a bad request is a 400 naming the field), <c>GET /health</c>, Prometheus <c>GET /metrics</c> (latency
-/// histogram, request and error counts) and <c>POST /reload</c>, which re-resolves the URI (e.g. after the champion
-/// alias moved) and swaps the model in without dropping a request: requests hold a lease on the model they started
-/// with, and the old model is disposed when its last lease ends.
+/// HTTP over a <see cref="ModelService"/> (all serving logic is in the library): <c>POST /predict</c> (JSON in and out,
+/// checked against the answering version's signature; a bad request is a 400 naming the field; header
+/// <c>X-Routing-Key</c> keeps a user on one arm), <c>POST /feedback</c> (<c>{"request_id", "outcome"}</c>),
+/// <c>GET /ab</c> (the A/B report with its significance test), <c>GET /schema</c> (JSON Schema of the request),
+/// <c>GET /health</c>, Prometheus <c>GET /metrics</c> and <c>POST /reload</c> (re-resolve the aliases now instead of
+/// at the next watch tick).
 /// </summary>
 internal sealed class ModelServer : IAsyncDisposable
 {
-    private readonly ModelRegistry _registry;
+    /// <summary>The request header whose value routes a request to the same arm every time.</summary>
+    public const string RoutingKeyHeader = "X-Routing-Key";
+
     private readonly WebApplication _app;
     private readonly ServingMetrics _metrics = new();
-    private readonly SemaphoreSlim _reloadGate = new(1, 1);
-    private Lease _current;
 
-    private ModelServer(ModelRegistry registry, string modelUri, OnnxPredictor predictor, WebApplication app)
+    private ModelServer(ModelService service, WebApplication app)
     {
-        _registry = registry;
-        ModelUri = modelUri;
-        _current = new Lease(predictor);
+        Service = service;
         _app = app;
-        app.MapGet("/health", () => Results.Json(new { status = "ok", model = Volatile.Read(ref _current).Predictor.Version.Uri }));
-        app.MapGet("/metrics", () => Results.Text(_metrics.Render(), "text/plain; version=0.0.4"));
-        // An explicit RequestDelegate: a method group returning Task<IResult> would bind as one and drop the result.
+        app.MapGet("/health", () => Results.Json(new
+        {
+            status = "ok",
+            model = service.Champion.Uri,
+            challenger = service.Challenger?.Uri,
+            challenger_share = service.Split?.ChallengerShare,
+            refresh_error = service.RefreshError,
+        }));
+        app.MapGet("/metrics", () => Results.Text(_metrics.Render() + service.Log.Prometheus(), "text/plain; version=0.0.4"));
+        app.MapGet("/schema", () => Results.Json(service.RequestSchema));
+        app.MapGet("/ab", () => Results.Json(service.Report().ToJson()));
+        // Explicit RequestDelegates: a method group returning Task<IResult> would bind as one and drop the result.
         app.MapPost("/predict", async context => await (await PredictAsync(context)).ExecuteAsync(context));
-        app.MapPost("/reload", async (CancellationToken ct) => Results.Json(new { model = (await ReloadAsync(ct)).Uri }));
+        app.MapPost("/feedback", async context => await (await FeedbackAsync(context)).ExecuteAsync(context));
+        app.MapPost("/reload", async (CancellationToken ct) =>
+        {
+            try
+            {
+                var changed = await service.RefreshAsync(ct);
+                return Results.Json(new { model = service.Champion.Uri, challenger = service.Challenger?.Uri, changed = changed.Select(AbReport.ArmName) });
+            }
+            catch (TrackingException e)
+            {
+                // The alias no longer resolves or the new version fails its signature check: the loaded versions keep serving.
+                return Results.Json(new { error_code = e.ErrorCode, field = e.Field, message = e.Message, model = service.Champion.Uri }, statusCode: 409);
+            }
+        });
     }
 
-    /// <summary>The URI being served (an alias URI follows its alias on <see cref="ReloadAsync"/>).</summary>
-    public string ModelUri { get; }
+    /// <summary>The model service behind the endpoints.</summary>
+    public ModelService Service { get; }
 
     /// <summary>The address the server listens on, e.g. http://127.0.0.1:5123.</summary>
     public string Address => _app.Urls.First();
 
-    /// <summary>Loads the model and starts listening on 127.0.0.1 (port 0 = any free port).</summary>
-    public static async Task<ModelServer> StartAsync(ModelRegistry registry, string modelUri, int port = 0, CancellationToken cancellationToken = default)
+    /// <summary>Loads the model(s) and starts listening on 127.0.0.1 (port 0 = any free port).</summary>
+    public static async Task<ModelServer> StartAsync(ModelRegistry registry, string modelUri, ServingOptions? options = null, int port = 0, CancellationToken cancellationToken = default)
     {
-        var predictor = await OnnxPredictor.LoadAsync(registry, modelUri, cancellationToken);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
-        var server = new ModelServer(registry, modelUri, predictor, builder.Build());
-        await server._app.StartAsync(cancellationToken);
-        return server;
-    }
-
-    /// <summary>Re-resolves the URI and swaps the new version in; in-flight requests finish on the old one.</summary>
-    public async Task<ModelVersion> ReloadAsync(CancellationToken cancellationToken = default)
-    {
-        await _reloadGate.WaitAsync(cancellationToken);
+        var service = await ModelService.StartAsync(registry, modelUri, options, cancellationToken);
         try
         {
-            var next = new Lease(await OnnxPredictor.LoadAsync(_registry, ModelUri, cancellationToken));
-            Interlocked.Exchange(ref _current, next).Retire();
-            return next.Predictor.Version;
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            var server = new ModelServer(service, builder.Build());
+            await server._app.StartAsync(cancellationToken);
+            return server;
         }
-        finally
+        catch
         {
-            _reloadGate.Release();
+            await service.DisposeAsync();
+            throw;
         }
     }
 
     private async Task<IResult> PredictAsync(HttpContext context)
     {
         var started = Stopwatch.GetTimestamp();
-        var lease = Acquire();
+        var (status, result) = await HandleAsync(context, async body =>
+        {
+            var key = context.Request.Headers[RoutingKeyHeader].FirstOrDefault();
+            var answer = await Service.PredictAsync(body, key, context.RequestAborted);
+            context.Response.Headers["X-Model-Version"] = answer.Version.Uri;
+            return Results.Json(answer.Body);
+        });
+        _metrics.Observe(status, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        return result;
+    }
+
+    private async Task<IResult> FeedbackAsync(HttpContext context) => (await HandleAsync(context, body =>
+    {
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("request_id", out var id) || id.ValueKind != JsonValueKind.String)
+            throw new RegistryException(RegistryError.InvalidParameter, "request_id", "request_id: missing; expected {\"request_id\": <from /predict>, \"outcome\": <number>}.");
+        if (!body.TryGetProperty("outcome", out var outcome) || outcome.ValueKind is not (JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False))
+            throw new RegistryException(RegistryError.InvalidParameter, "outcome", "outcome: expected a number (1 = success, 0 = failure) or true/false.");
+        Service.RecordOutcome(id.GetString()!, outcome.ValueKind switch { JsonValueKind.True => 1, JsonValueKind.False => 0, _ => outcome.GetDouble() });
+        return Task.FromResult(Results.Json(new { recorded = true }));
+    })).Result;
+
+    // Parses the body and maps errors onto status codes: the server never crashes on input.
+    private static async Task<(int Status, IResult Result)> HandleAsync(HttpContext context, Func<JsonElement, Task<IResult>> handle)
+    {
         try
         {
             using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-            var result = lease.Predictor.Predict(body.RootElement);
-            _metrics.Observe(200, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            return Results.Json(result);
+            return (200, await handle(body.RootElement));
         }
         catch (JsonException e)
         {
-            _metrics.Observe(400, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            return Results.Json(new { error_code = "BAD_REQUEST", field = "body", message = $"body: not valid JSON ({e.Message})" }, statusCode: 400);
+            return (400, Results.Json(new { error_code = "BAD_REQUEST", field = "body", message = $"body: not valid JSON ({e.Message})" }, statusCode: 400));
         }
-        catch (RegistryException e) when (e.HttpStatus == 400)
+        catch (RegistryException e) when (e.HttpStatus is 400 or 404)
         {
-            _metrics.Observe(400, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            return Results.Json(new { error_code = e.ErrorCode, field = e.Field, message = e.Message }, statusCode: 400);
+            return (e.HttpStatus, Results.Json(new { error_code = e.ErrorCode, field = e.Field, message = e.Message }, statusCode: e.HttpStatus));
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The server never crashes on input: anything else is a 500 with the reason, and counted.
-            _metrics.Observe(500, Stopwatch.GetElapsedTime(started).TotalSeconds);
-            return Results.Json(new { error_code = "INTERNAL_ERROR", message = e.Message }, statusCode: 500);
-        }
-        finally
-        {
-            lease.Release();
-        }
-    }
-
-    private Lease Acquire()
-    {
-        while (true)
-        {
-            var lease = Volatile.Read(ref _current);
-            if (lease.TryAcquire()) return lease;
+            return (500, Results.Json(new { error_code = "INTERNAL_ERROR", message = e.Message }, statusCode: 500));
         }
     }
 
@@ -118,38 +136,11 @@ internal sealed class ModelServer : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        _current.Retire();
-        _reloadGate.Dispose();
-    }
-
-    /// <summary>A reference count on one predictor: disposed once retired and no request holds it.</summary>
-    private sealed class Lease(OnnxPredictor predictor)
-    {
-        // Count of holders plus one for "still current"; 0 means disposed.
-        private int _count = 1;
-
-        public OnnxPredictor Predictor { get; } = predictor;
-
-        public bool TryAcquire()
-        {
-            while (true)
-            {
-                var c = Volatile.Read(ref _count);
-                if (c == 0) return false;
-                if (Interlocked.CompareExchange(ref _count, c + 1, c) == c) return true;
-            }
-        }
-
-        public void Release()
-        {
-            if (Interlocked.Decrement(ref _count) == 0) Predictor.Dispose();
-        }
-
-        public void Retire() => Release();
+        await Service.DisposeAsync();
     }
 }
 
-/// <summary>Prometheus counters and a latency histogram for the prediction endpoint (text exposition format 0.0.4).</summary>
+/// <summary>Prometheus counters and a latency histogram for the HTTP prediction endpoint (all versions together; per-version series come from <see cref="ServingLog"/>) (text exposition format 0.0.4).</summary>
 internal sealed class ServingMetrics
 {
     private static readonly double[] Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];

@@ -401,6 +401,7 @@ async function route() {
     else if (parts[0] === 'experiments' && parts.length === 2) await showRuns(parts[1]);
     else if (parts[0] === 'runs' && parts.length === 2) await showRun(parts[1]);
     else if (parts[0] === 'compare') await showCompare();
+    else if (parts[0] === 'sweeps') await showSweeps(parts.slice(1)); // sweeps.js
     else if (parts[0] === 'models') await showRegistry(parts.slice(1));
     else view.replaceChildren(el('p', {}, 'Unknown page.'));
   } catch (e) {

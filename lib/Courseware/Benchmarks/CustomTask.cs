@@ -27,7 +27,7 @@ namespace Courseware.Benchmarks;
 public static partial class CustomTask
 {
     private static readonly string[] Known = ["task", "dataset_path", "fewshot_path", "columns", "description", "doc_to_text", "doc_to_choice", "doc_to_target",
-        "metric_list", "num_fewshot", "fewshot_sampler", "target_delimiter", "fewshot_delimiter", "group", "version"];
+        "metric_list", "num_fewshot", "fewshot_sampler", "target_delimiter", "fewshot_delimiter", "group", "version", "output_type"];
 
     /// <summary>Reads a task description (.yaml, .yml or .json) and its data.</summary>
     public static BenchmarkTask Load(string descriptionFile, bool strict = false)
@@ -37,6 +37,8 @@ public static partial class CustomTask
         string Field(string name) => spec[name] is JsonValue v && v.TryGetValue(out string? s) ? s
             : throw new BenchmarkDataException($"{descriptionFile}: '{name}' is required (a string).");
         string? Optional(string name) => spec[name] is JsonValue v && v.TryGetValue(out string? s) ? s : null;
+        if (Optional("output_type") is { } outputType && outputType != "multiple_choice")
+            throw new BenchmarkDataException($"{descriptionFile}: output_type '{outputType}' is a generative task; load it with GenerativeTask.Load and run it with RunAsync (this loader and 'courseware eval' score multiple choice).");
         foreach (var (key, _) in spec)
         {
             if (!Known.Contains(key)) throw new BenchmarkDataException($"{descriptionFile}: unknown field '{key}'; expected one of {string.Join(", ", Known)}.");
@@ -158,7 +160,7 @@ public static partial class CustomTask
         return node;
     }
 
-    private static JsonObject ReadSpec(string file)
+    internal static JsonObject ReadSpec(string file)
     {
         string content = File.ReadAllText(file);
         try

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Courseware.Notebooks;
 using Microsoft.Data.Analysis;
 
@@ -179,45 +178,46 @@ public sealed class MonitoringResult : HtmlDisplayable
 
     /// <summary>
     /// The latest window's values in the Prometheus text exposition format (version 0.0.4), for a /metrics endpoint:
-    /// PSI, drift score and verdict per column, alert level (0 ok, 1 warning, 2 critical), dataset drift share.
+    /// PSI, drift score and verdict per column, alert level (0 ok, 1 warning, 2 critical), share of drifted columns,
+    /// dataset drift, and which window they describe.
     /// </summary>
     public string ToPrometheus(string prefix = "courseware_drift")
     {
-        var latest = Latest;
-        var sb = new StringBuilder();
-        void Help(string name, string help) => sb.Append("# HELP ").Append(prefix).Append('_').Append(name).Append(' ').Append(help).Append('\n')
-            .Append("# TYPE ").Append(prefix).Append('_').Append(name).Append(" gauge\n");
-        void Sample(string name, string labels, double value) => sb.Append(prefix).Append('_').Append(name)
-            .Append(labels.Length == 0 ? "" : "{" + labels + "}").Append(' ').Append(PromNumber(value)).Append('\n');
-        string Window() => $"window=\"{Escape(latest.Window.Label)}\"";
-
-        Help("psi", "Population Stability Index of the column in the latest window against the reference.");
-        foreach (var (column, psi) in latest.Psi) Sample("psi", $"feature=\"{Escape(column)}\",{Window()}", psi);
-        Help("score", "Drift score of the column's test (p-value for tests, distance for distances).");
-        foreach (var c in latest.Report.Columns.Where(c => c.Result is not null))
-            Sample("score", $"feature=\"{Escape(c.Name)}\",test=\"{Escape(c.TestName!)}\",{Window()}", c.Result!.Score);
-        Help("detected", "1 when the column's test detected drift in the latest window, else 0.");
-        foreach (var c in latest.Report.Columns.Where(c => c.Result is not null))
-            Sample("detected", $"feature=\"{Escape(c.Name)}\",{Window()}", c.Drifted ? 1 : 0);
-        Help("alert_level", "PSI alert level: 0 ok (< 0.1), 1 warning (0.1-0.25), 2 critical (> 0.25).");
-        foreach (var (column, psi) in latest.Psi) Sample("alert_level", $"feature=\"{Escape(column)}\",{Window()}", (int)DriftMonitor.AlertFor(psi));
-        Help("share_of_drifted_columns", "Share of columns whose test detected drift in the latest window.");
-        Sample("share_of_drifted_columns", Window(), latest.Report.ShareOfDriftedColumns);
-        Help("dataset_drift", "1 when the share of drifted columns reached the drift share, else 0.");
-        Sample("dataset_drift", Window(), latest.Report.DatasetDrift ? 1 : 0);
-        if (latest.Window.End is { } end)
-        {
-            Help("window_end_timestamp_seconds", "End of the latest window (Unix time).");
-            Sample("window_end_timestamp_seconds", "", new DateTimeOffset(DateTime.SpecifyKind(end, DateTimeKind.Utc)).ToUnixTimeSeconds());
-        }
-        return sb.ToString();
+        var metrics = new PrometheusMetrics();
+        AddTo(metrics, prefix);
+        return metrics.ToString();
     }
 
-    // Label values escape backslash, double quote and newline (exposition format).
-    static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
-
-    static string PromNumber(double v) => double.IsNaN(v) ? "NaN" : double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf"
-        : v.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// Adds the latest window's gauges to <paramref name="metrics"/>, each series carrying <paramref name="labels"/>
+    /// first (e.g. <c>("monitor", "flights")</c>, to tell several monitors apart). Columns are the <c>feature</c> label;
+    /// the window is not a label of the column gauges (a label that changes every window would cut each column's
+    /// history into pieces) but of <c>{prefix}_window_info</c>, next to the window's end time and row count.
+    /// </summary>
+    public void AddTo(PrometheusMetrics metrics, string prefix = "courseware_drift", params (string Name, string Value)[] labels)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        var latest = Latest;
+        (string, string)[] With(params (string, string)[] more) => [.. labels, .. more];
+        foreach (var (column, psi) in latest.Psi)
+            metrics.Gauge(prefix + "_psi", "Population Stability Index of the column in the latest window against the reference.", psi, With(("feature", column)));
+        foreach (var c in latest.Report.Columns.Where(c => c.Result is not null))
+            metrics.Gauge(prefix + "_score", "Drift score of the column's test (p-value for tests, distance for distances).", c.Result!.Score,
+                With(("feature", c.Name), ("test", c.TestName!)));
+        foreach (var c in latest.Report.Columns.Where(c => c.Result is not null))
+            metrics.Gauge(prefix + "_threshold", "Threshold of the column's test.", c.Result!.Threshold, With(("feature", c.Name), ("test", c.TestName!)));
+        foreach (var c in latest.Report.Columns.Where(c => c.Result is not null))
+            metrics.Gauge(prefix + "_detected", "1 when the column's test detected drift in the latest window, else 0.", c.Drifted ? 1 : 0, With(("feature", c.Name)));
+        foreach (var (column, psi) in latest.Psi)
+            metrics.Gauge(prefix + "_alert_level", "PSI alert level: 0 ok (< 0.1), 1 warning (0.1-0.25), 2 critical (> 0.25).", (int)DriftMonitor.AlertFor(psi), With(("feature", column)));
+        metrics.Gauge(prefix + "_share_of_drifted_columns", "Share of columns whose test detected drift in the latest window.", latest.Report.ShareOfDriftedColumns, labels);
+        metrics.Gauge(prefix + "_dataset_drift", "1 when the share of drifted columns reached the drift share, else 0.", latest.Report.DatasetDrift ? 1 : 0, labels);
+        metrics.Gauge(prefix + "_window_info", "Always 1; the window label names the window the other gauges describe.", 1, With(("window", latest.Window.Label)));
+        metrics.Gauge(prefix + "_window_rows", "Rows in the latest window.", latest.Window.Data.Rows.Count, labels);
+        if (latest.Window.End is { } end)
+            metrics.Gauge(prefix + "_window_end_timestamp_seconds", "End of the latest window (Unix time).",
+                new DateTimeOffset(DateTime.SpecifyKind(end, DateTimeKind.Utc)).ToUnixTimeSeconds(), labels);
+    }
 
     /// <inheritdoc />
     public override string ToHtml() => DriftHtml.MonitoringFragment(this);

@@ -25,7 +25,6 @@ namespace Courseware.Drift;
 /// </summary>
 public static class TestSuiteYaml
 {
-    static readonly string[] TopLevel = ["drift_share", "test", "threshold", "columns", "target", "prediction", "per_column", "tests"];
     static readonly string[] TestKinds = ["share_of_drifted_columns", "number_of_drifted_columns", "column_drift", "mean_in_n_sigmas", "share_of_missing_values"];
 
     /// <summary>Parses YAML text; <paramref name="source"/> names it in error messages.</summary>
@@ -37,48 +36,26 @@ public static class TestSuiteYaml
         if (stream.Documents.Count == 0) throw new FormatException($"{source} is empty: expected a mapping with a 'tests' list.");
         var root = stream.Documents[0].RootNode as YamlMappingNode ?? throw Error(source, stream.Documents[0].RootNode, "expected a mapping at the top level");
 
-        double driftShare = 0.5;
-        string? test = null, target = null, prediction = null;
-        double? threshold = null;
-        List<string>? columns = null;
-        var perColumn = new Dictionary<string, ColumnOptions>(StringComparer.Ordinal);
+        var options = new DriftOptionsYaml(source);
         var tests = new List<SuiteTest>();
         bool sawTests = false;
         foreach (var (keyNode, value) in root.Children)
         {
             var key = Scalar(source, keyNode);
-            switch (key)
+            if (key == "tests")
             {
-                case "drift_share": driftShare = Number(source, value, 0, 1); break;
-                case "test": test = TestName(source, value); break;
-                case "threshold": threshold = Number(source, value); break;
-                case "target": target = Scalar(source, value); break;
-                case "prediction": prediction = Scalar(source, value); break;
-                case "columns":
-                    columns = (value as YamlSequenceNode ?? throw Error(source, value, "'columns' must be a list of column names")).Children.Select(c => Scalar(source, c)).ToList();
-                    break;
-                case "per_column":
-                    foreach (var (col, settings) in Mapping(source, value, "'per_column' must map column names to settings").Children)
-                        perColumn[Scalar(source, col)] = ColumnSettings(source, settings);
-                    break;
-                case "tests":
-                    sawTests = true;
-                    foreach (var item in (value as YamlSequenceNode ?? throw Error(source, value, "'tests' must be a list")).Children)
-                        tests.Add(Test(source, item));
-                    break;
-                default:
-                    throw Error(source, keyNode, $"unknown key '{key}'; expected one of {string.Join(", ", TopLevel)}");
+                sawTests = true;
+                foreach (var item in (value as YamlSequenceNode ?? throw Error(source, value, "'tests' must be a list")).Children)
+                    tests.Add(Test(source, item));
             }
+            else if (!options.TryRead(key, value))
+                throw Error(source, keyNode, $"unknown key '{key}'; expected one of {string.Join(", ", DriftOptionsYaml.Keys)}, tests");
         }
         if (!sawTests) throw Error(source, root, "missing 'tests': expected a list of checks");
-        var options = new DriftOptions
-        {
-            DriftShare = driftShare, Test = test, Threshold = threshold, Columns = columns, Target = target, Prediction = prediction, PerColumn = perColumn,
-        };
-        return new TestSuite(tests, options);
+        return new TestSuite(tests, options.Build());
     }
 
-    static ColumnOptions ColumnSettings(string source, YamlNode node)
+    internal static ColumnOptions ColumnSettings(string source, YamlNode node)
     {
         string? test = null;
         double? threshold = null;
@@ -142,19 +119,19 @@ public static class TestSuiteYaml
         };
     }
 
-    static string TestName(string source, YamlNode node)
+    internal static string TestName(string source, YamlNode node)
     {
         var name = Scalar(source, node);
         return StatTest.All.Any(t => t.Name == name) ? name
             : throw Error(source, node, $"unknown drift test '{name}'; expected one of {string.Join(", ", StatTest.All.Select(t => t.Name))}");
     }
 
-    static YamlMappingNode Mapping(string source, YamlNode node, string expected) => node as YamlMappingNode ?? throw Error(source, node, expected);
+    internal static YamlMappingNode Mapping(string source, YamlNode node, string expected) => node as YamlMappingNode ?? throw Error(source, node, expected);
 
-    static string Scalar(string source, YamlNode node) =>
+    internal static string Scalar(string source, YamlNode node) =>
         node is YamlScalarNode { Value: { } v } ? v : throw Error(source, node, "expected a single value");
 
-    static double Number(string source, YamlNode node, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
+    internal static double Number(string source, YamlNode node, double min = double.NegativeInfinity, double max = double.PositiveInfinity)
     {
         var text = Scalar(source, node);
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) throw Error(source, node, $"expected a number, found '{text}'");
@@ -162,13 +139,56 @@ public static class TestSuiteYaml
         return v;
     }
 
-    static bool Bool(string source, YamlNode node) => Scalar(source, node) switch
+    internal static bool Bool(string source, YamlNode node) => Scalar(source, node) switch
     {
         "true" or "True" or "yes" => true,
         "false" or "False" or "no" => false,
         var other => throw Error(source, node, $"expected true or false, found '{other}'"),
     };
 
-    static FormatException Error(string source, YamlNode node, string message) =>
+    internal static FormatException Error(string source, YamlNode node, string message) =>
         new($"{source} line {node.Start.Line}, column {node.Start.Column}: {message}.");
+}
+
+/// <summary>
+/// The drift options a YAML mapping may carry (shared by test suites and monitors): drift_share, test, threshold,
+/// columns, target, prediction, per_column.
+/// </summary>
+internal sealed class DriftOptionsYaml(string source)
+{
+    public static readonly string[] Keys = ["drift_share", "test", "threshold", "columns", "target", "prediction", "per_column"];
+
+    private double _driftShare = 0.5;
+    private string? _test, _target, _prediction;
+    private double? _threshold;
+    private List<string>? _columns;
+    private readonly Dictionary<string, ColumnOptions> _perColumn = new(StringComparer.Ordinal);
+
+    /// <summary>Reads <paramref name="key"/> if it is one of <see cref="Keys"/>; false for any other key.</summary>
+    public bool TryRead(string key, YamlNode value)
+    {
+        switch (key)
+        {
+            case "drift_share": _driftShare = TestSuiteYaml.Number(source, value, 0, 1); return true;
+            case "test": _test = TestSuiteYaml.TestName(source, value); return true;
+            case "threshold": _threshold = TestSuiteYaml.Number(source, value); return true;
+            case "target": _target = TestSuiteYaml.Scalar(source, value); return true;
+            case "prediction": _prediction = TestSuiteYaml.Scalar(source, value); return true;
+            case "columns":
+                _columns = (value as YamlSequenceNode ?? throw TestSuiteYaml.Error(source, value, "'columns' must be a list of column names"))
+                    .Children.Select(c => TestSuiteYaml.Scalar(source, c)).ToList();
+                return true;
+            case "per_column":
+                foreach (var (col, settings) in TestSuiteYaml.Mapping(source, value, "'per_column' must map column names to settings").Children)
+                    _perColumn[TestSuiteYaml.Scalar(source, col)] = TestSuiteYaml.ColumnSettings(source, settings);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    public DriftOptions Build() => new()
+    {
+        DriftShare = _driftShare, Test = _test, Threshold = _threshold, Columns = _columns, Target = _target, Prediction = _prediction, PerColumn = _perColumn,
+    };
 }

@@ -11,7 +11,7 @@ namespace Courseware.Registry;
 /// out. A bad request throws <see cref="RegistryException"/> naming the field (e.g. <c>inputs.x[0][1]</c>) and what
 /// was expected; the session is thread-safe, so one predictor serves concurrent requests.
 /// </summary>
-public sealed class OnnxPredictor : IDisposable
+public sealed class OnnxPredictor : IPredictor
 {
     private readonly InferenceSession _session;
 
@@ -32,6 +32,42 @@ public sealed class OnnxPredictor : IDisposable
         return new OnnxPredictor(loaded.Version, loaded.Model);
     }
 
+    /// <summary>
+    /// <c>{"inputs": {name: nested array}}</c>, one property per signature input, each a rectangular array of the
+    /// input's rank whose fixed dimensions match.
+    /// </summary>
+    public JsonObject RequestSchema => Requests.Schema($"{Version.Uri} (ONNX)", new JsonObject
+    {
+        ["type"] = "object",
+        ["required"] = Requests.Strings(["inputs"]),
+        ["additionalProperties"] = false,
+        ["properties"] = new JsonObject
+        {
+            ["inputs"] = new JsonObject
+            {
+                ["type"] = "object",
+                ["required"] = Requests.Strings(Version.Signature.Inputs.Select(i => i.Name)),
+                ["additionalProperties"] = false,
+                ["properties"] = new JsonObject(Version.Signature.Inputs.Select(i => KeyValuePair.Create(i.Name, (JsonNode?)TensorSchema(i.Type, i.Shape ?? [], 0)))),
+            },
+        },
+    });
+
+    private static JsonObject TensorSchema(string type, IReadOnlyList<long> shape, int depth)
+    {
+        if (depth == shape.Count) return new JsonObject { ["type"] = Requests.JsonType(type) };
+        var array = new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = TensorSchema(type, shape, depth + 1) };
+        if (shape[depth] >= 0)
+        {
+            array["minItems"] = shape[depth];
+            array["maxItems"] = shape[depth];
+        }
+        return array;
+    }
+
+    /// <inheritdoc />
+    public Task<JsonObject> PredictAsync(JsonElement body, CancellationToken cancellationToken = default) => Task.FromResult(Predict(body));
+
     /// <summary>Validates a request body and runs the model.</summary>
     public JsonObject Predict(JsonElement body)
     {
@@ -50,11 +86,20 @@ public sealed class OnnxPredictor : IDisposable
         var outputs = new JsonObject();
         foreach (var r in results)
         {
-            var tensor = r.AsTensor<float>();
+            var (shape, data) = r.Value switch
+            {
+                Tensor<float> t => (t.Dimensions.ToArray(), t.Select(v => Requests.Number(v))),
+                Tensor<double> t => (t.Dimensions.ToArray(), t.Select(Requests.Number)),
+                Tensor<long> t => (t.Dimensions.ToArray(), t.Select(v => (JsonNode?)v)),
+                Tensor<int> t => (t.Dimensions.ToArray(), t.Select(v => (JsonNode?)v)),
+                Tensor<bool> t => (t.Dimensions.ToArray(), t.Select(v => (JsonNode?)v)),
+                Tensor<string> t => (t.Dimensions.ToArray(), t.Select(v => (JsonNode?)v)),
+                _ => throw new RegistryException(RegistryError.InvalidState, $"outputs.{r.Name}", $"{Version.Uri}: output {r.Name} is a {r.ValueType}, which is not served over JSON."),
+            };
             outputs[r.Name] = new JsonObject
             {
-                ["shape"] = new JsonArray(tensor.Dimensions.ToArray().Select(d => (JsonNode)d).ToArray()),
-                ["data"] = new JsonArray(tensor.ToArray().Select(v => (JsonNode)v).ToArray()),
+                ["shape"] = new JsonArray(shape.Select(d => (JsonNode)d).ToArray()),
+                ["data"] = new JsonArray(data.ToArray()),
             };
         }
         return new JsonObject { ["model"] = Version.Uri, ["outputs"] = outputs };
@@ -100,7 +145,7 @@ public sealed class OnnxPredictor : IDisposable
         foreach (var child in e.EnumerateArray()) Flatten(child, $"{path}[{i++}]", depth + 1, shape, flat);
     }
 
-    private static RegistryException Bad(string field, string problem) => new(RegistryError.InvalidParameter, field, $"{field}: {problem}.");
+    private static RegistryException Bad(string field, string problem) => Requests.Bad(field, problem);
 
     /// <inheritdoc />
     public void Dispose() => _session.Dispose();

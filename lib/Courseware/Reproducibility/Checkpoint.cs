@@ -52,6 +52,12 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
     /// <summary>Random generators' states by name (e.g. "torch.cpu", "shuffle").</summary>
     public IReadOnlyDictionary<string, byte[]> RngStates { get; init; } = new Dictionary<string, byte[]>();
 
+    /// <summary>
+    /// What was done about CUDA's global generators: "not available" when the run had no GPU, otherwise how they were
+    /// captured (see <see cref="TorchCheckpoint.Capture"/>); null when not recorded (a checkpoint not made by TorchSharp).
+    /// </summary>
+    public string? Cuda { get; init; }
+
     /// <summary>The example order of the epoch in progress (null when the pipeline recreates it from a per-epoch seed).</summary>
     public int[]? DataOrder { get; init; }
 
@@ -151,6 +157,7 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
             Weights = SafeTensors.Read(Path.Combine(folder, WeightsFile)).Tensors,
             OptimizerState = files.ContainsKey(OptimizerFile) ? File.ReadAllBytes(Path.Combine(folder, OptimizerFile)) : null,
             OptimizerType = manifest["optimizer"]?.GetValue<string>(),
+            Cuda = manifest["cuda"]?.GetValue<string>(),
             RngStates = state.Where(t => t.Name.StartsWith(RngPrefix, StringComparison.Ordinal)).ToDictionary(t => t.Name[RngPrefix.Length..], t => t.Data, StringComparer.Ordinal),
             DataOrder = orderTensor is null ? null : ToInts(orderTensor),
             Seeds = manifest["seeds"] is { } seeds ? SeedPlan.FromJson(seeds.ToJsonString()) : null,
@@ -191,6 +198,7 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
             ["step"] = Step,
             ["epoch"] = Epoch,
             ["optimizer"] = OptimizerType,
+            ["cuda"] = Cuda,
             ["seeds"] = Seeds is null ? null : JsonNode.Parse(Seeds.ToJson()),
             ["command"] = Command,
             ["data"] = data,
@@ -230,6 +238,7 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"Checkpoint at step {Step} (epoch {Epoch}): {Weights.Count} weight tensors ({Weights.Sum(w => w.ElementCount)} values), ") +
         $"optimizer {OptimizerType ?? (OptimizerState is null ? "none" : "state")}, generators [{string.Join(", ", RngStates.Keys)}], " +
+        (Cuda is null ? "" : $"cuda: {Cuda}, ") +
         $"{(DataOrder is null ? "no data order" : $"data order of {DataOrder.Length}")}, {(Seeds is null ? "no seeds" : $"master seed {Seeds.MasterSeed}")}";
 
     /// <inheritdoc />
@@ -242,6 +251,7 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
             new object?[] { "weights", $"{Weights.Count} tensors, {Weights.Sum(w => w.ElementCount)} values" },
             new object?[] { "optimizer", OptimizerState is null ? "none" : $"{OptimizerType} ({OptimizerState.Length} bytes)" },
             new object?[] { "generators", string.Join(", ", RngStates.Select(r => $"{r.Key} ({r.Value.Length} bytes)")) },
+            new object?[] { "cuda", Cuda ?? "not recorded" },
             new object?[] { "data order", DataOrder is null ? "recreated from per-epoch seeds" : $"{DataOrder.Length} indices" },
             new object?[] { "seeds", Seeds?.ToString() ?? "" },
             new object?[] { "data", string.Join(", ", DataHashes.Select(d => $"{d.Key}: {d.Value}")) },

@@ -213,6 +213,32 @@ public sealed partial class EnvironmentSnapshot : HtmlDisplayable
         return d;
     }
 
+    /// <summary>
+    /// SHA-256 (hex) of everything <see cref="DifferencesFrom"/> compares — runtime, SDK, OS, CPU, cores, GPUs, commit,
+    /// uncommitted-changes hash, package versions and recorded variables — and nothing else (not the capture time), so
+    /// two runs share a fingerprint exactly when their environments do: one short value to log and filter runs by.
+    /// </summary>
+    public string Fingerprint
+    {
+        get
+        {
+            var text = new StringBuilder();
+            void Line(string key, object? value) => text.Append(key).Append('\0').Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append('\n');
+            Line("runtime", Runtime);
+            Line("sdk", Sdk);
+            Line("os", OperatingSystem);
+            Line("rid", RuntimeIdentifier);
+            Line("cpu", Cpu);
+            Line("cores", LogicalCores);
+            foreach (var g in Gpus) Line("gpu", $"{g.Name}\0{g.Driver}");
+            Line("commit", Git?.Commit);
+            Line("uncommitted", Git?.UncommittedHash);
+            foreach (var p in Packages.OrderBy(p => p.Name, StringComparer.OrdinalIgnoreCase)) Line("package " + p.Name.ToLowerInvariant(), p.Version);
+            foreach (var (k, v) in Variables.OrderBy(v => v.Key, StringComparer.Ordinal)) Line("env " + k, v);
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        }
+    }
+
     /// <summary>Indented JSON with snake_case names.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -33,7 +33,7 @@ public sealed record ChecklistItem(string Id, string Section, string Text, Check
 /// and are marked missing otherwise). Renders as HTML and Markdown.
 /// </summary>
 /// <example><code>var report = new ReproducibilityReport("Penguin classifier") { Environment = env, Seeds = seeds, Audit = audit };</code></example>
-public sealed class ReproducibilityReport(string title) : HtmlDisplayable
+public sealed partial class ReproducibilityReport(string title) : HtmlDisplayable
 {
     private static readonly (string Id, string Section, string Text)[] Items =
     [
@@ -243,12 +243,16 @@ public sealed class ReproducibilityReport(string title) : HtmlDisplayable
         return sb.Append("</div>").ToString();
     }
 
+    /// <summary>The report as a standalone HTML page.</summary>
+    public string ToStandaloneHtml() =>
+        $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{Html.Escape(Title)}</title></head><body>{ToHtml()}</body></html>";
+
     /// <summary>Writes <c>reproducibility.html</c> (a standalone page) and <c>reproducibility.md</c> into <paramref name="directory"/>; returns their paths.</summary>
     public IReadOnlyList<string> Save(string directory)
     {
         var html = Path.Combine(directory, "reproducibility.html");
         var md = Path.Combine(directory, "reproducibility.md");
-        AtomicFile.WriteAllText(html, $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{Html.Escape(Title)}</title></head><body>{ToHtml()}</body></html>");
+        AtomicFile.WriteAllText(html, ToStandaloneHtml());
         AtomicFile.WriteAllText(md, ToMarkdown());
         return [html, md];
     }

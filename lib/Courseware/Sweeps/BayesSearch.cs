@@ -78,7 +78,7 @@ internal static class BayesSearch
         var chosen = Unused.Pick(scored.Select(s => Decode(dims, space, s.Point)), space, used, random);
         if (chosen is null) return null;
         var ei = scored.FirstOrDefault(s => Decode(dims, space, s.Point).Key == chosen.Key).Ei;
-        return new Suggestion(chosen, $"bayes: expected improvement {ei:G3} (standardised units), length scale {gp.LengthScale:G3}");
+        return new Suggestion(chosen, $"bayes: expected improvement {ei:G3} (standardised units) from {sampleY.Count} results, length scale {gp.LengthScale:G3}");
     }
 
     /// <summary>W&amp;B's expected improvement for minimisation, in standardised units.</summary>

@@ -76,6 +76,10 @@ public sealed class Parameter
     /// <summary>True when the parameter has a fixed value and takes no part in the search.</summary>
     public bool IsConstant => !IsNested && Distribution == Distribution.Constant;
 
+    /// <summary>True for the log-scale distributions (log_uniform_values, log_normal, …): their values are best plotted on a log axis.</summary>
+    public bool IsLogScale => Distribution is Distribution.LogUniform or Distribution.LogUniformValues or Distribution.QLogUniform
+        or Distribution.QLogUniformValues or Distribution.InvLogUniform or Distribution.InvLogUniformValues or Distribution.LogNormal or Distribution.QLogNormal;
+
     /// <summary>True for categorical parameters (with or without probabilities).</summary>
     public bool IsCategorical => !IsNested && Distribution is Distribution.Categorical or Distribution.CategoricalWithProbabilities;
 

@@ -78,15 +78,29 @@ public sealed class SearchSpace
     /// The configuration restricted to this space when it fits (every active parameter present with a possible
     /// value), otherwise null: how results from other sweeps are checked before a warm start uses them.
     /// </summary>
-    public ParameterValues? Fit(IReadOnlyDictionary<string, object?> config)
+    public ParameterValues? Fit(IReadOnlyDictionary<string, object?> config) => Fit(config, out _);
+
+    /// <summary>As <see cref="Fit(IReadOnlyDictionary{string, object?})"/>, saying why a configuration does not fit.</summary>
+    internal ParameterValues? Fit(IReadOnlyDictionary<string, object?> config, out string? whyNot)
     {
         var assigned = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var p in Parameters)
         {
             if (!IsActive(p.Parameter, assigned)) continue;
-            if (!config.TryGetValue(p.Name, out var value) || !IsPossible(p.Parameter, value)) return null;
+            if (!config.TryGetValue(p.Name, out var value))
+            {
+                whyNot = $"has no param '{p.Name}'";
+                return null;
+            }
+            if (!IsPossible(p.Parameter, value))
+            {
+                var text = Parameter.Format(value);
+                whyNot = $"{p.Name} = {(text.Length > 80 ? text[..80] + "…" : text)} is outside the search space {p.Parameter}";
+                return null;
+            }
             assigned[p.Name] = value;
         }
+        whyNot = null;
         return new ParameterValues(assigned);
     }
 

@@ -9,7 +9,7 @@ namespace Courseware.Tracking;
 /// Ordering of strings follows the database's collation (MLflow's does too); create the database with
 /// <c>LC_COLLATE 'C'</c> for byte order.
 /// </summary>
-/// <example><code>await using var store = PostgresTrackingStore.Open("Host=db;Database=tracking;Username=ml", "/mnt/artifacts");</code></example>
+/// <example><code>await using var store = PostgresTrackingStore.Open("postgresql://ml@db/tracking", "/mnt/artifacts");</code></example>
 public sealed class PostgresTrackingStore : SqlTrackingStore
 {
     private const int SchemaVersion = 1;
@@ -28,12 +28,16 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
         return $"postgresql://{b.Host}:{b.Port}/{b.Database}";
     }
 
-    /// <summary>Connects to the database (creating the tables if missing) and stores artifacts under <paramref name="artifactFolder"/>.</summary>
+    /// <summary>
+    /// Connects to the database (creating the tables if missing) and stores artifacts under <paramref name="artifactFolder"/>.
+    /// </summary>
+    /// <param name="connectionString">A <c>postgresql://</c> or <c>postgres://</c> URI, or an Npgsql connection string (<see cref="PostgresLocation"/>).</param>
+    /// <param name="artifactFolder">Folder for artifact files (a file system every client can reach).</param>
     public static PostgresTrackingStore Open(string connectionString, string artifactFolder)
     {
+        var npgsql = PostgresLocation.ToConnectionString(connectionString);
         var folder = Path.GetFullPath(artifactFolder);
-        Directory.CreateDirectory(folder);
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        var dataSource = NpgsqlDataSource.Create(npgsql);
         var store = new PostgresTrackingStore(dataSource, new Uri(folder + Path.DirectorySeparatorChar).AbsoluteUri.TrimEnd('/'));
         try
         {
@@ -59,6 +63,8 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             dataSource.Dispose();
             throw;
         }
+        // Only once the database answered: a wrong URI leaves no folder behind.
+        Directory.CreateDirectory(folder);
         return store;
     }
 

@@ -10,7 +10,7 @@ internal enum FieldKind { Metric, Param, Tag, Attribute }
 internal sealed record FieldRef(FieldKind Kind, string Key)
 {
     /// <summary>Attributes compared as numbers (milliseconds); every other attribute is a string.</summary>
-    public bool IsNumeric => Kind == FieldKind.Metric || (Kind == FieldKind.Attribute && Key is "start_time" or "end_time");
+    public bool IsNumeric => Kind == FieldKind.Metric || (Kind == FieldKind.Attribute && Key is "start_time" or "end_time" or "creation_time" or "last_update_time" or "experiment_id");
 
     public override string ToString() => $"{Kind.ToString().ToLowerInvariant()}s.{Key}";
 }
@@ -33,40 +33,57 @@ internal sealed record OrderClause(FieldRef Field, bool Ascending);
 /// followed by a key, quoted with backticks or double quotes when it holds spaces or operators. Values: numbers for
 /// metrics and start_time/end_time; strings in single or double quotes (a doubled quote is a literal quote) otherwise.
 /// Metrics take = != &lt; &lt;= &gt; &gt;=; params, tags and string attributes take = != LIKE ILIKE IN NOT IN.
+/// Experiment search uses the same grammar over MLflow's experiment fields: <c>name</c> (or <c>attributes.name</c>),
+/// <c>creation_time</c>, <c>last_update_time</c> and <c>tags.&lt;key&gt;</c>; order-by also takes <c>experiment_id</c>.
 /// </summary>
 internal sealed class RunFilterParser
 {
     private static readonly string[] StringAttributes = ["run_id", "run_name", "status", "user_id", "artifact_uri"];
     private static readonly string[] NumericAttributes = ["start_time", "end_time"];
+    private static readonly string[] ExperimentFilterAttributes = ["name", "creation_time", "last_update_time"];
+    private static readonly string[] ExperimentOrderAttributes = ["name", "experiment_id", "creation_time", "last_update_time"];
     private static readonly string[] NumericOps = ["=", "!=", "<", "<=", ">", ">="];
     private static readonly string[] StringOps = ["=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"];
 
     private readonly string _field;
     private readonly string _text;
     private readonly List<Token> _tokens;
+    // Null for runs; for experiments, the attributes a bare or attributes.-prefixed name may be.
+    private readonly string[]? _experimentAttributes;
     private int _index;
 
-    private RunFilterParser(string field, string text)
+    private RunFilterParser(string field, string text, string[]? experimentAttributes = null)
     {
         _field = field;
         _text = text;
+        _experimentAttributes = experimentAttributes;
         _tokens = Tokenize();
     }
 
     /// <summary>Parses a filter; null or blank means "every run" and returns null.</summary>
-    public static FilterNode? ParseFilter(string? filter)
+    public static FilterNode? ParseFilter(string? filter) => ParseFilter(filter, null);
+
+    /// <summary>Parses an experiment filter (name, creation_time, last_update_time, tags); null or blank returns null.</summary>
+    public static FilterNode? ParseExperimentFilter(string? filter) => ParseFilter(filter, ExperimentFilterAttributes);
+
+    private static FilterNode? ParseFilter(string? filter, string[]? experimentAttributes)
     {
         if (string.IsNullOrWhiteSpace(filter)) return null;
-        var p = new RunFilterParser("filter", filter);
+        var p = new RunFilterParser("filter", filter, experimentAttributes);
         var node = p.ParseOr();
         p.Expect(TokenKind.End, "expected AND, OR or the end of the filter");
         return node;
     }
 
     /// <summary>Parses one order-by clause, e.g. <c>metrics.acc DESC</c>.</summary>
-    public static OrderClause ParseOrderBy(string clause)
+    public static OrderClause ParseOrderBy(string clause) => ParseOrderBy(clause, null);
+
+    /// <summary>Parses one experiment order-by clause, e.g. <c>creation_time DESC</c>.</summary>
+    public static OrderClause ParseExperimentOrderBy(string clause) => ParseOrderBy(clause, ExperimentOrderAttributes);
+
+    private static OrderClause ParseOrderBy(string clause, string[]? experimentAttributes)
     {
-        var p = new RunFilterParser("order_by", clause);
+        var p = new RunFilterParser("order_by", clause, experimentAttributes);
         var field = p.ParseField();
         var ascending = true;
         if (p.Peek.Kind == TokenKind.Word && p.Peek.Text is "ASC" or "DESC")
@@ -166,8 +183,16 @@ internal sealed class RunFilterParser
     private FieldRef ParseField()
     {
         var t = Peek;
+        // Experiment attributes may be named bare, as MLflow allows: name = 'x'.
+        if (_experimentAttributes is not null && t.Kind == TokenKind.Word && _experimentAttributes.Contains(t.Text.ToLowerInvariant()))
+        {
+            Next();
+            return new FieldRef(FieldKind.Attribute, t.Text.ToLowerInvariant());
+        }
         if (t.Kind != TokenKind.Field)
-            throw Error(t.Position, $"expected a field such as metrics.acc, params.lr, tags.team or attributes.status, found {t.Display}.");
+            throw Error(t.Position, _experimentAttributes is null
+                ? $"expected a field such as metrics.acc, params.lr, tags.team or attributes.status, found {t.Display}."
+                : $"expected {string.Join(", ", _experimentAttributes)} or tags.<key>, found {t.Display}.");
         Next();
         var dot = t.Text.IndexOf('.');
         var prefix = t.Text[..dot].ToLowerInvariant();
@@ -181,6 +206,16 @@ internal sealed class RunFilterParser
             "attribute" or "attributes" or "attr" or "run" => FieldKind.Attribute,
             _ => throw Error(t.Position, $"unknown field type '{t.Text[..dot]}'; expected metrics, params, tags or attributes."),
         };
+        if (_experimentAttributes is not null)
+        {
+            if (kind is FieldKind.Metric or FieldKind.Param)
+                throw Error(t.Position, $"experiments have no {prefix.TrimEnd('s')}s; expected {string.Join(", ", _experimentAttributes)} or tags.<key>.");
+            if (kind == FieldKind.Tag && _field == "order_by")
+                throw Error(t.Position, $"experiments cannot be ordered by a tag; expected one of {string.Join(", ", _experimentAttributes)}.");
+            if (kind == FieldKind.Attribute && !_experimentAttributes.Contains(key.ToLowerInvariant()))
+                throw Error(t.Position + dot + 1, $"unknown experiment attribute '{key}'; expected one of {string.Join(", ", _experimentAttributes)}.");
+            return new FieldRef(kind, kind == FieldKind.Attribute ? key.ToLowerInvariant() : key);
+        }
         if (kind == FieldKind.Attribute)
         {
             key = key.ToLowerInvariant();

@@ -33,6 +33,9 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
     /// <summary>Where <see cref="Open(string?, TrackerOptions?)"/> stores runs when given no location.</summary>
     public const string DefaultLocation = ".courseware/tracking";
 
+    /// <summary>Artifact folder of a PostgreSQL store opened by URI (as MLflow keeps a database store's artifacts in a local folder).</summary>
+    public const string DefaultPostgresArtifacts = ".courseware/artifacts";
+
     private readonly MetricBuffer _metrics;
     private readonly bool _ownsStore;
     private int _disposed;
@@ -48,13 +51,18 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Opens a tracking location: a folder path or <c>file:</c> URI (embedded SQLite store, created if missing), an
-    /// <c>http://</c> URL of a tracking server (<c>courseware server</c>), or null for <see cref="DefaultLocation"/>
-    /// under the current directory.
+    /// <c>http://</c> URL of a tracking server (<c>courseware server</c>), a PostgreSQL database
+    /// (<c>postgresql://user@host/db</c>, <c>postgres://</c> or an Npgsql connection string; artifacts go to
+    /// <see cref="DefaultPostgresArtifacts"/>: for a shared folder, give <see cref="PostgresTrackingStore.Open"/>'s store
+    /// to <see cref="Open(ITrackingStore, IArtifactRepository?, TrackerOptions?)"/>), or null for
+    /// <see cref="DefaultLocation"/> under the current directory.
     /// </summary>
     /// <example><code>var tracker = Tracker.Open("runs/");</code></example>
     public static Tracker Open(string? location = null, TrackerOptions? options = null)
     {
         location ??= DefaultLocation;
+        if (PostgresLocation.IsPostgres(location))
+            return Open(PostgresTrackingStore.Open(location, DefaultPostgresArtifacts), new LocalArtifactRepository(), options, ownsStore: true);
         string folder;
         if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && !Path.IsPathRooted(location))
         {
@@ -140,6 +148,14 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
     }
 
     // ---------------- experiments ----------------
+
+    /// <summary>
+    /// Experiments matching an MLflow experiment filter (<c>name LIKE 'lab%' AND tags.team = 'nlp'</c>; see
+    /// <see cref="ExperimentSearch"/>), by name unless <paramref name="orderBy"/> says otherwise.
+    /// </summary>
+    public async Task<IReadOnlyList<Experiment>> SearchExperimentsAsync(string? filter = null, IReadOnlyList<string>? orderBy = null,
+        ViewType viewType = ViewType.ActiveOnly, CancellationToken cancellationToken = default) =>
+        ExperimentSearch.Apply(await Store.SearchExperimentsAsync(viewType, cancellationToken).ConfigureAwait(false), filter, orderBy);
 
     /// <summary>The experiment with that name, created when missing (a deleted one is an error: restore it first).</summary>
     public async Task<Experiment> GetOrCreateExperimentAsync(string name, CancellationToken cancellationToken = default)

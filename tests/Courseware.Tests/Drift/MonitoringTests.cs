@@ -74,20 +74,21 @@ public class MonitoringTests
             new StringDataFrameColumn("c", Enumerable.Range(0, 100).Select(i => i % 2 == 0 ? "x" : "y")));
         var result = DriftMonitor.Run(reference, DriftMonitor.Split(current, 50));
         var text = result.ToPrometheus();
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Contains("# TYPE courseware_drift_psi gauge", lines);
-        Assert.Contains(lines, l => l.StartsWith("# HELP courseware_drift_psi "));
-        // Label values escape the double quote; the window is the latest one.
-        var psiLine = lines.Single(l => l.StartsWith("courseware_drift_psi{feature=\"a\\\"b\""));
-        Assert.Contains("window=\"rows 50–99\"", psiLine);
-        double psi = double.Parse(psiLine[(psiLine.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(result.Latest.Psi["a\"b"], psi);
+        var families = PrometheusTextParser.Parse(text);
+        Assert.All(families.Values, f => Assert.Equal(("gauge", true), (f.Type, f.Help is { Length: > 0 })));
         // Closed form: values 0..9 uniform vs 0..4 uniform → five bins at 0.1 vs 0.2 and five at 0.1 vs 1e-4 (smoothed).
         double expected = 5 * (0.1 - 0.2) * Math.Log(0.1 / 0.2) + 5 * (0.1 - 1e-4) * Math.Log(0.1 / 1e-4);
-        Assert.Equal(expected, psi, 12);
-        Assert.Contains("courseware_drift_alert_level{feature=\"a\\\"b\",window=\"rows 50–99\"} 2", lines);
-        Assert.Contains("courseware_drift_alert_level{feature=\"c\",window=\"rows 50–99\"} 0", lines);
-        Assert.Contains("courseware_drift_share_of_drifted_columns{window=\"rows 50–99\"} 0.5", lines);
-        Assert.All(lines.Where(l => !l.StartsWith('#')), l => Assert.Matches(@"^[a-z_]+(\{.*\})? \S+$", l));
+        Assert.Equal(expected, families["courseware_drift_psi"].Single(("feature", "a\"b")).Value, 12);
+        Assert.Equal(result.Latest.Psi["a\"b"], families["courseware_drift_psi"].Single(("feature", "a\"b")).Value);
+        // The label is escaped on the wire (the parser above undid it).
+        Assert.Contains("courseware_drift_psi{feature=\"a\\\"b\"} ", text);
+        Assert.Equal(2, families["courseware_drift_alert_level"].Single(("feature", "a\"b")).Value);
+        Assert.Equal(0, families["courseware_drift_alert_level"].Single(("feature", "c")).Value);
+        Assert.Equal(0.5, families["courseware_drift_share_of_drifted_columns"].Samples.Single().Value);
+        // The window is a label of window_info only, so each column's series survives a new window.
+        Assert.Equal("rows 50–99", families["courseware_drift_window_info"].Samples.Single().Labels["window"]);
+        Assert.All(families["courseware_drift_psi"].Samples, s => Assert.Equal(["feature"], s.Labels.Keys));
+        Assert.Equal(50, families["courseware_drift_window_rows"].Samples.Single().Value);
+        Assert.False(families.ContainsKey("courseware_drift_window_end_timestamp_seconds")); // row windows have no end time
     }
 }

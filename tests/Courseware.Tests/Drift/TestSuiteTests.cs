@@ -133,7 +133,9 @@ public class TestSuiteTests : IDisposable
         string prom = Path.Combine(_dir, "out", "metrics.prom"), windows = Path.Combine(_dir, "out", "windows.html");
         Assert.Equal(0, await Invoke(weather, weather, "--time-column", "date", "--window", "Month", "--report", windows, "--prometheus", prom));
         Assert.Contains("Drift over windows", File.ReadAllText(windows));
-        Assert.Contains("courseware_drift_psi{feature=\"temp_max\",window=\"2015-12\"}", File.ReadAllText(prom));
+        var written = PrometheusTextParser.Parse(File.ReadAllText(prom));
+        Assert.Equal("2015-12", written["courseware_drift_window_info"].Samples.Single().Labels["window"]);
+        Assert.Single(written["courseware_drift_psi"].Samples, s => s.Labels["feature"] == "temp_max");
         Assert.Equal(2, await Invoke(refPath, curPath, "--prometheus", prom)); // metrics need windows
         File.WriteAllText(failing, "tests:\n  - nonsense: {}\n");
         Assert.Equal(2, await Invoke(refPath, curPath, "--tests", failing)); // bad YAML is a usage error

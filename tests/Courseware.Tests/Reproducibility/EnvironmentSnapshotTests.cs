@@ -103,6 +103,25 @@ public class EnvironmentSnapshotTests
     }
 
     [Fact]
+    public void Fingerprint_follows_what_can_change_a_result_and_ignores_the_capture_time()
+    {
+        using var repo = Repo();
+        var env = Capture(repo.Path);
+        Assert.Matches("^[0-9a-f]{64}$", env.Fingerprint);
+        var later = EnvironmentSnapshot.FromJson(env.ToJson());
+        Assert.Equal(env.Fingerprint, new EnvironmentSnapshot
+        {
+            CapturedAt = env.CapturedAt.AddDays(1), Runtime = later.Runtime, Sdk = later.Sdk, OperatingSystem = later.OperatingSystem,
+            RuntimeIdentifier = later.RuntimeIdentifier, Cpu = later.Cpu, LogicalCores = later.LogicalCores, Gpus = later.Gpus, GpuStatus = "another status",
+            Packages = later.Packages, Git = later.Git, Variables = later.Variables,
+        }.Fingerprint);
+        // The JSON carries the old fingerprint; a loaded snapshot recomputes it from its fields.
+        Assert.NotEqual(env.Fingerprint, EnvironmentSnapshot.FromJson(env.ToJson().Replace("\"2.9.3\"", "\"2.9.4\"")).Fingerprint);
+        Assert.NotEqual(env.Fingerprint, EnvironmentSnapshot.FromJson(env.ToJson().Replace(env.Git!.Commit, new string('0', 40))).Fingerprint);
+        Assert.NotEqual(env.Fingerprint, EnvironmentSnapshot.FromJson(env.ToJson().Replace($"\"logical_cores\": {env.LogicalCores}", $"\"logical_cores\": {env.LogicalCores + 1}")).Fingerprint);
+    }
+
+    [Fact]
     public void Nvidia_smi_csv_is_parsed_and_bad_lines_named()
     {
         var gpus = EnvironmentSnapshot.ParseNvidiaSmi("NVIDIA H100 80GB HBM3, 550.54.15, 81559\nNVIDIA A100-SXM4-40GB, 550.54.15, 40960\n");

@@ -212,6 +212,48 @@ public class TorchCheckpointTests
     }
 
     [Fact]
+    public void Without_cuda_the_checkpoint_says_so_and_a_gpu_checkpoint_refuses_to_resume_on_the_cpu()
+    {
+        Assert.False(cuda.is_available()); // this test is the CPU half; the GPU half needs a GPU machine
+        using var folder = new TempFolder();
+        var checkpoint = Train(Seeds, stopAt: 3).Checkpoint!;
+        Assert.Equal(TorchCheckpoint.CudaNotAvailable, checkpoint.Cuda);
+        Assert.DoesNotContain(TorchCheckpoint.CudaGenerators, checkpoint.RngStates.Keys);
+        checkpoint.Save(Path.Combine(folder.Path, "ckpt"));
+        Assert.Contains("\"cuda\": \"not available\"", File.ReadAllText(Path.Combine(folder.Path, "ckpt", TrainingCheckpoint.ManifestFile)));
+        Assert.Equal("not available", TrainingCheckpoint.Load(Path.Combine(folder.Path, "ckpt")).Cuda);
+        Assert.Contains("cuda: not available", checkpoint.ToString());
+
+        var key = new byte[8];
+        var fromGpu = new TrainingCheckpoint
+        {
+            Step = checkpoint.Step, Weights = checkpoint.Weights, Cuda = "1 device(s); global generators re-keyed with 5",
+            RngStates = new Dictionary<string, byte[]>(checkpoint.RngStates) { [TorchCheckpoint.CudaGenerators] = key },
+        };
+        using var model = Mlp();
+        using var g = new Generator(1);
+        var before = Flatten(model);
+        var e = Assert.Throws<InvalidOperationException>(() => fromGpu.Restore(model, null, new Dictionary<string, Generator> { [SeedComponents.Shuffle] = g }));
+        Assert.Contains("CUDA is not available here", e.Message);
+        Assert.Equal(before, Flatten(model)); // refused before anything was restored
+
+        var reserved = Assert.Throws<ArgumentException>(() => TorchCheckpoint.Capture(model, null, 0, generators: new Dictionary<string, Generator> { [TorchCheckpoint.CudaGenerators] = g }));
+        Assert.Contains("reserved", reserved.Message);
+    }
+
+    [Fact]
+    public void The_cuda_key_depends_only_on_the_cpu_state_and_the_step()
+    {
+        byte[] state = [1, 2, 3, 4];
+        Assert.Equal(TorchCheckpoint.CudaKey(state, 40), TorchCheckpoint.CudaKey(state.ToArray(), 40));
+        Assert.NotEqual(TorchCheckpoint.CudaKey(state, 40), TorchCheckpoint.CudaKey(state, 41));
+        Assert.NotEqual(TorchCheckpoint.CudaKey(state, 40), TorchCheckpoint.CudaKey([1, 2, 3, 5], 40));
+        // Closed form: the first 8 bytes of SHA-256(state ‖ step as int64 little-endian), big-endian, top bit cleared.
+        var hash = System.Security.Cryptography.SHA256.HashData([1, 2, 3, 4, 40, 0, 0, 0, 0, 0, 0, 0]);
+        Assert.Equal((long)(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(hash) & long.MaxValue), TorchCheckpoint.CudaKey(state, 40));
+    }
+
+    [Fact]
     public async Task CheckData_names_a_dataset_that_changed_since_the_checkpoint()
     {
         using var folder = new TempFolder();

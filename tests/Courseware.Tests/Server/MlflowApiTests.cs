@@ -82,7 +82,7 @@ public sealed class MlflowApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Experiment_search_pages_with_tokens_and_refuses_what_it_cannot_do()
+    public async Task Experiment_search_pages_with_tokens_and_filters_like_mlflow()
     {
         foreach (var name in new[] { "e1", "e2", "e3", "e4", "e5" }) await PostAsync("experiments/create", $$"""{"name": "{{name}}"}""");
         var names = new List<string>();
@@ -100,8 +100,17 @@ public sealed class MlflowApiTests : IAsyncLifetime
         // Six experiments (with Default) in pages of two: three full pages, then MLflow's empty last page.
         Assert.Equal(4, pages);
         Assert.Equal(["Default", "e1", "e2", "e3", "e4", "e5"], names.Order(StringComparer.Ordinal));
-        var (filterStatus, filter) = await PostAsync("experiments/search", """{"filter": "name LIKE 'e%'"}""");
-        Assert.Equal((HttpStatusCode.BadRequest, "filter"), (filterStatus, filter["field"]!.GetValue<string>()));
+        // MLflow's experiment filter and order_by (the grammar is tested in Tracking/ExperimentSearchTests).
+        await PostAsync("experiments/set-experiment-tag", """{"experiment_id": "2", "key": "team", "value": "nlp"}""");
+        var (filterStatus, filtered) = await PostAsync("experiments/search",
+            """{"filter": "name LIKE 'e%' AND (tags.team = 'nlp' OR name IN ('e4', 'e5'))", "order_by": ["name DESC"]}""");
+        Assert.Equal(HttpStatusCode.OK, filterStatus);
+        var e2 = (await GetAsync("/api/2.0/mlflow/experiments/get?experiment_id=2")).Body["experiment"]!["name"]!.GetValue<string>();
+        Assert.Equal(new[] { "e5", "e4", e2 }, filtered["experiments"]!.AsArray().Select(e => e!["name"]!.GetValue<string>()));
+        var (_, byGet) = await GetAsync("/api/2.0/mlflow/experiments/search?filter=name%20%3D%20%27e3%27");
+        Assert.Equal("e3", byGet["experiments"]!.AsArray().Single()!["name"]!.GetValue<string>());
+        var (badStatus, bad) = await PostAsync("experiments/search", """{"filter": "metrics.acc > 1"}""");
+        Assert.Equal((HttpStatusCode.BadRequest, "filter", 0), (badStatus, bad["field"]!.GetValue<string>(), bad["position"]!.GetValue<int>()));
         var (tokenStatus, badToken) = await PostAsync("experiments/search", """{"page_token": "garbage"}""");
         Assert.Equal((HttpStatusCode.BadRequest, "page_token"), (tokenStatus, badToken["field"]!.GetValue<string>()));
     }

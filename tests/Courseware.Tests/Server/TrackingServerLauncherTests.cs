@@ -10,7 +10,7 @@ namespace Courseware.Tests.Server;
 /// </summary>
 public sealed class TrackingServerLauncherTests
 {
-    private static string Cli()
+    internal static string Cli()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Courseware.sln"))) dir = dir.Parent;
@@ -43,6 +43,28 @@ public sealed class TrackingServerLauncherTests
         var experiment = await store.GetExperimentByNameAsync("launched");
         var runs = await store.SearchRunsAsync(new RunQuery([experiment!.ExperimentId]));
         Assert.Equal((1, "first", 0.75), (runs.Count, runs[0].Name, runs[0].Metric("acc")));
+    }
+
+    [Fact]
+    public async Task Starting_again_for_the_same_folder_replaces_the_server_like_a_rerun_cell()
+    {
+        using var folder = new TempFolder();
+        using var other = new TempFolder();
+        using var first = TrackingServer.Start(folder.Path, Cli());
+        var firstPid = first.ProcessId;
+        using var elsewhere = TrackingServer.Start(other.Path, Cli());
+        // The cell runs again: the earlier server for this folder is stopped, not left running beside the new one.
+        using var second = TrackingServer.Start(folder.Path, Cli());
+        Assert.False(first.IsRunning);
+        Assert.True(HasExited(firstPid));
+        Assert.True(second.IsRunning);
+        Assert.True(elsewhere.IsRunning); // another folder's server is left alone
+        using var http = new HttpClient();
+        Assert.Equal("OK", await http.GetStringAsync(second.Url + "/health"));
+        // Disposing the replaced handle (the old cell's `using`) does not touch the new server.
+        first.Dispose();
+        Assert.True(second.IsRunning);
+        Assert.Equal("OK", await http.GetStringAsync(second.Url + "/health"));
     }
 
     [Fact]

@@ -104,7 +104,7 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
             Assert.Contains(img, await page.Locator("#params").InnerTextAsync());
             Assert.Contains(img, await page.Locator("#tags").InnerTextAsync());
 
-            // Only our own script files exist, no <img> was created from the strings, and no alert ever fired.
+            // Only our own scripts (served from /static/) exist, no <img> was created from the strings, and no alert ever fired.
             Assert.Equal(0, await page.Locator("script:not([src^='/static/'])").CountAsync());
             Assert.Equal(0, await page.Locator("#view img").CountAsync());
             Assert.Empty(dialogs);

@@ -275,8 +275,12 @@ public sealed class TrackerTests : IDisposable
     {
         using (var viaUri = Tracker.Open(new Uri(Path.Combine(_folder.Path, "other")).AbsoluteUri))
             Assert.True(File.Exists(Path.Combine(_folder.Path, "other", SqliteTrackingStore.DatabaseFileName)));
-        var e = Assert.Throws<TrackingException>(() => Tracker.Open("postgresql://localhost/db"));
+        var e = Assert.Throws<TrackingException>(() => Tracker.Open("mysql://localhost/db"));
         Assert.Equal("location", e.Field);
+        // PostgreSQL URIs go to PostgresTrackingStore: nothing listens on port 1, so it is Npgsql that fails to connect.
+        var refused = Assert.ThrowsAny<Npgsql.NpgsqlException>(() => Tracker.Open("postgres://127.0.0.1:1/db?connect_timeout=5"));
+        Assert.Contains("127.0.0.1:1", refused.Message);
+        Assert.False(Directory.Exists(Tracker.DefaultPostgresArtifacts));
 
         string id;
         using (var run = _tracker.StartRun("gone")) id = run.Info.ExperimentId;

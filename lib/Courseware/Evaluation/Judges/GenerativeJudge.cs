@@ -42,27 +42,42 @@ public sealed partial class GenerativeJudge
         "for example: \"Rating: [[5]]\".\n\n" +
         "[Question]\n{question}\n\n[The Start of Assistant's Answer]\n{answer}\n[The End of Assistant's Answer]\n\nExplanation:";
 
+    /// <summary>
+    /// MT-Bench's reference-guided grading prompt (its "single-math-v1", for questions with one right answer), with the
+    /// placeholders {question}, {reference} and {answer}.
+    /// </summary>
+    public const string DefaultReferenceGradingTemplate =
+        "Please act as an impartial judge and evaluate the quality of the response provided by an AI assistant to the user question " +
+        "displayed below. Your evaluation should consider correctness and helpfulness. You will be given a reference answer and the " +
+        "assistant's answer. Begin your evaluation by comparing the assistant's answer with the reference answer. Identify and correct " +
+        "any mistakes. Be as objective as possible. After providing your explanation, you must rate the response on a scale of 1 to 10 " +
+        "by strictly following this format: \"[[rating]]\", for example: \"Rating: [[5]]\".\n\n" +
+        "[Question]\n{question}\n\n[The Start of Reference Answer]\n{reference}\n[The End of Reference Answer]\n\n" +
+        "[The Start of Assistant's Answer]\n{answer}\n[The End of Assistant's Answer]\n\nExplanation:";
+
     private readonly ConcurrentQueue<string> _failures = new();
 
     /// <param name="model">The judging model.</param>
     /// <param name="template">Judge prompt with {question}, {answer_a} and {answer_b}; <see cref="DefaultTemplate"/> when null.</param>
     /// <param name="maxNewTokens">Room for the explanation and the verdict.</param>
     /// <param name="gradingTemplate">Grading prompt with {question} and {answer} (a rubric goes here); <see cref="DefaultGradingTemplate"/> when null.</param>
-    public GenerativeJudge(ILanguageModel model, string? template = null, int maxNewTokens = 256, string? gradingTemplate = null)
+    /// <param name="referenceGradingTemplate">Reference-guided grading prompt with {question}, {reference} and {answer}; <see cref="DefaultReferenceGradingTemplate"/> when null.</param>
+    public GenerativeJudge(ILanguageModel model, string? template = null, int maxNewTokens = 256, string? gradingTemplate = null, string? referenceGradingTemplate = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNewTokens, 1);
-        gradingTemplate ??= DefaultGradingTemplate;
-        if (!gradingTemplate.Contains("{question}", StringComparison.Ordinal) || !gradingTemplate.Contains("{answer}", StringComparison.Ordinal))
-            throw new ArgumentException("The grading template needs the placeholders {question} and {answer}.", nameof(gradingTemplate));
         Model = model;
         Prompt = new JudgePrompt(template ?? DefaultTemplate);
         MaxNewTokens = maxNewTokens;
-        GradingTemplate = gradingTemplate;
+        GradingTemplate = RequirePlaceholders(gradingTemplate ?? DefaultGradingTemplate, nameof(gradingTemplate), "{question}", "{answer}");
+        ReferenceGradingTemplate = RequirePlaceholders(referenceGradingTemplate ?? DefaultReferenceGradingTemplate, nameof(referenceGradingTemplate), "{question}", "{reference}", "{answer}");
     }
 
     /// <summary>The single-answer grading prompt.</summary>
     public string GradingTemplate { get; }
+
+    /// <summary>The reference-guided grading prompt.</summary>
+    public string ReferenceGradingTemplate { get; }
 
     /// <summary>The judging model.</summary>
     public ILanguageModel Model { get; }
@@ -82,7 +97,29 @@ public sealed partial class GenerativeJudge
 
     /// <summary>The <see cref="GradingJudge"/> for <see cref="GradingProtocol"/>: the judge's text with its grade, or "" when the call failed.</summary>
     public Task<string> GradeAsync(string question, string answer, CancellationToken cancellationToken) =>
-        CompleteAsync(GradingPlaceholder().Replace(GradingTemplate, m => m.Value == "{question}" ? question : answer), question, cancellationToken);
+        CompleteAsync(Fill(GradingTemplate, question, answer, reference: null), question, cancellationToken);
+
+    /// <summary>
+    /// A <see cref="GradingJudge"/> that grades against <paramref name="reference"/>, the right answer to the question
+    /// it will be given (MT-Bench's reference-guided grading: the judge compares instead of solving the question itself).
+    /// </summary>
+    /// <example><code>await new GradingProtocol().JudgeAsync(question, answer, judge.AgainstReference("Dunmere"))</code></example>
+    public GradingJudge AgainstReference(string reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return (question, answer, cancellationToken) => CompleteAsync(Fill(ReferenceGradingTemplate, question, answer, reference), question, cancellationToken);
+    }
+
+    // One pass over the template, so placeholder-like text inside an answer is never substituted again.
+    private static string Fill(string template, string question, string answer, string? reference) =>
+        GradingPlaceholder().Replace(template, m => m.Value switch { "{question}" => question, "{answer}" => answer, _ => reference ?? m.Value });
+
+    private static string RequirePlaceholders(string template, string name, params string[] placeholders)
+    {
+        var missing = placeholders.Where(p => !template.Contains(p, StringComparison.Ordinal)).ToList();
+        return missing.Count == 0 ? template
+            : throw new ArgumentException($"The {name} needs the placeholders {string.Join(", ", placeholders)}; missing {string.Join(", ", missing)}.", name);
+    }
 
     private async Task<string> CompleteAsync(string prompt, string question, CancellationToken cancellationToken)
     {
@@ -98,6 +135,6 @@ public sealed partial class GenerativeJudge
         }
     }
 
-    [GeneratedRegex(@"\{question\}|\{answer\}")]
+    [GeneratedRegex(@"\{question\}|\{answer\}|\{reference\}")]
     private static partial Regex GradingPlaceholder();
 }

@@ -32,7 +32,7 @@ public sealed class Sweep : HtmlDisplayable
     private readonly Dictionary<string, IReadOnlyList<double>> _finishedHistories = new(StringComparer.Ordinal);
     private readonly Lock _cacheLock = new();
 
-    private Sweep(Tracker tracker, Run sweepRun, SweepConfig config, int seed, string yaml)
+    private Sweep(Tracker tracker, Run sweepRun, SweepConfig config, int seed, string yaml, WarmStartReport? warmStart)
     {
         Tracker = tracker;
         Id = sweepRun.RunId;
@@ -41,7 +41,8 @@ public sealed class Sweep : HtmlDisplayable
         Config = config;
         Seed = seed;
         Yaml = yaml;
-        Sweeper = new Sweeper(config, seed);
+        WarmStart = warmStart;
+        Sweeper = new Sweeper(config, seed, warmStart?.Observations);
     }
 
     /// <summary>The sweep id: the id of the sweep's own run in the store.</summary>
@@ -62,6 +63,9 @@ public sealed class Sweep : HtmlDisplayable
     /// <summary>The seed of the search.</summary>
     public int Seed { get; }
 
+    /// <summary>The earlier runs the search started from (used and skipped, with reasons), or null without a warm start.</summary>
+    public WarmStartReport? WarmStart { get; }
+
     /// <summary>The tracker the sweep reads and writes through.</summary>
     public Tracker Tracker { get; }
 
@@ -73,18 +77,32 @@ public sealed class Sweep : HtmlDisplayable
 
     /// <summary>
     /// Stores a new sweep defined by W&amp;B sweep YAML (validated first; errors name line and column) in
-    /// <paramref name="experiment"/> (default: the sweep's <c>name</c>, else "sweeps").
+    /// <paramref name="experiment"/> (default: the sweep's <c>name</c>, else "sweeps"). With <paramref name="warmStart"/>
+    /// the search starts from earlier finished runs (chosen now and stored with the sweep; see <see cref="WarmStart"/>).
     /// </summary>
-    /// <example><code>var sweep = Sweep.Create(tracker, File.ReadAllText("sweep.yaml"), seed: 1);</code></example>
-    public static Sweep Create(Tracker tracker, string yaml, string? experiment = null, int seed = 0) =>
-        Tracker.Wait(CreateAsync(tracker, yaml, experiment, seed));
+    /// <example><code>var sweep = Sweep.Create(tracker, File.ReadAllText("sweep.yaml"), seed: 1, warmStart: WarmStart.From("penguins"));</code></example>
+    public static Sweep Create(Tracker tracker, string yaml, string? experiment = null, int seed = 0, WarmStart? warmStart = null) =>
+        Tracker.Wait(CreateAsync(tracker, yaml, experiment, seed, warmStart));
 
     /// <inheritdoc cref="Create"/>
-    public static async Task<Sweep> CreateAsync(Tracker tracker, string yaml, string? experiment = null, int seed = 0, CancellationToken cancellationToken = default)
+    public static async Task<Sweep> CreateAsync(Tracker tracker, string yaml, string? experiment = null, int seed = 0, WarmStart? warmStart = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(tracker);
         var config = SweepConfig.Parse(yaml).Validate();
-        var exp = await tracker.GetOrCreateExperimentAsync(experiment ?? config.Name ?? "sweeps", cancellationToken).ConfigureAwait(false);
+        var experimentName = experiment ?? config.Name ?? "sweeps";
+        // The warm start is resolved first, so a wrong experiment name or filter leaves nothing behind.
+        WarmStartReport? report = null;
+        if (warmStart is not null)
+        {
+            var sourceName = warmStart.Experiment ?? experimentName;
+            var source = await tracker.Store.GetExperimentByNameAsync(sourceName, cancellationToken).ConfigureAwait(false);
+            if (source is null && warmStart.Experiment is not null)
+                throw new ArgumentException($"No experiment named '{warmStart.Experiment}' to warm-start from.", nameof(warmStart));
+            report = source is null ? new WarmStartReport(sourceName, warmStart.Filter, [])
+                : await WarmStartReport.ResolveAsync(tracker.Store, config, source, warmStart.Filter, cancellationToken).ConfigureAwait(false);
+        }
+        var exp = await tracker.GetOrCreateExperimentAsync(experimentName, cancellationToken).ConfigureAwait(false);
         var tags = new Dictionary<string, string>(SystemTags.ForThisProcess())
         {
             [SweepTags.Role] = SweepTags.SweepRole,
@@ -92,13 +110,17 @@ public sealed class Sweep : HtmlDisplayable
             [SweepTags.Seed] = seed.ToString(CultureInfo.InvariantCulture),
             [SweepTags.State] = "running",
         };
+        if (report is not null) tags[SweepTags.WarmStart] = report.ToTag();
         var run = await tracker.Store.CreateRunAsync(exp.ExperimentId, config.Name is null ? null : "sweep-" + config.Name,
             TrackingNames.NowMs(), Environment.UserName, tags.Select(t => new RunTag(t.Key, t.Value)), cancellationToken).ConfigureAwait(false);
         await tracker.Store.LogBatchAsync(run.RunId, [], [
             new Param("method", config.Method.ToString().ToLowerInvariant()),
             new Param("metric", config.Metric is { } m ? $"{m.Name} ({m.Goal.ToString().ToLowerInvariant()})" : "none"),
             ], [], cancellationToken).ConfigureAwait(false);
-        return new Sweep(tracker, run, config, seed, yaml);
+        // Write-once params, written before the id is handed out, so every agent reads the same observations.
+        foreach (var chunk in (report?.ToParams() ?? []).Chunk(TrackingLimits.MaxParamsTagsPerBatch))
+            await tracker.Store.LogBatchAsync(run.RunId, [], chunk, [], cancellationToken).ConfigureAwait(false);
+        return new Sweep(tracker, run, config, seed, yaml, report);
     }
 
     /// <summary>Opens a stored sweep by id (what <c>courseware sweep create</c> printed).</summary>
@@ -120,8 +142,44 @@ public sealed class Sweep : HtmlDisplayable
         if (run.Data.Tags.GetValueOrDefault(SweepTags.Role) != SweepTags.SweepRole || !run.Data.Tags.TryGetValue(SweepTags.Yaml, out var yaml))
             throw new ArgumentException($"Run {sweepId} ('{run.Name}') is not a sweep: it has no {SweepTags.Role} = sweep tag.", nameof(sweepId));
         var seed = int.Parse(run.Data.Tags.GetValueOrDefault(SweepTags.Seed, "0"), CultureInfo.InvariantCulture);
-        return new Sweep(tracker, run, SweepConfig.Parse(yaml, $"sweep {sweepId}").Validate(), seed, yaml);
+        return new Sweep(tracker, run, SweepConfig.Parse(yaml, $"sweep {sweepId}").Validate(), seed, yaml, WarmStartReport.FromRun(run));
     }
+
+    /// <summary>Every sweep in the store (or in <paramref name="experiment"/>), newest first.</summary>
+    /// <example><code>Sweep.List(tracker)</code></example>
+    public static IReadOnlyList<SweepSummary> List(Tracker tracker, string? experiment = null) => Tracker.Wait(ListAsync(tracker, experiment));
+
+    /// <inheritdoc cref="List"/>
+    public static async Task<IReadOnlyList<SweepSummary>> ListAsync(Tracker tracker, string? experiment = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(tracker);
+        IReadOnlyList<string> ids;
+        if (experiment is null)
+            ids = (await tracker.Store.SearchExperimentsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Select(e => e.ExperimentId).ToList();
+        else
+            ids = [(await tracker.Store.GetExperimentByNameAsync(experiment, cancellationToken).ConfigureAwait(false)
+                   ?? throw new ArgumentException($"No experiment named '{experiment}'.", nameof(experiment))).ExperimentId];
+        var sweeps = new List<SweepSummary>();
+        if (ids.Count == 0) return sweeps;
+        string? token = null;
+        do
+        {
+            var page = await tracker.Store.SearchRunsAsync(new RunQuery(ids, $"tags.`{SweepTags.Role}` = '{SweepTags.SweepRole}'",
+                ["attributes.start_time DESC"], TrackingLimits.MaxResultsLimit, token), cancellationToken).ConfigureAwait(false);
+            foreach (var run in page)
+                if (run.Data.Tags.TryGetValue(SweepTags.Yaml, out var yaml))
+                    sweeps.Add(SweepSummary.From(run, SweepConfig.Parse(yaml, $"sweep {run.RunId}"), WarmStartReport.FromRun(run)));
+            token = page.NextPageToken;
+        } while (token is not null);
+        return sweeps;
+    }
+
+    /// <summary>The sweep at a glance: state, why it finished, how many trials.</summary>
+    public SweepSummary GetSummary() => Tracker.Wait(GetSummaryAsync());
+
+    /// <inheritdoc cref="GetSummary"/>
+    public async Task<SweepSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
+        SweepSummary.From(await Store.GetRunAsync(Id, cancellationToken).ConfigureAwait(false), Config, WarmStart);
 
     // ---------------- state ----------------
 
@@ -135,7 +193,7 @@ public sealed class Sweep : HtmlDisplayable
         return ParseState(run);
     }
 
-    private static SweepState ParseState(Run sweepRun) => sweepRun.Data.Tags.GetValueOrDefault(SweepTags.State) switch
+    internal static SweepState ParseState(Run sweepRun) => sweepRun.Data.Tags.GetValueOrDefault(SweepTags.State) switch
     {
         "stopped" => SweepState.Stopped,
         "finished" => SweepState.Finished,
@@ -195,10 +253,8 @@ public sealed class Sweep : HtmlDisplayable
     /// <inheritdoc cref="GetBest"/>
     public async Task<TrialRecord?> GetBestAsync(CancellationToken cancellationToken = default)
     {
-        var metric = Config.Metric ?? throw new InvalidOperationException("The sweep has no metric, so no trial is best.");
-        var trials = await GetTrialsAsync(cancellationToken).ConfigureAwait(false);
-        return trials.Where(t => t.State is RunState.Finished or RunState.Stopped && t.Objective(metric.Goal) is not null)
-            .OrderBy(t => metric.AsLoss(t.Objective(metric.Goal)!.Value)).ThenBy(t => t.Number).FirstOrDefault();
+        if (Config.Metric is null) throw new InvalidOperationException("The sweep has no metric, so no trial is best.");
+        return new SweepDashboard(Config, await GetTrialsAsync(cancellationToken).ConfigureAwait(false)).Best;
     }
 
     internal sealed record Snapshot(Run SweepRun, IReadOnlyList<TrialRecord> Trials)
@@ -421,13 +477,18 @@ public sealed class Sweep : HtmlDisplayable
     // ---------------- display ----------------
 
     /// <summary>The dashboard: trials table, parallel coordinates, metric vs each parameter, best so far, importance.</summary>
-    public SweepDashboard Dashboard() => new(Config, GetTrials());
+    public SweepDashboard Dashboard() => Tracker.Wait(DashboardAsync());
+
+    /// <inheritdoc cref="Dashboard"/>
+    public async Task<SweepDashboard> DashboardAsync(CancellationToken cancellationToken = default) =>
+        new(Config, await GetTrialsAsync(cancellationToken).ConfigureAwait(false));
 
     /// <inheritdoc />
     public override string ToHtml()
     {
         var trials = GetTrials();
-        var caption = $"Sweep {Name} ({Id}) — {GetState().ToString().ToLowerInvariant()}, {trials.Count} trial(s)";
+        var caption = $"Sweep {Name} ({Id}) — {GetState().ToString().ToLowerInvariant()}, {trials.Count} trial(s)"
+                      + (WarmStart is { } warm ? $", warm-started from {warm.Used.Count} run(s) of {warm.Experiment}" : "");
         return Html.Table(["trial", "run", "state", Config.Metric?.Name ?? "metric", "configuration"],
             trials.Select(t => new object?[]
             {

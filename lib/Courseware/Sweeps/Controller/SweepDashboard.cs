@@ -33,27 +33,36 @@ public sealed class SweepDashboard : HtmlDisplayable
 
     private IEnumerable<SpaceParameter> Searched => _config.Space.Searchable;
 
-    private static bool IsLog(Parameter p) => p.Distribution is Distribution.LogUniform or Distribution.LogUniformValues or Distribution.QLogUniform
-        or Distribution.QLogUniformValues or Distribution.InvLogUniform or Distribution.InvLogUniformValues or Distribution.LogNormal or Distribution.QLogNormal;
-
     private static bool IsNumeric(IEnumerable<object?> values) => values.All(v => v is double or float or long or int);
+
+    /// <summary>The finished or stopped trial with the best value (the earliest of equals), or null when none has one.</summary>
+    public TrialRecord? Best => Scored.OrderBy(t => _metric.AsLoss(Value(t))).ThenBy(t => t.Number).FirstOrDefault();
 
     /// <summary>One line per trial across an axis per parameter, then the trial's state and its metric; colour = metric.</summary>
     public Chart ParallelCoordinates()
+    {
+        var axes = ParallelAxes();
+        return Chart.ParallelCoordinates(axes, axes[^1].Values, $"{_metric.Name} by configuration ({Scored.Count} trials)");
+    }
+
+    /// <summary>
+    /// The axes of <see cref="ParallelCoordinates"/>, one value per scored trial: each searched parameter (log10 of a
+    /// log-scaled one, categories as tick indices), the trial's state, and last the metric.
+    /// </summary>
+    public IReadOnlyList<ChartAxis> ParallelAxes()
     {
         var axes = new List<ChartAxis>();
         foreach (var p in Searched)
         {
             var values = Scored.Select(t => t.Config.TryGetValue(p.Name, out var v) ? v : null).ToList();
             axes.Add(IsNumeric(values)
-                ? new ChartAxis(IsLog(p.Parameter) ? $"log10 {p.Name}" : p.Name,
-                    values.Select(v => Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture)).Select(v => IsLog(p.Parameter) ? Math.Log10(v) : v).ToArray())
+                ? new ChartAxis(p.Parameter.IsLogScale ? $"log10 {p.Name}" : p.Name,
+                    values.Select(v => Convert.ToDouble(v, System.Globalization.CultureInfo.InvariantCulture)).Select(v => p.Parameter.IsLogScale ? Math.Log10(v) : v).ToArray())
                 : ChartAxis.Categorical(p.Name, values.Select(v => ParameterValues.KeyOf(v).Trim('"'))));
         }
         axes.Add(ChartAxis.Categorical("state", Scored.Select(t => SweepTags.ToWire(t.State))));
-        var metric = Scored.Select(Value).ToArray();
-        axes.Add(new ChartAxis(_metric.Name, metric));
-        return Chart.ParallelCoordinates(axes, metric, $"{_metric.Name} by configuration ({Scored.Count} trials)");
+        axes.Add(new ChartAxis(_metric.Name, Scored.Select(Value).ToArray()));
+        return axes;
     }
 
     /// <summary>The metric against one parameter, finished and early-stopped trials as separate series.</summary>
@@ -68,22 +77,28 @@ public sealed class SweepDashboard : HtmlDisplayable
                 X: g.Select(t => t.Config.Get<double>(parameter)).ToArray(), Text: g.Select(t => t.Name).ToArray())
             : new Series(SweepTags.ToWire(g.Key), g.Select(Value).ToArray(),
                 Labels: g.Select(t => ParameterValues.KeyOf(t.Config[parameter]).Trim('"')).ToArray(), Text: g.Select(t => t.Name).ToArray()));
-        return Chart.Scatter(series, $"{_metric.Name} vs {parameter}", parameter, _metric.Name, logX: numeric && IsLog(p.Parameter));
+        return Chart.Scatter(series, $"{_metric.Name} vs {parameter}", parameter, _metric.Name, logX: numeric && p.Parameter.IsLogScale);
     }
 
     /// <summary>Each trial's value in the order trials were handed out, and the best value so far.</summary>
     public Chart BestSoFar()
     {
-        var ordered = Scored.OrderBy(t => t.Number).ToList();
-        var best = new List<double>();
-        foreach (var t in ordered)
-            best.Add(best.Count == 0 || _metric.IsBetter(Value(t), best[^1]) ? Value(t) : best[^1]);
-        var x = ordered.Select(t => (double)t.Number).ToArray();
+        var points = BestSoFarPoints();
+        var x = points.Select(p => (double)p.Trial.Number).ToArray();
         return Chart.Lines(
         [
-            new Series("trial", ordered.Select(Value).ToArray(), X: x, Text: ordered.Select(t => $"{t.Name} ({SweepTags.ToWire(t.State)})").ToArray()),
-            new Series("best so far", best, X: x),
+            new Series("trial", points.Select(p => p.Value).ToArray(), X: x, Text: points.Select(p => $"{p.Trial.Name} ({SweepTags.ToWire(p.Trial.State)})").ToArray()),
+            new Series("best so far", points.Select(p => p.Best).ToArray(), X: x),
         ], $"Best {_metric.Name} so far", "trial", _metric.Name, markers: true);
+    }
+
+    /// <summary>The scored trials in the order they were handed out, each with its value and the best value up to it.</summary>
+    public IReadOnlyList<BestSoFarPoint> BestSoFarPoints()
+    {
+        var points = new List<BestSoFarPoint>();
+        foreach (var t in Scored.OrderBy(t => t.Number))
+            points.Add(new BestSoFarPoint(t, Value(t), points.Count == 0 || _metric.IsBetter(Value(t), points[^1].Best) ? Value(t) : points[^1].Best));
+        return points;
     }
 
     /// <summary>The metric per step of every trial; early-stopped trials are labelled "(stopped)".</summary>
@@ -116,3 +131,9 @@ public sealed class SweepDashboard : HtmlDisplayable
         return html.ToString();
     }
 }
+
+/// <summary>One point of the best-so-far curve.</summary>
+/// <param name="Trial">The trial.</param>
+/// <param name="Value">Its value of the sweep metric.</param>
+/// <param name="Best">The best value among it and every earlier scored trial.</param>
+public sealed record BestSoFarPoint(TrialRecord Trial, double Value, double Best);

@@ -39,6 +39,8 @@ public static class SweepTags
     public const string Agent = "courseware.sweep.agent";
     /// <summary>Why a trial was stopped early (hyperband or median rule).</summary>
     public const string StopReason = "courseware.sweep.stop";
+    /// <summary>Where a warm-started sweep took earlier runs from (JSON: experiment, filter); the runs are params <c>warm_start.N</c>.</summary>
+    public const string WarmStart = "courseware.sweep.warm_start";
 
     internal const string SweepRole = "sweep";
     internal const string SlotPrefix = "slot.";

@@ -8,6 +8,9 @@ namespace Courseware.Tracking;
 /// A <c>courseware server</c> process started from a notebook or program: the tracking UI and REST API over a store
 /// folder, on a free port of 127.0.0.1. The library does not host ASP.NET itself (notebook hosts do not carry it), so it
 /// runs the CLI that sits beside it (<c>build/cli/courseware</c> next to <c>build/Courseware/</c>). Dispose stops it.
+/// Re-running a notebook cell is safe: starting a server for a store folder this process already serves stops the
+/// earlier server first (one server per folder, no leaked process), and servers still running when the process
+/// exits are stopped.
 /// </summary>
 /// <example><code>using var server = TrackingServer.Start(".courseware/tracking");   // prints http://127.0.0.1:41235</code></example>
 public sealed class TrackingServer : HtmlDisplayable, IDisposable
@@ -15,8 +18,20 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
     /// <summary>How long <see cref="Start"/> waits for the server to answer /health by default.</summary>
     public static readonly TimeSpan DefaultStartTimeout = TimeSpan.FromSeconds(60);
 
+    // The servers this process started, by store folder: what a re-run cell replaces and process exit stops.
+    private static readonly Dictionary<string, TrackingServer> Running = new(StringComparer.Ordinal);
+    private static readonly Lock RunningLock = new();
+
     private readonly Process _process;
     private readonly StringBuilder _errors;
+    private int _disposed;
+
+    static TrackingServer() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    {
+        TrackingServer[] left;
+        lock (RunningLock) left = [.. Running.Values];
+        foreach (var server in left) server.Dispose();
+    };
 
     private TrackingServer(Process process, StringBuilder errors, string url, string storePath)
     {
@@ -47,14 +62,18 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
 
     /// <summary>
     /// Starts <c>courseware server --store <paramref name="storePath"/> --port 0</c>, waits until it answers /health,
-    /// prints and returns its URL.
+    /// prints and returns its URL. A server this process started earlier for the same folder is stopped first.
     /// </summary>
     /// <param name="storePath">Store folder (default <see cref="Tracker.DefaultLocation"/>).</param>
     /// <param name="command">The <c>courseware</c> executable; default: <c>../cli/courseware</c> relative to Courseware.dll's folder.</param>
     /// <param name="startTimeout">How long to wait for it to answer (default <see cref="DefaultStartTimeout"/>).</param>
-    public static TrackingServer Start(string? storePath = null, string? command = null, TimeSpan? startTimeout = null)
+    /// <param name="monitors">A drift monitoring YAML (<see cref="Drift.MonitorConfig"/>) whose gauges the server serves at <c>/metrics</c>.</param>
+    public static TrackingServer Start(string? storePath = null, string? command = null, TimeSpan? startTimeout = null, string? monitors = null)
     {
         storePath = Path.GetFullPath(storePath ?? Tracker.DefaultLocation);
+        TrackingServer? previous;
+        lock (RunningLock) Running.TryGetValue(storePath, out previous);
+        previous?.Dispose();
         command ??= DefaultCommand();
         if (!File.Exists(command))
             throw new FileNotFoundException(
@@ -67,6 +86,11 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
             CreateNoWindow = true,
         };
         foreach (var arg in new[] { "server", "--store", storePath, "--host", "127.0.0.1", "--port", "0" }) info.ArgumentList.Add(arg);
+        if (monitors is not null)
+        {
+            info.ArgumentList.Add("--monitors");
+            info.ArgumentList.Add(Path.GetFullPath(monitors));
+        }
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {command}.");
         var errors = new StringBuilder();
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (errors) errors.AppendLine(e.Data); };
@@ -75,7 +99,9 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
         {
             var url = WaitUntilListening(process, errors, startTimeout ?? DefaultStartTimeout);
             Console.WriteLine($"Tracking server: {url}");
-            return new TrackingServer(process, errors, url, storePath);
+            var server = new TrackingServer(process, errors, url, storePath);
+            lock (RunningLock) Running[storePath] = server;
+            return server;
         }
         catch
         {
@@ -139,9 +165,12 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
     /// <inheritdoc />
     public override string ToString() => Url;
 
-    /// <summary>Stops the server process.</summary>
+    /// <summary>Stops the server process (a second call does nothing).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        lock (RunningLock)
+            if (Running.TryGetValue(StorePath, out var registered) && ReferenceEquals(registered, this)) Running.Remove(StorePath);
         Stop(_process);
         _process.Dispose();
     }

@@ -131,4 +131,42 @@ public sealed class GenerativeJudgeTests : IDisposable
         Assert.Equal("Rubric: name the town.\nQ: Where does Fusur Badrum live?\nA: Dunmere\nRating:", PromptOf(_server.Bodies.First()));
         Assert.Contains("{answer}", Assert.Throws<ArgumentException>(() => new GenerativeJudge(endpoint, gradingTemplate: "Q: {question}")).Message);
     }
+
+    [Fact]
+    public async Task Reference_guided_grading_shows_the_reference_and_grades_each_answer_against_its_own()
+    {
+        // The scripted judge gives 9 when the answer matches the reference in the prompt, else 2.
+        _server.Respond((call, body) =>
+        {
+            string prompt = PromptOf(body);
+            string reference = Between(prompt, "[The Start of Reference Answer]\n", "\n[The End of Reference Answer]");
+            string answer = Between(prompt, "[The Start of Assistant's Answer]\n", "\n[The End of Assistant's Answer]");
+            return (200, Completion(answer.Contains(reference, StringComparison.Ordinal) ? "Matches the reference. Rating: [[9]]" : "Wrong town. Rating: [[2]]"));
+        });
+        using var endpoint = Endpoint();
+        var judge = new GenerativeJudge(endpoint);
+        var protocol = new GradingProtocol();
+        var right = await protocol.JudgeAsync(Pair.Question, "Fusur Badrum lives in Dunmere.", judge.AgainstReference("Dunmere"));
+        var wrong = await protocol.JudgeAsync(Pair.Question, "Fusur Badrum lives in Oromar.", judge.AgainstReference("Dunmere"));
+        // A placeholder typed inside an answer stays text: the template is filled in one pass.
+        var literal = await protocol.JudgeAsync("Which town is {reference}?", "{reference}", judge.AgainstReference("Dunmere"));
+
+        Assert.Equal(9, right.Score);
+        Assert.Equal(2, wrong.Score);
+        Assert.Equal(2, literal.Score);
+        string first = PromptOf(_server.Bodies.First());
+        Assert.StartsWith("Please act as an impartial judge", first);
+        Assert.Contains("You will be given a reference answer and the assistant's answer.", first);
+        Assert.Contains("[Question]\nWhere does Fusur Badrum live?\n\n[The Start of Reference Answer]\nDunmere\n[The End of Reference Answer]", first);
+        Assert.Contains("[Question]\nWhich town is {reference}?\n", PromptOf(_server.Bodies.Last()));
+        Assert.Empty(judge.Failures);
+        var e = Assert.Throws<ArgumentException>(() => new GenerativeJudge(endpoint, referenceGradingTemplate: "Q: {question}\nA: {answer}"));
+        Assert.Contains("missing {reference}", e.Message);
+    }
+
+    private static string Between(string text, string start, string end)
+    {
+        int from = text.IndexOf(start, StringComparison.Ordinal) + start.Length;
+        return text[from..text.IndexOf(end, from, StringComparison.Ordinal)];
+    }
 }
