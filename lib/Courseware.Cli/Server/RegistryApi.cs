@@ -29,9 +29,10 @@ internal static class RegistryApi
     {
         void Route(string path, string method, RegistryHandler handler, bool mlflow = true)
         {
+            // One registry per request: its actor is the caller's (courseware clients send theirs).
+            MlflowApi.Handler bound = (args, s, ct) => handler(args, new ModelRegistry(s, MlflowJson.OptionalString(args, "actor") ?? Environment.UserName), ct);
             foreach (var prefix in mlflow ? Prefixes : [Extra])
-                app.MapMethods(prefix + path, [method], (HttpContext context) => MlflowApi.HandleAsync(context, store,
-                    (args, s, ct) => handler(args, new ModelRegistry(s, MlflowJson.OptionalString(args, "actor") ?? Environment.UserName), ct), MaxRequestBytes));
+                app.MapMethods(prefix + path, [method], (HttpContext context) => MlflowApi.HandleAsync(context, store, bound, MaxRequestBytes));
         }
 
         // ---- registered models

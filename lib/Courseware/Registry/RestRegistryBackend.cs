@@ -16,7 +16,6 @@ internal sealed class RestRegistryBackend(RestTrackingStore store, string actor)
 {
     private const string Mlflow = "api/2.0/mlflow/";
     private const string Extra = "api/2.0/courseware/registry/";
-    private static readonly HttpMethod Patch = HttpMethod.Patch;
 
     private Task<JsonObject> Call(HttpMethod method, string path, JsonObject body, CancellationToken ct) =>
         method == HttpMethod.Get
@@ -96,7 +95,7 @@ internal sealed class RestRegistryBackend(RestTrackingStore store, string actor)
     }
 
     public async Task<RegisteredModel> UpdateModelAsync(string name, string description, CancellationToken ct) =>
-        Model(await Call(Patch, Mlflow + "registered-models/update", new JsonObject { ["name"] = name, ["description"] = description }, ct).ConfigureAwait(false));
+        Model(await Call(HttpMethod.Patch, Mlflow + "registered-models/update", new JsonObject { ["name"] = name, ["description"] = description }, ct).ConfigureAwait(false));
 
     public async Task<RegisteredModel> RenameModelAsync(string name, string newName, CancellationToken ct) =>
         Model(await Call(HttpMethod.Post, Mlflow + "registered-models/rename", Audited(new JsonObject { ["name"] = name, ["new_name"] = newName }, ""), ct).ConfigureAwait(false));
@@ -148,7 +147,7 @@ internal sealed class RestRegistryBackend(RestTrackingStore store, string actor)
     }
 
     public async Task<ModelVersion> UpdateVersionAsync(string name, int version, string description, CancellationToken ct) =>
-        Version(await Call(Patch, Mlflow + "model-versions/update", new JsonObject { ["name"] = name, ["version"] = V(version), ["description"] = description }, ct).ConfigureAwait(false));
+        Version(await Call(HttpMethod.Patch, Mlflow + "model-versions/update", new JsonObject { ["name"] = name, ["version"] = V(version), ["description"] = description }, ct).ConfigureAwait(false));
 
     public Task SetVersionTagAsync(string name, int version, string key, string value, CancellationToken ct) =>
         Call(HttpMethod.Post, Mlflow + "model-versions/set-tag", new JsonObject { ["name"] = name, ["version"] = V(version), ["key"] = key, ["value"] = value }, ct);
