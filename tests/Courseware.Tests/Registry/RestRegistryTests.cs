@@ -1,6 +1,7 @@
 using Courseware.Registry;
 using Courseware.Tests.Models;
 using Courseware.Tests.Server;
+using Courseware.Tests.Tracking;
 using Courseware.Tracking;
 using Courseware.Tracking.Rest;
 
@@ -67,5 +68,27 @@ public sealed class RestRegistryTests : RegistryContract
         Assert.Equal(File.ReadAllBytes(Path.Combine(checkpoint, "model.onnx")), File.ReadAllBytes(Path.Combine(folder, "model.onnx")));
         Assert.Equal("datasets/models/x", await ModelRegistry.ResolveModelPathAsync("datasets/models/x", _server.Url)); // a path stays a path
         Assert.Equal(404, (await Assert.ThrowsAsync<RegistryException>(() => ModelRegistry.ResolveModelPathAsync("models:/tinygpt@nobody", _server.Url))).HttpStatus);
+    }
+}
+
+/// <summary>The registry contract through a tracking server that keeps its store in PostgreSQL (a fresh database per test).</summary>
+[Trait("Category", "Postgres")]
+public sealed class RestRegistryOverPostgresTests(PostgresCluster cluster) : RegistryContract, IClassFixture<PostgresCluster>
+{
+    private LiveServer _server = null!;
+
+    protected override async Task<ITrackingStore> OpenStoreAsync()
+    {
+        var connection = await cluster.CreateDatabaseAsync();
+        _server = await LiveServer.StartAsync(openStore: folder => Courseware.Cli.ServerCommand.OpenStore(connection, Path.Combine(folder, "artifacts")).Store);
+        return await RestTrackingStore.ConnectAsync(_server.Url);
+    }
+
+    protected override async Task<ITrackingStore> OpenSameStoreAsync() => await RestTrackingStore.ConnectAsync(_server.Url);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _server.DisposeAsync();
     }
 }
