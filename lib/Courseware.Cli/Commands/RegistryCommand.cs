@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Courseware.Registry;
 using Courseware.Tracking;
+using Courseware.Tracking.Rest;
 
 namespace Courseware.Cli.Commands;
 
@@ -14,7 +15,7 @@ internal static class RegistryCommand
     {
         var store = new Option<string>("--store")
         {
-            Description = "Tracking store: a folder (SQLite) or a PostgreSQL connection string (Host=...; artifacts go to --artifacts).",
+            Description = "Tracking store: a folder (SQLite), a PostgreSQL connection string (Host=...; artifacts go to --artifacts) or a tracking server URL (http://...).",
             DefaultValueFactory = _ => Tracker.DefaultLocation,
             Recursive = true,
         };
@@ -80,9 +81,11 @@ internal static class RegistryCommand
     }
 
     internal static ITrackingStore OpenStore(string location, string artifacts) =>
-        PostgresLocation.IsPostgres(location)
-            ? PostgresTrackingStore.Open(location, artifacts)
-            : SqliteTrackingStore.Open(location);
+        location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
+            ? RestTrackingStore.Connect(location)
+            : PostgresLocation.IsPostgres(location)
+                ? PostgresTrackingStore.Open(location, artifacts)
+                : SqliteTrackingStore.Open(location);
 
     private static async Task<int> WithRegistry(ParseResult r, Option<string> store, Option<string> artifacts, Func<ModelRegistry, Task<int>> action)
     {

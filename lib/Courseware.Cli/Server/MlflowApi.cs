@@ -27,7 +27,7 @@ internal static class MlflowApi
     private static readonly string[] Post = ["POST"];
     private static readonly string[] GetOrPost = ["GET", "POST"];
 
-    private delegate Task<JsonObject?> Handler(JsonObject args, ITrackingStore store, CancellationToken ct);
+    internal delegate Task<JsonObject?> Handler(JsonObject args, ITrackingStore store, CancellationToken ct);
 
     public static void Map(IEndpointRouteBuilder app, ITrackingStore store)
     {
@@ -175,7 +175,7 @@ internal static class MlflowApi
     private static TrackingException Invalid(string field, string message) =>
         new(TrackingErrorCode.InvalidParameterValue, message, field);
 
-    private static async Task HandleAsync(HttpContext context, ITrackingStore store, Handler handler, int maxBody)
+    internal static async Task HandleAsync(HttpContext context, ITrackingStore store, Handler handler, int maxBody)
     {
         try
         {

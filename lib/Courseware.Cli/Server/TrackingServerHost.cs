@@ -83,6 +83,7 @@ internal sealed class TrackingServerHost : IAsyncDisposable
         MlflowApi.Map(app, store);
         ArtifactApi.Map(app, store);
         SweepApi.Map(app, store);
+        RegistryApi.Map(app, store);
         WebUi.Map(app);
         DriftMetricsApi.Map(app, options.Monitors);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -28,8 +28,8 @@ class ApiError extends Error {
   constructor(code, message) { super(message); this.code = code; }
 }
 
-async function api(method, endpoint, args) {
-  let url = API + endpoint;
+async function api(method, endpoint, args, base = API) {
+  let url = base + endpoint;
   const init = { method, headers: {} };
   if (method === 'GET' && args) url += '?' + new URLSearchParams(args).toString();
   else if (args) { init.body = JSON.stringify(args); init.headers['Content-Type'] = 'application/json'; }
@@ -402,6 +402,7 @@ async function route() {
     else if (parts[0] === 'runs' && parts.length === 2) await showRun(parts[1]);
     else if (parts[0] === 'compare') await showCompare();
     else if (parts[0] === 'sweeps') await showSweeps(parts.slice(1)); // sweeps.js
+    else if (parts[0] === 'models') await showRegistry(parts.slice(1));
     else view.replaceChildren(el('p', {}, 'Unknown page.'));
   } catch (e) {
     showError(view, e);

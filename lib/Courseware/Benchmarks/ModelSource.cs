@@ -30,7 +30,7 @@ public static class ModelSource
     public static readonly IReadOnlyList<string> Backends = ["torch", "onnx"];
 
     /// <summary>Opens <paramref name="path"/> with <paramref name="backend"/> on <paramref name="device"/> (auto, cpu or cuda).</summary>
-    /// <param name="path">A checkpoint folder, or an endpoint URL such as http://127.0.0.1:8000/v1.</param>
+    /// <param name="path">A checkpoint folder or an endpoint URL such as http://127.0.0.1:8000/v1.</param>
     /// <param name="backend">torch or onnx (ignored for endpoints).</param>
     /// <param name="device">auto, cpu or cuda (ignored for endpoints).</param>
     /// <param name="servedModel">The model name the endpoint serves (required for endpoints).</param>
@@ -87,7 +87,7 @@ public static class ModelSource
         if (registry is null)
             throw new ArgumentException($"{model} is a registry URI; pass the ModelRegistry it is registered in (CLI: --tracking-uri <store folder>).", nameof(registry));
         ModelVersion version = await registry.ResolveAsync(model, cancellationToken).ConfigureAwait(false);
-        string path = ModelRegistry.LocalPath(version);
+        string path = await registry.GetLocalPathAsync(version, cancellationToken).ConfigureAwait(false); // downloaded when the registry is behind a server
         string folder = version.Flavor switch
         {
             ModelFlavor.TinyGpt => path,

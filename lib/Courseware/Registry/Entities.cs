@@ -130,4 +130,8 @@ public static class ModelStages
 /// <summary>One line of a model's audit log: an alias set, moved, removed or rolled back, a card edit, and why.</summary>
 /// <param name="Sequence">1, 2, 3… per model, in the order the changes committed.</param>
 /// <param name="Action">set_alias, delete_alias, rollback, promote, delete_version, model_card or transition_stage.</param>
-public sealed record AuditEntry(string Name, long Sequence, long Time, string Action, string? Alias, int? OldVersion, int? NewVersion, string Actor, string Reason);
+public sealed record AuditEntry(string Name, long Sequence, long Time, string Action, string? Alias, int? OldVersion, int? NewVersion, string Actor, string Reason)
+{
+    /// <summary>Whether this entry moved an alias (set, removed, promoted or rolled back).</summary>
+    public bool IsAliasChange => Action is "set_alias" or "delete_alias" or "promote" or "rollback";
+}

@@ -1,4 +1,6 @@
 using Courseware.Models;
+using Courseware.Tracking;
+using Courseware.Tracking.Rest;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
@@ -37,6 +39,22 @@ public static class ModelSignatures
         ModelFlavor.MLNet => MLNetSignature(path),
         _ => throw new ArgumentOutOfRangeException(nameof(flavor), flavor, "unknown flavour"),
     };
+
+    /// <summary>
+    /// The flavour of the model at <paramref name="path"/>, from its files: a <c>.onnx</c> file or a folder holding
+    /// model.onnx (ONNX), a <c>.zip</c> (ML.NET), a folder holding config.json and model.safetensors (TinyGpt).
+    /// </summary>
+    public static ModelFlavor InferFlavor(string path)
+    {
+        if (File.Exists(path) && path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) return ModelFlavor.Onnx;
+        if (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)) return ModelFlavor.MLNet;
+        if (File.Exists(Path.Combine(path, "model.onnx"))) return ModelFlavor.Onnx;
+        if (File.Exists(Path.Combine(path, TinyGpt.ConfigFile)) && File.Exists(Path.Combine(path, TinyGpt.WeightsFile))) return ModelFlavor.TinyGpt;
+        throw new RegistryException(RegistryError.InvalidParameter, "source",
+            File.Exists(path) || Directory.Exists(path)
+                ? $"Cannot tell the flavour of {path}: expected a .onnx file, an ML.NET .zip, or a folder with model.onnx or with {TinyGpt.ConfigFile} and {TinyGpt.WeightsFile}."
+                : $"Model source {path} does not exist.");
+    }
 
     internal static string OnnxFile(string path) => Directory.Exists(path) ? Path.Combine(path, "model.onnx") : path;
 
@@ -124,9 +142,77 @@ public sealed partial class ModelRegistry
         var version = await ResolveAsync(modelUri, ct).ConfigureAwait(false);
         if (version.Flavor != flavor)
             throw new RegistryException(RegistryError.InvalidParameter, "flavor", $"{version.Uri} is a {version.Flavor} model, not {flavor}.");
-        var path = LocalPath(version);
+        var path = await GetLocalPathAsync(version, ct).ConfigureAwait(false);
         ModelSignatures.Check(version, ModelSignatures.Infer(flavor, path));
         return (version, path);
+    }
+
+    /// <summary>
+    /// The version's files on this machine. In a SQL store that is its source path; behind a tracking server the files
+    /// are downloaded through the server's artifact API (they may live on another machine) into
+    /// <c>&lt;temp&gt;/courseware-models/</c>, once per version, and moved into place only when complete.
+    /// </summary>
+    public async Task<string> GetLocalPathAsync(ModelVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (Store is not RestTrackingStore) return LocalPath(version);
+        var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{version.Source}\n{version.CreationTime}")))[..16];
+        var target = Path.Combine(Path.GetTempPath(), "courseware-models", key);
+        var source = version.Source.TrimEnd('/');
+        var name = Uri.UnescapeDataString(source[(source.LastIndexOf('/') + 1)..]);
+        if (!Directory.Exists(target))
+        {
+            var partial = target + "." + Guid.NewGuid().ToString("N") + ".partial";
+            try
+            {
+                var files = await ListFilesAsync(source, null, cancellationToken).ConfigureAwait(false);
+                // A source that lists nothing is a single file: fetch it by name from its folder.
+                var (root, paths, folder) = files.Count > 0 ? (source, files, name) : (source[..source.LastIndexOf('/')], (IReadOnlyList<string>)[name], "");
+                foreach (var relative in paths)
+                {
+                    var file = Path.Combine(partial, folder, relative);
+                    Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                    await using var input = await _artifacts.OpenReadAsync(root, relative, cancellationToken).ConfigureAwait(false);
+                    await using var output = File.Create(file);
+                    await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+                }
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                try { Directory.Move(partial, target); }
+                catch (IOException) when (Directory.Exists(target)) { } // another process finished first
+            }
+            finally
+            {
+                if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
+            }
+        }
+        return Path.Combine(target, name);
+    }
+
+    /// <summary>Environment variable naming the tracking location <see cref="ResolveModelPathAsync"/> uses by default (MLflow's name).</summary>
+    public const string TrackingUriVariable = "MLFLOW_TRACKING_URI";
+
+    /// <summary>
+    /// For tools that take a model path (benchmarks, evaluation): a <c>models:/</c> URI is resolved in the registry at
+    /// <paramref name="trackingLocation"/> — a store folder or a tracking server URL; default $MLFLOW_TRACKING_URI,
+    /// else <see cref="Tracker.DefaultLocation"/> — to the version's files on this machine; any other path is returned as is.
+    /// </summary>
+    /// <example><code>var folder = await ModelRegistry.ResolveModelPathAsync("models:/tinygpt@champion", "http://127.0.0.1:5000");</code></example>
+    public static async Task<string> ResolveModelPathAsync(string pathOrUri, string? trackingLocation = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(pathOrUri);
+        if (!pathOrUri.StartsWith("models:/", StringComparison.Ordinal)) return pathOrUri;
+        using var tracker = Tracker.Open(trackingLocation ?? Environment.GetEnvironmentVariable(TrackingUriVariable));
+        var registry = new ModelRegistry(tracker.Store);
+        var version = await registry.ResolveAsync(pathOrUri, cancellationToken).ConfigureAwait(false);
+        return await registry.GetLocalPathAsync(version, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<IReadOnlyList<string>> ListFilesAsync(string artifactUri, string? folder, CancellationToken ct)
+    {
+        var files = new List<string>();
+        foreach (var entry in await _artifacts.ListAsync(artifactUri, folder, ct).ConfigureAwait(false))
+            files.AddRange(entry.IsDirectory ? await ListFilesAsync(artifactUri, entry.Path, ct).ConfigureAwait(false) : [entry.Path]);
+        return files;
     }
 
     /// <summary>Loads a TinyGpt version (safetensors via TorchSharp) after checking its signature.</summary>

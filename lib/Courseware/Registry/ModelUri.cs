@@ -7,7 +7,7 @@ public enum ModelReferenceKind
     Version,
     /// <summary><c>models:/name@champion</c></summary>
     Alias,
-    /// <summary><c>models:/name/latest</c>: the highest version that is not deleted.</summary>
+    /// <summary><c>models:/name/latest</c>: the highest version that is not deleted and whose registration finished (READY).</summary>
     Latest,
     /// <summary><c>models:/name/Production</c>: deprecated stages.</summary>
     Stage,

@@ -152,23 +152,12 @@ public sealed partial class ModelRegistry
         TrackingValidation.ValidateKey(metric, "metric");
         if (scores.Count == 0 || scores.Any(s => !double.IsFinite(s)))
             throw new RegistryException(RegistryError.InvalidParameter, "scores", $"Scores for {metric} on {dataset} must be a non-empty list of finite numbers.");
-        return _store.WriteAsync(tx =>
-        {
-            LockModel(name, tx);
-            RequireVersion(name, version, tx);
-            SqlTrackingStore.Exec("INSERT INTO model_version_evaluations(name, version, dataset, metric, scores) VALUES (@n, @v, @d, @m, @s) " +
-                                  "ON CONFLICT (name, version, dataset, metric) DO UPDATE SET scores = excluded.scores", tx,
-                ("@n", name), ("@v", (long)version), ("@d", dataset), ("@m", metric), ("@s", JsonSerializer.Serialize(scores)));
-            return 0;
-        }, cancellationToken);
+        return _backend.LogEvaluationAsync(name, version, metric, dataset, scores, cancellationToken);
     }
 
     /// <summary>The per-item scores stored by <see cref="LogEvaluationAsync"/>, or null.</summary>
     public Task<IReadOnlyList<double>?> GetEvaluationAsync(string name, int version, string metric, string dataset, CancellationToken cancellationToken = default) =>
-        _store.ReadAsync(tx => SqlTrackingStore.Scalar("SELECT scores FROM model_version_evaluations WHERE name = @n AND version = @v AND dataset = @d AND metric = @m", tx,
-                ("@n", name), ("@v", (long)version), ("@d", dataset), ("@m", metric)) is string json
-            ? (IReadOnlyList<double>?)JsonSerializer.Deserialize<double[]>(json)
-            : null, cancellationToken);
+        _backend.GetEvaluationAsync(name, version, metric, dataset, cancellationToken);
 
     /// <summary>Records the outcome of a check on a version (e.g. a drift test suite) as the tag <c>check.&lt;name&gt;</c>.</summary>
     public Task RecordCheckAsync(string name, int version, string check, bool passed, string detail = "", CancellationToken cancellationToken = default) =>
@@ -212,9 +201,9 @@ public sealed partial class ModelRegistry
         var decision = new PromotionDecision(name, to, candidate.Version, incumbent, checks, applied: !dryRun && checks.All(c => c.Passed));
         if (dryRun) return decision;
         if (decision.Approved)
-            await MoveAliasForPromotionAsync(name, to, candidate.Version, from, decision.Reason, cancellationToken).ConfigureAwait(false);
+            await _backend.PromoteAliasAsync(name, to, candidate.Version, from, decision.Reason, cancellationToken).ConfigureAwait(false);
         else
-            await AppendAuditAsync(name, "promotion_refused", to, incumbent, candidate.Version, decision.Reason, cancellationToken).ConfigureAwait(false);
+            await _backend.AppendAuditAsync(name, "promotion_refused", to, incumbent, candidate.Version, decision.Reason, cancellationToken).ConfigureAwait(false);
         return decision;
     }
 

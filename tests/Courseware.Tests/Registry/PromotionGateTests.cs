@@ -1,15 +1,28 @@
 using Courseware.Registry;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;
+using Courseware.Tracking.Rest;
+using Courseware.Tests.Server;
 
 namespace Courseware.Tests.Registry;
 
-/// <summary>Gate decisions on crafted evaluation scores; expected p-values from reference/mcnemar_gate.py (scipy/statsmodels).</summary>
-public sealed class PromotionGateTests : IAsyncLifetime
+/// <summary>
+/// Gate decisions on crafted evaluation scores; expected p-values from reference/mcnemar_gate.py (scipy/statsmodels).
+/// Run on a SQLite store and through a tracking server (subclasses below).
+/// </summary>
+public abstract class PromotionGateContract : IAsyncLifetime
 {
     private readonly TempFolder _folder = new();
-    private SqliteTrackingStore _store = null!;
+    private ITrackingStore _store = null!;
     private ModelRegistry _registry = null!;
+
+    /// <summary>A temp folder for model and policy files (the SQLite store's folder in the SQLite variant).</summary>
+    protected string Folder => _folder.Path;
+
+    protected abstract Task<ITrackingStore> OpenStoreAsync();
+
+    /// <summary>What the CLI's --store gets to reach the same registry.</summary>
+    protected abstract string StoreLocation { get; }
 
     // 12 items only the challenger gets right, 2 only the champion, 26 both: McNemar exact p = 0.012939453125 (scipy binomtest).
     private static readonly double[] Champion = [.. Enumerable.Repeat(0.0, 12), 1, 1, .. Enumerable.Repeat(1.0, 26)];
@@ -26,7 +39,7 @@ public sealed class PromotionGateTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _store = SqliteTrackingStore.Open(_folder.Path);
+        _store = await OpenStoreAsync();
         _registry = new ModelRegistry(_store, "gatekeeper");
         var signature = new ModelSignature([new TensorSpec("x", "float32")], [new TensorSpec("y", "string")]);
         foreach (var (scores, alias) in new[] { (Champion, "champion"), (Challenger, "challenger") })
@@ -39,7 +52,7 @@ public sealed class PromotionGateTests : IAsyncLifetime
         }
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await _store.DisposeAsync();
         _folder.Dispose();
@@ -126,7 +139,7 @@ public sealed class PromotionGateTests : IAsyncLifetime
         var policy = Path.Combine(_folder.Path, "policy.yaml");
         await File.WriteAllTextAsync(policy, Policy);
         Task<int> Cli(params string[] args) =>
-            Courseware.Cli.Commands.RegistryCommand.Create().Parse([.. args, "--store", _folder.Path]).InvokeAsync();
+            Courseware.Cli.Commands.RegistryCommand.Create().Parse([.. args, "--store", StoreLocation]).InvokeAsync();
 
         Assert.Equal(1, await Cli("promote", "penguins", "--from", "challenger", "--policy", policy));   // no model card yet
         await CompleteCardAsync(2);
@@ -151,5 +164,33 @@ public sealed class PromotionGateTests : IAsyncLifetime
         var e = Assert.Throws<RegistryException>(() => PromotionPolicy.Parse(yaml, "policy.yaml"));
         Assert.Equal("policy", e.Field);
         Assert.StartsWith(expected, e.Message);
+    }
+}
+
+/// <summary>The promotion gate on the embedded SQLite store.</summary>
+public sealed class PromotionGateTests : PromotionGateContract
+{
+    protected override Task<ITrackingStore> OpenStoreAsync() => Task.FromResult<ITrackingStore>(SqliteTrackingStore.Open(Folder));
+
+    protected override string StoreLocation => Folder;
+}
+
+/// <summary>The promotion gate through a tracking server: evaluations, checks, cards, the alias move and its audit over REST.</summary>
+public sealed class RestPromotionGateTests : PromotionGateContract
+{
+    private LiveServer _server = null!;
+
+    protected override async Task<ITrackingStore> OpenStoreAsync()
+    {
+        _server = await LiveServer.StartAsync();
+        return await RestTrackingStore.ConnectAsync(_server.Url);
+    }
+
+    protected override string StoreLocation => _server.Url;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _server.DisposeAsync();
     }
 }

@@ -150,6 +150,12 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Equal(2, (await Registry.ResolveAsync("models:/m@champion")).Version);
         Assert.Equal(2, (await Registry.ResolveAsync("models:/m/latest")).Version);
         Assert.Equal(2, (await Registry.ResolveAsync("models:/m/LaTeSt")).Version);
+        // A version whose files are still being copied (another client's registration in flight) is not "latest".
+        var pending = await Registry.Backend.CreateVersionAsync(new NewVersion("m", new Uri(ModelFile()).AbsoluteUri, null, ModelFlavor.Onnx, Signature, ModelLineage.None, "",
+            new Dictionary<string, string>()), default);
+        Assert.Equal((4, "PENDING_REGISTRATION"), (pending, (await Registry.GetVersionAsync("m", 4)).Status));
+        Assert.Equal(2, (await Registry.ResolveAsync("models:/m/latest")).Version);
+        await Registry.DeleteVersionAsync("m", 4);
 
         var warnings = new List<string>();
         Registry.Deprecation += warnings.Add;
@@ -213,6 +219,78 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Equal(1, (await Registry.RollbackAsync("m")).Version);
         var rollbacks = (await Registry.GetAuditLogAsync("m")).Entries.Where(e => e.Action == "rollback").Select(e => (e.OldVersion, e.NewVersion, e.Reason)).ToList();
         Assert.Equal([(4, 3, "latency regression"), (3, 1, ""), (4, 1, "")], rollbacks);
+    }
+
+    [Fact]
+    public async Task Search_takes_mlflow_filters_orders_and_page_tokens()
+    {
+        await Registry.CreateModelAsync("penguins", tags: new Dictionary<string, string> { ["team"] = "birds" });
+        await Registry.CreateModelAsync("penguin-lm", tags: new Dictionary<string, string> { ["team"] = "nlp" });
+        await Registry.CreateModelAsync("Penguins-old", tags: new Dictionary<string, string> { ["team"] = "birds" });
+        await Registry.CreateModelAsync("zebra");
+        async Task<List<string>> Names(string? filter, params string[] order) =>
+            (await Registry.SearchModelsAsync(new RegistryQuery(filter, order.Length == 0 ? null : order))).Select(m => m.Name).ToList();
+
+        // Expected lists written out by hand: LIKE is case-sensitive, ILIKE not; names sort by code point ('P' < 'p', '-' < 's').
+        Assert.Equal(["penguin-lm", "penguins"], await Names("name LIKE 'pen%'"));
+        Assert.Equal(["Penguins-old", "penguin-lm", "penguins"], await Names("name ILIKE 'pen%'"));
+        Assert.Equal(["Penguins-old", "penguins"], await Names("tags.team = 'birds'"));
+        // A model without the tag never matches a clause on it, even !=.
+        Assert.Equal(["penguin-lm"], await Names("name ILIKE '%GUIN%' AND tags.`team` != 'birds'"));
+        Assert.Equal(["penguins"], await Names("name = 'penguins'"));
+        Assert.Equal(["zebra", "penguins", "penguin-lm", "Penguins-old"], await Names(null, "name DESC"));
+
+        var first = await Registry.SearchModelsAsync(new RegistryQuery(MaxResults: 2));
+        Assert.Equal(["Penguins-old", "penguin-lm"], first.Select(m => m.Name));
+        var second = await Registry.SearchModelsAsync(new RegistryQuery(MaxResults: 2, PageToken: first.NextPageToken));
+        Assert.Equal(["penguins", "zebra"], second.Select(m => m.Name));
+        Assert.Null(second.NextPageToken); // MLflow reads one past the page: no token when nothing follows
+        Assert.Equal("2 model(s) (more pages)", first.ToString());
+        Assert.Contains(">Penguins-old</td>", first.ToHtml());
+
+        var run = await Store.CreateRunAsync("0", "train", 1, "tester");
+        for (var i = 0; i < 3; i++) await RegisterAsync("penguins");
+        await Registry.RegisterAsync("zebra", ModelFile(), ModelFlavor.Onnx, Signature, run.RunId);
+        await Registry.SetVersionTagAsync("penguins", 2, "validation", "approved");
+        async Task<List<string>> Versions(string filter) =>
+            (await Registry.SearchVersionsAsync(new RegistryQuery(filter, ["version_number DESC"]))).Select(v => $"{v.Name}/{v.Version}").ToList();
+        Assert.Equal(["penguins/3", "penguins/2"], await Versions("name = 'penguins' AND version_number > 1"));
+        Assert.Equal(["penguins/2"], await Versions("tags.validation = 'approved'"));
+        Assert.Contains(">penguins</td>", (await Registry.SearchVersionsAsync(new RegistryQuery("tags.validation = 'approved'"))).ToHtml());
+        Assert.Equal(["zebra/1"], await Versions($"run_id IN ('{run.RunId}', 'other')"));
+        await Registry.DeleteVersionAsync("penguins", 3);
+        Assert.Equal(["penguins/2", "penguins/1"], await Versions("name = 'penguins'"));
+
+        var unquoted = await Assert.ThrowsAsync<FilterSyntaxException>(() => Registry.SearchModelsAsync(new RegistryQuery("name = penguins")));
+        Assert.Equal(("filter", 8), (unquoted.Field, unquoted.Column));
+        Assert.Contains("no OR", (await Assert.ThrowsAsync<FilterSyntaxException>(() => Registry.SearchModelsAsync(new RegistryQuery("name = 'a' OR name = 'b'")))).Message);
+        Assert.Contains("invalid key 'run_id'", (await Assert.ThrowsAsync<FilterSyntaxException>(() => Registry.SearchModelsAsync(new RegistryQuery("run_id = 'a'")))).Message);
+        Assert.Equal("max_results", (await Assert.ThrowsAsync<RegistryException>(() => Registry.SearchModelsAsync(new RegistryQuery(MaxResults: 1001)))).Field);
+        Assert.Equal("order_by", (await Assert.ThrowsAsync<RegistryException>(() => Registry.SearchVersionsAsync(new RegistryQuery(OrderBy: ["run_id"])))).Field);
+    }
+
+    [Fact]
+    public async Task Tags_are_removed_and_a_renamed_model_keeps_its_versions_aliases_and_log()
+    {
+        await RegisterAsync("m");
+        await RegisterAsync("m");
+        await Registry.SetModelTagAsync("m", "team", "birds");
+        await Registry.SetVersionTagAsync("m", 2, "validation", "approved");
+        await Registry.DeleteModelTagAsync("m", "team");
+        await Registry.DeleteModelTagAsync("m", "never-set"); // MLflow: no error
+        await Registry.DeleteVersionTagAsync("m", 2, "validation");
+        Assert.Empty((await Registry.GetModelAsync("m")).Tags);
+        Assert.Empty((await Registry.GetVersionAsync("m", 2)).Tags);
+
+        await Registry.SetAliasAsync("m", "champion", 2, "best");
+        var renamed = await Registry.RenameModelAsync("m", "m2");
+        Assert.Equal(("m2", 2), (renamed.Name, renamed.Aliases["champion"]));
+        Assert.Equal(404, (await Assert.ThrowsAsync<RegistryException>(() => Registry.GetModelAsync("m"))).HttpStatus);
+        Assert.Equal(2, (await Registry.ResolveAsync("models:/m2@champion")).Version);
+        Assert.Equal(3, (await RegisterAsync("m2")).Version);
+        Assert.Equal(["set_alias", "rename"], (await Registry.GetAuditLogAsync("m2")).Entries.Select(e => e.Action));
+        await Registry.CreateModelAsync("taken");
+        Assert.Equal(("RESOURCE_ALREADY_EXISTS", "new_name"), await Assert.ThrowsAsync<RegistryException>(() => Registry.RenameModelAsync("m2", "taken")) is var e ? (e.ErrorCode, e.Field) : default);
     }
 
     [Fact]

@@ -223,6 +223,10 @@ public sealed class RestTrackingStore : ITrackingStore
     private Task<JsonObject> GetAsync(string endpoint, CancellationToken ct, params (string Name, string Value)[] query) =>
         SendAsync(_http, HttpMethod.Get, Api + endpoint + "?" + string.Join('&', query.Select(q => q.Name + "=" + Uri.EscapeDataString(q.Value))), null, ct);
 
+    /// <summary>One API request (path relative to the base URL): the JSON answer, or the server's error rebuilt.</summary>
+    internal Task<JsonObject> SendAsync(HttpMethod method, string path, JsonObject? body, CancellationToken ct) =>
+        SendAsync(_http, method, path, body, ct);
+
     internal static async Task<JsonObject> SendAsync(HttpClient http, HttpMethod method, string path, JsonObject? body, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
