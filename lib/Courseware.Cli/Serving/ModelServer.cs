@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Courseware.Registry;
 using Courseware.Tracking;
@@ -39,7 +38,13 @@ internal sealed class ModelServer : IAsyncDisposable
             challenger_share = service.Split?.ChallengerShare,
             refresh_error = service.RefreshError,
         }));
-        app.MapGet("/metrics", () => Results.Text(_metrics.Render() + service.Log.Prometheus(), "text/plain; version=0.0.4"));
+        app.MapGet("/metrics", () =>
+        {
+            var metrics = new PrometheusMetrics();
+            _metrics.AddTo(metrics);
+            service.Log.AddTo(metrics);
+            return Results.Text(metrics.ToString(), PrometheusMetrics.ContentType);
+        });
         app.MapGet("/schema", () => Results.Json(service.RequestSchema));
         app.MapGet("/ab", () => Results.Json(service.Report().ToJson()));
         // Explicit RequestDelegates: a method group returning Task<IResult> would bind as one and drop the result.
@@ -162,22 +167,16 @@ internal sealed class ServingMetrics
         }
     }
 
-    public string Render()
+    /// <summary>Adds the requests by status, the error count and the latency histogram to <paramref name="metrics"/>.</summary>
+    public void AddTo(PrometheusMetrics metrics)
     {
-        var sb = new StringBuilder();
         lock (_lock)
         {
-            sb.Append("# HELP courseware_predict_requests_total Prediction requests by HTTP status.\n# TYPE courseware_predict_requests_total counter\n");
+            const string requestsHelp = "Prediction requests by HTTP status.";
             foreach (var (status, n) in _byStatus.OrderBy(kv => kv.Key))
-                sb.Append(CultureInfo.InvariantCulture, $"courseware_predict_requests_total{{code=\"{status}\"}} {n}\n");
-            sb.Append("# HELP courseware_predict_errors_total Prediction requests answered with 4xx or 5xx.\n# TYPE courseware_predict_errors_total counter\n");
-            sb.Append(CultureInfo.InvariantCulture, $"courseware_predict_errors_total {_byStatus.Where(kv => kv.Key >= 400).Sum(kv => kv.Value)}\n");
-            sb.Append("# HELP courseware_predict_latency_seconds Time to answer /predict.\n# TYPE courseware_predict_latency_seconds histogram\n");
-            for (var i = 0; i < Buckets.Length; i++)
-                sb.Append(CultureInfo.InvariantCulture, $"courseware_predict_latency_seconds_bucket{{le=\"{Buckets[i]}\"}} {_bucketCounts[i]}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"courseware_predict_latency_seconds_bucket{{le=\"+Inf\"}} {_count}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"courseware_predict_latency_seconds_sum {_sum}\ncourseware_predict_latency_seconds_count {_count}\n");
+                metrics.Counter("courseware_predict_requests_total", requestsHelp, n, ("code", status.ToString(CultureInfo.InvariantCulture)));
+            metrics.Counter("courseware_predict_errors_total", "Prediction requests answered with 4xx or 5xx.", _byStatus.Where(kv => kv.Key >= 400).Sum(kv => kv.Value));
+            metrics.Histogram("courseware_predict_latency_seconds", "Time to answer /predict.", [.. Buckets.Select((bound, i) => (bound, _bucketCounts[i]))], _count, _sum);
         }
-        return sb.ToString();
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Courseware.Evaluation;
 using Courseware.Tracking;
@@ -79,25 +78,23 @@ public sealed partial class ServingLog
     /// <summary>Traffic per (version, arm), in the order they first served.</summary>
     public IReadOnlyList<VersionTraffic> Traffic => _counters.Values.OrderBy(c => c.Created).Select(c => c.Snapshot()).ToList();
 
-    /// <summary>Prometheus series per version and arm: requests by outcome, latency quantiles, outcome sum and count.</summary>
-    public string Prometheus()
+    /// <summary>
+    /// Adds the Prometheus series of each version and arm to <paramref name="metrics"/>: requests by result, latency
+    /// quantiles (a summary), the number of outcomes (a counter) and their sum (a gauge: outcomes such as revenue may be negative).
+    /// </summary>
+    public void AddTo(PrometheusMetrics metrics)
     {
-        var sb = new StringBuilder();
-        var traffic = Traffic;
-        void Series(string name, string type, string help, Func<VersionTraffic, IEnumerable<(string Labels, double Value)>> values)
+        foreach (var t in Traffic)
         {
-            sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n");
-            foreach (var t in traffic)
-                foreach (var (labels, value) in values(t))
-                    sb.Append(CultureInfo.InvariantCulture, $"{name}{{model=\"{t.Model}\",arm=\"{AbReport.ArmName(t.Arm)}\"{labels}}} {(double.IsNaN(value) ? "NaN" : value.ToString(CultureInfo.InvariantCulture))}\n");
+            (string, string)[] labels = [("model", t.Model), ("arm", AbReport.ArmName(t.Arm))];
+            const string requests = "courseware_model_requests_total", requestsHelp = "Requests routed to a version, by result.";
+            metrics.Counter(requests, requestsHelp, t.Requests - t.BadRequests - t.Errors, [.. labels, ("result", "ok")]);
+            metrics.Counter(requests, requestsHelp, t.BadRequests, [.. labels, ("result", "bad_request")]);
+            metrics.Counter(requests, requestsHelp, t.Errors, [.. labels, ("result", "error")]);
+            metrics.Summary("courseware_model_latency_ms", "Time in the model and its request checks.", [(0.5, t.LatencyP50Ms), (0.99, t.LatencyP99Ms)], labels);
+            metrics.Counter("courseware_model_outcomes_total", "Outcomes reported with POST /feedback.", t.Outcomes.Count, labels);
+            metrics.Gauge("courseware_model_outcome_sum", "Sum of the reported outcomes.", t.Outcomes.Sum(), labels);
         }
-        Series("courseware_model_requests_total", "counter", "Requests routed to a version, by result.",
-            t => [(",result=\"ok\"", t.Requests - t.BadRequests - t.Errors), (",result=\"bad_request\"", t.BadRequests), (",result=\"error\"", t.Errors)]);
-        Series("courseware_model_latency_ms", "summary", "Time in the model and its request checks.",
-            t => [(",quantile=\"0.5\"", t.LatencyP50Ms), (",quantile=\"0.99\"", t.LatencyP99Ms)]);
-        Series("courseware_model_outcomes_total", "counter", "Outcomes reported with POST /feedback.", t => [("", t.Outcomes.Count)]);
-        Series("courseware_model_outcome_sum", "counter", "Sum of the reported outcomes.", t => [("", t.Outcomes.Sum())]);
-        return sb.ToString();
     }
 
     private Counters For(ModelVersion version, Arm arm) => _counters.GetOrAdd((version.Uri, arm), k => new Counters(k.Model, version.Version, arm));

@@ -4,8 +4,8 @@ using System.Text.RegularExpressions;
 
 namespace Courseware.Tests.Drift;
 
-/// <summary>One sample of a parsed exposition: its labels (unescaped) and value.</summary>
-internal sealed record PromSample(IReadOnlyDictionary<string, string> Labels, double Value);
+/// <summary>One sample of a parsed exposition: its labels (unescaped), value and sample name (<c>x_bucket</c>, <c>x_sum</c>, <c>x_count</c> in histogram x).</summary>
+internal sealed record PromSample(IReadOnlyDictionary<string, string> Labels, double Value, string Metric = "");
 
 /// <summary>One metric family of a parsed exposition.</summary>
 internal sealed record PromFamily(string Name, string? Help, string? Type, List<PromSample> Samples)
@@ -21,7 +21,11 @@ internal sealed record PromFamily(string Name, string? Help, string? Type, List<
 /// writer: every line ends in '\n'; '# HELP name docstring' (escapes \\ and \n) and '# TYPE name type' at most once
 /// per family and before its samples; a family's samples are contiguous; metric names [a-zA-Z_:][a-zA-Z0-9_:]*,
 /// label names [a-zA-Z_][a-zA-Z0-9_]*; label values in double quotes with only \\, \" and \n escapes; values are Go
-/// floats (NaN, +Inf, -Inf); an optional integer timestamp; no series twice. Anything else throws FormatException.
+/// floats (NaN, +Inf, -Inf); an optional integer timestamp; no series twice. After '# TYPE x histogram' the samples
+/// x_bucket (with an 'le' label), x_sum and x_count belong to family x, and each series (labels other than 'le') has
+/// buckets in increasing 'le' order with counts that never decrease, a '+Inf' bucket equal to x_count, and x_sum;
+/// after '# TYPE x summary' the samples x (with a 'quantile' label in [0, 1]), x_sum and x_count belong to x.
+/// Anything else throws FormatException.
 /// </summary>
 internal static class PrometheusTextParser
 {
@@ -65,12 +69,33 @@ internal static class PrometheusTextParser
                 continue;
             }
             var (metric, labels, value) = ParseSample(line, where);
-            var f = Enter(metric, where);
+            var f = Enter(FamilyOf(metric, labels, where), where);
             if (!series.Add(metric + "{" + string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value)) + "}"))
                 throw new FormatException($"{where}: series {metric} repeated.");
-            f.Samples.Add(new PromSample(labels, value));
+            f.Samples.Add(new PromSample(labels, value, metric));
         }
+        foreach (var family in families.Values.Where(f => f.Type == "histogram")) CheckHistogram(family);
         return families;
+
+        // A histogram's or summary's sample names belong to the family declared by its TYPE line.
+        string FamilyOf(string metric, Dictionary<string, string> labels, string where)
+        {
+            var type = current is not null && families.TryGetValue(current, out var open) ? open.Type : null;
+            var suffix = current is not null && metric.StartsWith(current, StringComparison.Ordinal) ? metric[current.Length..] : null;
+            if (type == "histogram" && suffix == "") throw new FormatException($"{where}: histogram {metric} has a sample without _bucket, _sum or _count.");
+            if (type == "histogram" && suffix is "_bucket" or "_sum" or "_count")
+            {
+                if ((suffix == "_bucket") != labels.ContainsKey("le")) throw new FormatException($"{where}: {metric} must {(suffix == "_bucket" ? "" : "not ")}have an 'le' label.");
+                return current!;
+            }
+            if (type == "summary" && suffix is "" or "_sum" or "_count")
+            {
+                if ((suffix == "") != labels.ContainsKey("quantile")) throw new FormatException($"{where}: {metric} must {(suffix == "" ? "" : "not ")}have a 'quantile' label.");
+                if (suffix == "" && !(ParseValue(labels["quantile"], where) is >= 0 and <= 1)) throw new FormatException($"{where}: quantile '{labels["quantile"]}' is not in [0, 1].");
+                return current!;
+            }
+            return metric;
+        }
 
         PromFamily Enter(string name, string where)
         {
@@ -127,15 +152,34 @@ internal static class PrometheusTextParser
         var rest = line[(i + 1)..].Split(' ');
         if (rest.Length > 2 || (rest.Length == 2 && !long.TryParse(rest[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)))
             throw new FormatException($"{where}: expected 'value [timestamp]', found '{line[(i + 1)..]}'.");
-        var v = rest[0] switch
+        return (metric, labels, ParseValue(rest[0], where));
+    }
+
+    private static double ParseValue(string text, string where) => text switch
+    {
+        "NaN" => double.NaN,
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        var s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+        var s => throw new FormatException($"{where}: '{s}' is not a value."),
+    };
+
+    /// <summary>Each series of a histogram: buckets by increasing 'le', cumulative counts, '+Inf' equal to _count, and a _sum.</summary>
+    private static void CheckHistogram(PromFamily family)
+    {
+        var name = family.Name;
+        foreach (var series in family.Samples.GroupBy(s => string.Join(",", s.Labels.Where(l => l.Key != "le").OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value))))
         {
-            "NaN" => double.NaN,
-            "+Inf" => double.PositiveInfinity,
-            "-Inf" => double.NegativeInfinity,
-            var s when double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
-            var s => throw new FormatException($"{where}: '{s}' is not a value."),
-        };
-        return (metric, labels, v);
+            var where = $"histogram {name}{{{series.Key}}}";
+            var buckets = series.Where(s => s.Metric == name + "_bucket").Select(s => (Le: ParseValue(s.Labels["le"], where), s.Value)).ToList();
+            for (var i = 1; i < buckets.Count; i++)
+                if (!(buckets[i].Le > buckets[i - 1].Le) || buckets[i].Value < buckets[i - 1].Value)
+                    throw new FormatException($"{where}: bucket le={buckets[i].Le} does not follow le={buckets[i - 1].Le} with a count at least as large.");
+            if (buckets.Count == 0 || !double.IsPositiveInfinity(buckets[^1].Le)) throw new FormatException($"{where}: no +Inf bucket.");
+            var count = series.SingleOrDefault(s => s.Metric == name + "_count") ?? throw new FormatException($"{where}: no {name}_count.");
+            if (count.Value != buckets[^1].Value) throw new FormatException($"{where}: {name}_count {count.Value} differs from the +Inf bucket {buckets[^1].Value}.");
+            if (!series.Any(s => s.Metric == name + "_sum")) throw new FormatException($"{where}: no {name}_sum.");
+        }
     }
 
     private static string UnescapeHelp(string text, string where)

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Courseware.Cli.Serving;
 using Courseware.Registry;
+using Courseware.Tests.Drift;
 using Courseware.Tests.Models;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;
@@ -147,5 +148,71 @@ public sealed class ServingTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal("models:/gpt/2", (await _http.GetFromJsonAsync<JsonElement>("/health")).GetProperty("model").GetString());
         var sorted = latencies.SelectMany(l => l).Order().ToArray();
         output.WriteLine($"{sorted.Length} requests from {Clients} clients: p50 {sorted[sorted.Length / 2]:0.00} ms, p99 {sorted[(int)(sorted.Length * 0.99)]:0.00} ms");
+    }
+
+    [Fact]
+    public async Task Metrics_are_strict_exposition_text_with_model_names_escaped()
+    {
+        // Registry names may hold quotes and backslashes; they used to reach the label values unescaped.
+        const string Name = "q\"u\\ote";
+        await _registry.RegisterAsync(Name, OnnxFile, ModelFlavor.Onnx);
+        await using var server = await ModelServer.StartAsync(_registry, $"models:/{Name}/1");
+        using var http = new HttpClient { BaseAddress = new Uri(server.Address) };
+        Task<HttpResponseMessage> Post(string array) => http.PostAsync("/predict", new StringContent(Body(array), Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, (await Post("[[1, 2]]")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Post("[[1, 2.5]]")).StatusCode);
+
+        var response = await http.GetAsync("/metrics");
+        var contentType = response.Content.Headers.ContentType!;
+        Assert.Equal(("text/plain", "utf-8"), (contentType.MediaType, contentType.CharSet));
+        Assert.Contains(contentType.Parameters, p => p.Name == "version" && p.Value == "0.0.4");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("{model=\"models:/q\\\"u\\\\ote/1\",arm=\"champion\",result=\"ok\"} 1\n", text);
+
+        var families = PrometheusTextParser.Parse(text);
+        var uri = $"models:/{Name}/1";
+        var requests = families["courseware_model_requests_total"];
+        Assert.Equal("counter", requests.Type);
+        Assert.Equal(1, requests.Single(("model", uri), ("arm", "champion"), ("result", "ok")).Value);
+        Assert.Equal(1, requests.Single(("model", uri), ("result", "bad_request")).Value);
+        Assert.Equal(0, requests.Single(("model", uri), ("result", "error")).Value);
+        Assert.Equal("summary", families["courseware_model_latency_ms"].Type);
+        Assert.Equal(2, families["courseware_predict_requests_total"].Samples.Count);
+        var latency = families["courseware_predict_latency_seconds"];
+        Assert.Equal("histogram", latency.Type);
+        Assert.Equal(["0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf"],
+            latency.Samples.Where(s => s.Metric == "courseware_predict_latency_seconds_bucket").Select(s => s.Labels["le"]));
+        Assert.Equal(2, latency.Single(("le", "+Inf")).Value);
+        Assert.Equal(2, latency.Samples.Single(s => s.Metric == "courseware_predict_latency_seconds_count").Value);
+    }
+
+    [Fact]
+    public async Task Serving_log_series_escape_quotes_backslashes_and_newlines_in_model_names()
+    {
+        // The registry refuses control characters in names, so the newline case is a version built here.
+        var version = (await _registry.RegisterAsync("gpt", OnnxFile, ModelFlavor.Onnx)) with { Name = "a\"b\\c\nd" };
+        var log = new ServingLog();
+        var first = log.Answered(version, Arm.Champion, 10);
+        log.Answered(version, Arm.Champion, 20);
+        log.Answered(version, Arm.Champion, 30);
+        log.Failed(version, Arm.Champion, 400);
+        log.Failed(version, Arm.Champion, 500);
+        log.RecordOutcome(first, -2.5);
+        var metrics = new PrometheusMetrics();
+        log.AddTo(metrics);
+        var text = metrics.ToString();
+        Assert.Contains("{model=\"models:/a\\\"b\\\\c\\nd/3\",arm=\"champion\"} -2.5\n", text);
+
+        var families = PrometheusTextParser.Parse(text);
+        (string, string) model = ("model", "models:/a\"b\\c\nd/3");
+        var requests = families["courseware_model_requests_total"];
+        Assert.Equal((3.0, 1.0, 1.0), (requests.Single(model, ("result", "ok")).Value, requests.Single(model, ("result", "bad_request")).Value, requests.Single(model, ("result", "error")).Value));
+        // numpy.percentile([10, 20, 30], [50, 99]) (linear interpolation) = [20, 29.8].
+        var latency = families["courseware_model_latency_ms"];
+        Assert.Equal(20, latency.Single(model, ("quantile", "0.5")).Value, 1e-9);
+        Assert.Equal(29.8, latency.Single(model, ("quantile", "0.99")).Value, 1e-9);
+        Assert.Equal(1, families["courseware_model_outcomes_total"].Single(model).Value);
+        // Outcomes such as revenue may be negative, so their sum is a gauge, not a counter.
+        Assert.Equal(("gauge", -2.5), (families["courseware_model_outcome_sum"].Type, families["courseware_model_outcome_sum"].Single(model).Value));
     }
 }
