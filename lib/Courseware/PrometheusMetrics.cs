@@ -101,9 +101,10 @@ public sealed partial class PrometheusMetrics
         {
             if (!(q is >= 0 and <= 1))
                 throw new ArgumentException($"Summary {name}: quantile {FormatValue(q)} is not in [0, 1].", nameof(quantiles));
-            if (samples.Any(s => s.Item2 == Join(labelText, "quantile", FormatFloat(q))))
+            var sampleLabels = Join(labelText, "quantile", FormatFloat(q));
+            if (samples.Any(s => s.Item2 == sampleLabels))
                 throw new ArgumentException($"Summary {name}: quantile {FormatFloat(q)} is given twice.", nameof(quantiles));
-            samples.Add(("", Join(labelText, "quantile", FormatFloat(q)), value));
+            samples.Add(("", sampleLabels, value));
         }
         Add(name, help, "summary", ["_sum", "_count"], labelText, samples);
     }
