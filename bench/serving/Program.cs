@@ -14,6 +14,7 @@ var requests = args.Length > 0 ? int.Parse(args[0]) : 2000;
 var clients = args.Length > 1 ? int.Parse(args[1]) : 4;
 var root = FindRoot();
 var folder = Path.Combine(Path.GetTempPath(), "cw-serve-bench-" + Guid.NewGuid().ToString("N")[..8]);
+var WarmUp = TimeSpan.FromSeconds(2);
 try
 {
     await using (var store = SqliteTrackingStore.Open(folder))
@@ -27,7 +28,9 @@ try
         var body = $"{{\"inputs\": {{\"{input}\": [[{string.Join(", ", Enumerable.Range(1, 16))}]]}}}}";
 
         using var predictor = await OnnxPredictor.LoadAsync(registry, "models:/bench-gpt@champion");
-        for (var i = 0; i < 200; i++) Predict();
+        // Warm up for a fixed time, not a count: tiered JIT promotes hot code in the background, and a path measured
+        // before that finishes looks slower than the ones after it.
+        for (var warm = Stopwatch.StartNew(); warm.Elapsed < WarmUp;) Predict();
         var inProcess = Measure(requests, 1, _ => { Predict(); return Task.CompletedTask; });
         var inProcessParallel = Measure(requests, clients, _ => { Predict(); return Task.CompletedTask; });
         void Predict()
@@ -45,7 +48,7 @@ try
                 using var doc = JsonDocument.Parse(body);
                 _ = (await split.PredictAsync(doc.RootElement)).Body.ToJsonString();
             }
-            for (var i = 0; i < 200; i++) await Serve();
+            for (var warm = Stopwatch.StartNew(); warm.Elapsed < WarmUp;) await Serve();
             service = Measure(requests, 1, _ => Serve());
             serviceParallel = Measure(requests, clients, _ => Serve());
         }
@@ -65,7 +68,7 @@ try
                 if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"HTTP {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
                 await response.Content.ReadAsByteArrayAsync();
             }
-            for (var i = 0; i < 200; i++) await Post();
+            for (var warm = Stopwatch.StartNew(); warm.Elapsed < WarmUp;) await Post();
             var one = Measure(requests, 1, _ => Post());
             var many = Measure(requests, clients, _ => Post());
             server.Kill();
