@@ -379,7 +379,7 @@ public sealed class GenerativeTaskResult : HtmlDisplayable
         var json = new JsonObject { ["alias"] = Name };
         foreach (var (key, value) in Metrics)
         {
-            int comma = key.LastIndexOf(',');
+            int comma = key.IndexOf(',');
             json[key] = value.Value;
             json[$"{key[..comma]}_stderr{key[comma..]}"] = double.IsNaN(value.StandardError) ? "N/A" : value.StandardError;
         }
@@ -396,7 +396,7 @@ public sealed class GenerativeTaskResult : HtmlDisplayable
     {
         foreach (var (key, value) in Metrics)
         {
-            int comma = key.LastIndexOf(',');
+            int comma = key.IndexOf(',');
             string metric = key[..comma], filter = key[(comma + 1)..];
             // Tracking keys allow letters, digits, _ - . space : and /; a filter name is user text.
             string suffix = filter == FilterPipeline.None.Name ? "" : "/" + string.Concat(filter.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or ' ' or ':' ? c : '_'));

@@ -152,6 +152,20 @@ public sealed class GenerativeTrackingTests : IDisposable
         Assert.Empty((await run.GetAsync()).Data.Metrics);
     }
 
+    [Fact]
+    public async Task A_filter_name_with_characters_a_tracking_key_refuses_is_logged_with_them_replaced()
+    {
+        var task = GenerativeTask.Load(WriteTask("odd", "filter_list: [{name: \"strip,v2 (x)\", filter: [{function: strip}]}]\nmetric_list: [exact_match]\n",
+            new { q = "Where does Ed live?", a = "Dunmere, by the sea." }));
+        GenerativeTaskResult result = await task.RunAsync(Model);
+        using var tracker = Tracker.Open(Path.Combine(_folder.Path, "store"));
+        using var run = tracker.StartRun("generation");
+        GenerativeTaskResult.LogTo(run, [result]);
+        // The harness's key is "exact_match,strip,v2 (x)": the filter is all after the first comma.
+        Assert.Equal(1.0, (await run.GetAsync()).Metric("eval/odd/exact_match/strip_v2 _x_"));
+        Assert.NotNull(result.ToJson()["exact_match_stderr,strip,v2 (x)"]);
+    }
+
     private sealed class RenamedModel(ILanguageModel inner) : ILanguageModel
     {
         public string Name => "other";
