@@ -51,24 +51,12 @@ internal static class EvalCommand
                     parseResult.GetValue(backend)!, parseResult.GetValue(device)!, parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"), cancellationToken);
                 // One warning per over-long request would bury the table; the count per task is printed instead.
                 if (opened.Model is Courseware.Models.LocalLanguageModel local) local.Log = TextWriter.Null;
-                // Generative task files (output_type: generate_until) are generated, filtered and scored by the library.
-                var generated = new System.Text.Json.Nodes.JsonObject { ["results"] = new System.Text.Json.Nodes.JsonObject(), ["configs"] = new System.Text.Json.Nodes.JsonObject() };
-                foreach (GenerativeTask task in generative)
+                void LogRun(Action<ActiveRun> log)
                 {
-                    GenerativeTaskResult result = await task.RunAsync(opened.Model, parseResult.GetValue(shots), parseResult.GetValue(limit), cancellationToken);
-                    Console.WriteLine(result);
-                    generated["results"]![task.Name] = result.ToJson();
-                    generated["configs"]![task.Name] = new System.Text.Json.Nodes.JsonObject { ["task"] = task.Name, ["output_type"] = "generate_until", ["num_fewshot"] = result.Shots };
-                }
-                if (taskList.Count == 0)
-                {
-                    if (experimentName is not null) Console.Error.WriteLine("note: --experiment logs multiple-choice results only; this run has none, so nothing was logged.");
-                    if (parseResult.GetValue(output) is string generatedPath)
-                    {
-                        EvaluationResults.Save(generatedPath, generated);
-                        Console.WriteLine($"wrote {generatedPath}");
-                    }
-                    return 0;
+                    if (tracker is null || experimentName is null) return;
+                    using ActiveRun run = tracker.StartRun(experimentName, parseResult.GetValue(runName));
+                    log(run);
+                    Console.WriteLine($"logged run {run.RunId} ({run.Name}) in experiment '{experimentName}' at {parseResult.GetValue(trackingUri)}");
                 }
                 var options = new EvaluationOptions
                 {
@@ -81,6 +69,20 @@ internal static class EvalCommand
                     MacroAverage = parseResult.GetValue(macro),
                     Progress = new Progress<EvaluationProgress>(p => Console.Error.Write($"\r{p}   ")),
                 };
+                // Generative task files (output_type: generate_until) are generated, filtered and scored by the library.
+                var generated = new List<GenerativeTaskResult>();
+                foreach (GenerativeTask task in generative)
+                {
+                    generated.Add(await task.RunAsync(opened.Model, options.Shots, options.Limit, cancellationToken));
+                    Console.WriteLine(generated[^1]);
+                }
+                if (taskList.Count == 0)
+                {
+                    var document = GenerativeTaskResult.AddTo(new System.Text.Json.Nodes.JsonObject(), generated);
+                    Save(parseResult.GetValue(output), document);
+                    LogRun(run => GenerativeTaskResult.LogTo(run, generated, options, document));
+                    return 0;
+                }
                 EvaluationResults results = await BenchmarkEvaluator.RunAsync(opened.Model, taskList, options, cancellationToken);
                 Console.Error.WriteLine();
                 Console.WriteLine(results);
@@ -107,19 +109,9 @@ internal static class EvalCommand
                 {
                     foreach (string file in results.SaveSamples(samplesFolder)) Console.WriteLine($"wrote {file}");
                 }
-                foreach (var (section, entries) in generated)
-                    foreach (var (name, entry) in entries!.AsObject().ToList()) json[section]![name] = entry!.DeepClone();
-                if (parseResult.GetValue(output) is string path)
-                {
-                    EvaluationResults.Save(path, json);
-                    Console.WriteLine($"wrote {path}");
-                }
-                if (tracker is not null && experimentName is not null)
-                {
-                    using ActiveRun run = tracker.StartRun(experimentName, parseResult.GetValue(runName));
-                    results.LogTo(run, json);
-                    Console.WriteLine($"logged run {run.RunId} ({run.Name}) in experiment '{experimentName}' at {parseResult.GetValue(trackingUri)}");
-                }
+                GenerativeTaskResult.AddTo(json, generated);
+                Save(parseResult.GetValue(output), json);
+                LogRun(run => results.LogTo(run, json, generated));
                 return results.Failures.Count == 0 ? 0 : 1;
             }
             catch (Exception e) when (e is BenchmarkDataException or ArgumentException or IOException or NotSupportedException or InvalidDataException or TrackingException)
@@ -138,5 +130,12 @@ internal static class EvalCommand
         });
         command.Subcommands.Add(generate);
         return command;
+    }
+
+    private static void Save(string? path, System.Text.Json.Nodes.JsonObject document)
+    {
+        if (path is null) return;
+        EvaluationResults.Save(path, document);
+        Console.WriteLine($"wrote {path}");
     }
 }

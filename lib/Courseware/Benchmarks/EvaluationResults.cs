@@ -148,33 +148,44 @@ public sealed class EvaluationResults : HtmlDisplayable
     /// Logs the evaluation to a tracking run: every <see cref="MetricValues"/> pair as a metric (eval/mmlu/acc,
     /// eval/mmlu/acc_stderr, …), params model, backend, device, tasks, shots, limit, batch_size and fewshot_seed (plus
     /// the model's path or endpoint, registry URI and weights hash when known), and the results JSON as the artifact
-    /// <see cref="ResultsArtifact"/>.
+    /// <see cref="ResultsArtifact"/>. Generative results of the same evaluation join the run with
+    /// <see cref="GenerativeTaskResult.MetricValues"/> and their entries in the document.
     /// </summary>
     /// <param name="run">An active run.</param>
-    /// <param name="document">The document to store (default <see cref="ToJson"/>; pass one with a contamination block added).</param>
+    /// <param name="document">The document to store (default <see cref="ToJson"/> with the generative entries added; pass one with a contamination block added).</param>
+    /// <param name="generative">Generative task results of the same evaluation, logged alongside.</param>
     /// <example><code>using var run = tracker.StartRun("benchmarks", "tinygpt-base"); results.LogTo(run);</code></example>
-    public void LogTo(Tracking.ActiveRun run, JsonObject? document = null)
+    public void LogTo(Tracking.ActiveRun run, JsonObject? document = null, IReadOnlyList<GenerativeTaskResult>? generative = null)
+    {
+        generative ??= [];
+        Log(run, Model, [.. Tasks.Select(t => (t.Name, t.Shots)), .. generative.Select(g => (g.Name, g.Shots))], _options,
+            MetricValues().Concat(generative.SelectMany(g => g.MetricValues())), document ?? GenerativeTaskResult.AddTo(ToJson(), generative));
+    }
+
+    /// <summary>The one path by which multiple-choice and generative results reach a run: params, metrics at step 0, the results artifact.</summary>
+    internal static void Log(Tracking.ActiveRun run, string model, IReadOnlyList<(string Name, int Shots)> tasks, EvaluationOptions options,
+        IEnumerable<(string Name, double Value)> metrics, JsonObject document)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var shots = Tasks.Select(t => t.Shots).Distinct().ToList();
+        var shots = tasks.Select(t => t.Shots).Distinct().ToList();
         var parameters = new Dictionary<string, object?>
         {
-            ["model"] = Model,
-            ["tasks"] = string.Join(",", Tasks.Select(t => t.Name)),
+            ["model"] = model,
+            ["tasks"] = string.Join(",", tasks.Select(t => t.Name)),
             // One number when every task ran with the same shots, else task=shots pairs.
-            ["shots"] = shots.Count == 1 ? shots[0].ToString(CultureInfo.InvariantCulture) : string.Join(",", Tasks.Select(t => $"{t.Name}={t.Shots}")),
-            ["limit"] = _options.Limit?.ToString(CultureInfo.InvariantCulture) ?? "none",
-            ["batch_size"] = _options.BatchSize,
-            ["fewshot_seed"] = _options.FewShotSeed,
+            ["shots"] = shots.Count == 1 ? shots[0].ToString(CultureInfo.InvariantCulture) : string.Join(",", tasks.Select(t => $"{t.Name}={t.Shots}")),
+            ["limit"] = options.Limit?.ToString(CultureInfo.InvariantCulture) ?? "none",
+            ["batch_size"] = options.BatchSize,
+            ["fewshot_seed"] = options.FewShotSeed,
         };
         foreach (string key in (string[])["backend", "device", "path", "endpoint", "model_uri", "registered_version", "weights_sha256"])
         {
-            if (_options.ModelConfig.TryGetValue(key, out string? value)) parameters[key] = value;
+            if (options.ModelConfig.TryGetValue(key, out string? value)) parameters[key] = value;
         }
         run.LogParams(parameters);
         var time = DateTimeOffset.UtcNow;
-        foreach (var (name, value) in MetricValues()) run.LogMetric(name, value, step: 0, time);
-        run.LogJson(document ?? ToJson(), ResultsArtifact);
+        foreach (var (name, value) in metrics) run.LogMetric(name, value, step: 0, time);
+        run.LogJson(document, ResultsArtifact);
         run.Flush();
     }
 

@@ -379,11 +379,70 @@ public sealed class GenerativeTaskResult : HtmlDisplayable
         var json = new JsonObject { ["alias"] = Name };
         foreach (var (key, value) in Metrics)
         {
-            int comma = key.LastIndexOf(',');
+            int comma = key.IndexOf(',');
             json[key] = value.Value;
             json[$"{key[..comma]}_stderr{key[comma..]}"] = double.IsNaN(value.StandardError) ? "N/A" : value.StandardError;
         }
         return json;
+    }
+
+    /// <summary>
+    /// Every metric as a (name, value) pair for a tracking run, named as <see cref="EvaluationResults.MetricValues"/> names
+    /// them: "exact_match,none" → eval/&lt;task&gt;/exact_match and eval/&lt;task&gt;/exact_match_stderr; another
+    /// filter follows after a slash, as the harness's comma ("exact_match,first-word" → eval/&lt;task&gt;/exact_match/first-word,
+    /// eval/&lt;task&gt;/exact_match_stderr/first-word). Corpus metrics (bleu, chrf) have no standard error.
+    /// </summary>
+    public IEnumerable<(string Name, double Value)> MetricValues()
+    {
+        foreach (var (key, value) in Metrics)
+        {
+            int comma = key.IndexOf(',');
+            string metric = key[..comma], filter = key[(comma + 1)..];
+            // Tracking keys allow letters, digits, _ - . space : and /; a filter name is user text.
+            string suffix = filter == FilterPipeline.None.Name ? "" : "/" + string.Concat(filter.Select(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.' or ' ' or ':' ? c : '_'));
+            yield return ($"eval/{Name}/{metric}{suffix}", value.Value);
+            if (!double.IsNaN(value.StandardError)) yield return ($"eval/{Name}/{metric}_stderr{suffix}", value.StandardError);
+        }
+    }
+
+    /// <summary>
+    /// Adds each result's entries to a harness-shaped results document (<c>results</c>, <c>configs</c> and <c>n-shot</c>,
+    /// created when missing), for example <see cref="EvaluationResults.ToJson"/> or a new <see cref="JsonObject"/>; returns it.
+    /// </summary>
+    public static JsonObject AddTo(JsonObject document, IEnumerable<GenerativeTaskResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(results);
+        JsonObject Section(string name) => document[name] as JsonObject ?? (JsonObject)(document[name] = new JsonObject());
+        foreach (GenerativeTaskResult result in results)
+        {
+            Section("results")[result.Name] = result.ToJson();
+            Section("configs")[result.Name] = new JsonObject { ["task"] = result.Name, ["output_type"] = "generate_until", ["num_fewshot"] = result.Shots };
+            Section("n-shot")[result.Name] = result.Shots;
+        }
+        return document;
+    }
+
+    /// <summary>
+    /// Logs generative results to a tracking run the way <see cref="EvaluationResults.LogTo"/> logs multiple-choice ones:
+    /// <see cref="MetricValues"/> as metrics, the same params (model, tasks, shots, limit, batch_size, fewshot_seed, and
+    /// backend, device, path, … from <see cref="EvaluationOptions.ModelConfig"/>), and the results JSON as the artifact
+    /// <see cref="EvaluationResults.ResultsArtifact"/>. With multiple-choice results too, call
+    /// <see cref="EvaluationResults.LogTo"/> with these as its <c>generative</c> argument instead.
+    /// </summary>
+    /// <param name="run">An active run.</param>
+    /// <param name="results">The results, one per task (at least one).</param>
+    /// <param name="options">The evaluation's settings, for the params (limit, model config); default: none.</param>
+    /// <param name="document">The document to store (default <see cref="AddTo"/> on an empty document).</param>
+    /// <example><code>using var run = tracker.StartRun("generation", "tinygpt-base"); GenerativeTaskResult.LogTo(run, [result]);</code></example>
+    public static void LogTo(Tracking.ActiveRun run, IReadOnlyList<GenerativeTaskResult> results, EvaluationOptions? options = null, JsonObject? document = null)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        if (results.Count == 0) throw new ArgumentException("There are no generative results to log.", nameof(results));
+        var models = results.Select(r => r.Model).Distinct().ToList();
+        if (models.Count > 1) throw new ArgumentException($"The results come from different models ({string.Join(", ", models)}); log each model's results to its own run.", nameof(results));
+        EvaluationResults.Log(run, models[0], [.. results.Select(r => (r.Name, r.Shots))], options ?? new EvaluationOptions(),
+            results.SelectMany(r => r.MetricValues()), document ?? AddTo(new JsonObject(), results));
     }
 
     /// <inheritdoc />
