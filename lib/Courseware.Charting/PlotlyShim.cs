@@ -115,7 +115,8 @@ public static class PlotlyShim
         return CS.GenericChartExtensions.WithSize(chart, width, height);
     }
 
-    static CS.Optional<IEnumerable<string>> Opt(string[]? values) => values is null ? default : values;
+    // No values → None, so the trace has no "text" key; converting a null array would give Some(null) and write "text": null.
+    static CS.Optional<IEnumerable<string>> Opt(string[]? values) => values is null ? default(CS.Optional<IEnumerable<string>>) : values;
     static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
     static bool Bool(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
     static double[] Doubles(JsonElement e, string name) => e.GetProperty(name).EnumerateArray().Select(Num).ToArray();

@@ -27,7 +27,7 @@ public sealed class DriftExporter
         public MonitorStatus Status { get; set; } = new(spec.Name, null, null, null);
     }
 
-    /// <summary>Wraps <paramref name="config"/>; nothing is read until <see cref="RefreshAsync"/> or a scrape.</summary>
+    /// <summary>Wraps <paramref name="config"/>; nothing is read until <see cref="RefreshAsync(CancellationToken)"/> or a scrape.</summary>
     public DriftExporter(MonitorConfig config)
     {
         Config = config ?? throw new ArgumentNullException(nameof(config));

@@ -36,6 +36,10 @@ public sealed record BleuOptions
 /// <param name="Score">BLEU on the 0–100 scale.</param>
 /// <param name="Precisions">Modified n-gram precisions (0–100) after smoothing, order 1 first.</param>
 /// <param name="BrevityPenalty">exp(1 − r/c) when the hypothesis length c is below the reference length r, else 1.</param>
+/// <param name="HypothesisLength">c: the number of hypothesis tokens, summed over the corpus.</param>
+/// <param name="ReferenceLength">r: per segment the reference length closest to the hypothesis length, summed over the corpus.</param>
+/// <param name="Matches">Clipped n-gram matches per order (order 1 first), summed over the corpus, before smoothing.</param>
+/// <param name="Totals">Hypothesis n-grams per order (order 1 first), summed over the corpus, before smoothing.</param>
 public sealed record BleuScore(double Score, IReadOnlyList<double> Precisions, double BrevityPenalty,
     int HypothesisLength, int ReferenceLength, IReadOnlyList<int> Matches, IReadOnlyList<int> Totals)
 {

@@ -15,6 +15,9 @@ namespace Courseware.Evaluation;
 /// Two-sided bootstrap p-value: 2 · min(share of resampled differences ≤ 0, share ≥ 0), at most 1 — how often the
 /// resampled difference lands on the other side of zero.
 /// </param>
+/// <param name="Confidence">The interval's confidence level (e.g. 0.95 for the 2.5th to 97.5th percentiles).</param>
+/// <param name="Resamples">How many paired bootstrap resamples the interval was computed from.</param>
+/// <param name="Seed">The random seed of the resampling; the same seed and data give the same interval.</param>
 public sealed record BootstrapInterval(double Difference, double Low, double High, double PValue, double Confidence, int Resamples, int Seed)
 {
     /// <summary>True when the interval excludes 0.</summary>

@@ -4,6 +4,8 @@ namespace Courseware.Evaluation;
 public delegate Task<string> GradingJudge(string question, string answer, CancellationToken cancellationToken);
 
 /// <summary>One answer graded several times.</summary>
+/// <param name="Question">The question the answer responds to.</param>
+/// <param name="Answer">The graded answer.</param>
 /// <param name="Ratings">The grade read from each repetition (some may be unparsed).</param>
 public sealed record GradingJudgement(string Question, string Answer, IReadOnlyList<Rating> Ratings)
 {

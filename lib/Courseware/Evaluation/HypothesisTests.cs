@@ -37,7 +37,9 @@ public sealed record MultipleTestResult(IReadOnlyList<double> AdjustedPValues, I
 
 /// <summary>
 /// Statistics for deciding whether one system beats another: significance tests, effect sizes, corrections for many
-/// comparisons, seed summaries, inter-rater agreement and the one-call <see cref="Compare"/> report.
+/// comparisons, seed summaries, inter-rater agreement and the one-call <c>Compare</c> report (per-item scores:
+/// <see cref="Compare(IReadOnlyList{double}, IReadOnlyList{double}, string, string, double, int, int)"/>; per-item
+/// correctness: <see cref="Compare(IReadOnlyList{bool}, IReadOnlyList{bool}, string, string, double, int, int)"/>).
 /// Results match scipy.stats and statsmodels (see the reference script in the tests).
 /// </summary>
 public static partial class Stats

@@ -25,6 +25,7 @@ public sealed record AnswerPair(string Question, string First, string Second);
 public delegate Task<string> PairwiseJudge(string question, string answerA, string answerB, CancellationToken cancellationToken);
 
 /// <summary>One pair after the full protocol: the verdicts in both orders and the decision.</summary>
+/// <param name="Pair">The question and the two answers compared.</param>
 /// <param name="Original">Verdicts with <see cref="AnswerPair.First"/> shown as A, one per repetition.</param>
 /// <param name="Swapped">Verdicts with <see cref="AnswerPair.Second"/> shown as A, one per repetition.</param>
 public sealed record PairwiseJudgement(AnswerPair Pair, IReadOnlyList<Verdict> Original, IReadOnlyList<Verdict> Swapped)
@@ -121,6 +122,8 @@ public sealed class PairwiseProtocol
 /// <summary>Agreement between the judge's outcomes and human labels.</summary>
 /// <param name="Items">Items compared (those where the judge's outcome was readable).</param>
 /// <param name="Excluded">Items left out because the judge's outcome was <see cref="Preference.Unparseable"/>.</param>
+/// <param name="RawAgreement">Share of <paramref name="Items"/> where the judge's outcome equals the human label (ties included); NaN when there are none.</param>
+/// <param name="Kappa">Cohen's kappa over the same items (agreement corrected for chance, see <see cref="Stats.CohensKappa{T}"/>); NaN when undefined.</param>
 /// <param name="ItemsWithoutTies">Items where neither the judge nor the human said tie.</param>
 /// <param name="AgreementWithoutTies">Raw agreement on those items (MT-Bench reports both figures).</param>
 public sealed record HumanAgreement(int Items, int Excluded, double RawAgreement, double Kappa, int ItemsWithoutTies, double AgreementWithoutTies);

@@ -14,7 +14,6 @@ namespace Courseware.Models;
 public sealed record TinyGptRecipe(string Name, TinyGptConfig Config, TrainingOptions Training, int WorldSeed = 0, int People = 48);
 
 /// <summary>What a recipe produced.</summary>
-[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
 /// <param name="Folder">Where the checkpoint was written.</param>
 /// <param name="Recipe">The recipe, with the tokenizer's vocabulary size filled in.</param>
 /// <param name="Parameters">Trainable parameters.</param>
@@ -22,6 +21,7 @@ public sealed record TinyGptRecipe(string Name, TinyGptConfig Config, TrainingOp
 /// <param name="Accuracy">4-way accuracies on the world's questions, "Question: …\nAnswer:" and MMLU layouts, seen and held-out facts.</param>
 /// <param name="TrainingTime">Wall time of training.</param>
 /// <param name="WeightsSha256">SHA-256 of model.safetensors.</param>
+[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
 public sealed record TrainedCheckpoint(string Folder, TinyGptRecipe Recipe, long Parameters, double FinalLoss, FactAccuracy Accuracy, TimeSpan TrainingTime, string WeightsSha256)
     : IHtmlDisplayable
 {

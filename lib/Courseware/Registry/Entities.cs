@@ -3,7 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace Courseware.Registry;
 
-/// <summary>How a registered model is stored and loaded (<see cref="ModelLoader"/>).</summary>
+/// <summary>
+/// How a registered model is stored and loaded (<see cref="ModelRegistry.LoadTinyGptAsync"/>,
+/// <see cref="ModelRegistry.LoadOnnxAsync"/>, <see cref="ModelRegistry.LoadMLNetAsync"/>).
+/// </summary>
 public enum ModelFlavor
 {
     /// <summary>A TinyGpt folder (config.json, model.safetensors, tokenizer.json), loaded with TorchSharp.</summary>
@@ -72,6 +75,11 @@ public sealed record ModelLineage(
 }
 
 /// <summary>A registered model: a name under which versions are kept, with a description, tags and aliases.</summary>
+/// <param name="Name">The model's unique name, as in <c>models:/name/3</c>.</param>
+/// <param name="Description">Free-text description (empty when none was given).</param>
+/// <param name="CreationTime">When the model was registered, in Unix milliseconds.</param>
+/// <param name="LastUpdatedTime">When the model or one of its versions last changed, in Unix milliseconds.</param>
+/// <param name="Tags">The model's tags (key → value).</param>
 /// <param name="Aliases">Alias → version number (e.g. champion → 3).</param>
 public sealed record RegisteredModel(
     string Name,
@@ -128,8 +136,15 @@ public static class ModelStages
 }
 
 /// <summary>One line of a model's audit log: an alias set, moved, removed or rolled back, a card edit, and why.</summary>
+/// <param name="Name">The registered model the entry belongs to.</param>
 /// <param name="Sequence">1, 2, 3… per model, in the order the changes committed.</param>
-/// <param name="Action">set_alias, delete_alias, rollback, promote, delete_version, model_card or transition_stage.</param>
+/// <param name="Time">When the change committed, in Unix milliseconds.</param>
+/// <param name="Action">set_alias, delete_alias, rollback, promote, delete_version, delete_model, rename, model_card or transition_stage.</param>
+/// <param name="Alias">The alias (or, for transition_stage, the stage) changed; null when the action concerns no alias.</param>
+/// <param name="OldVersion">The version the alias pointed to before, or the version deleted; null when there was none.</param>
+/// <param name="NewVersion">The version the alias points to now, or whose card or stage changed; null when there is none.</param>
+/// <param name="Actor">Who made the change (<see cref="ModelRegistry.Actor"/>).</param>
+/// <param name="Reason">Why, as given by the caller (may be empty).</param>
 public sealed record AuditEntry(string Name, long Sequence, long Time, string Action, string? Alias, int? OldVersion, int? NewVersion, string Actor, string Reason)
 {
     /// <summary>Whether this entry moved an alias (set, removed, promoted or rolled back).</summary>

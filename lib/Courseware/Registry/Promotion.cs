@@ -10,6 +10,8 @@ using YamlDotNet.RepresentationModel;
 namespace Courseware.Registry;
 
 /// <summary>A metric the challenger must beat the champion on, with per-item scores on a named data set.</summary>
+/// <param name="Name">The metric's name, as recorded in the versions' evaluations (e.g. <c>accuracy</c>).</param>
+/// <param name="Dataset">The data set the per-item scores of both versions were recorded on.</param>
 /// <param name="HigherIsBetter">False for losses and error rates.</param>
 public sealed record GateMetric(string Name, string Dataset, bool HigherIsBetter = true);
 

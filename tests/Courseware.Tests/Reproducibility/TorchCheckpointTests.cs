@@ -171,6 +171,7 @@ public class TorchCheckpointTests
         original.Save(folder.Path + "/c");
         var loaded = TrainingCheckpoint.Load(folder.Path + "/c");
         Assert.Equal((12L, 2), (loaded.Step, loaded.Epoch));
+        Assert.NotNull(loaded.DataOrder);
         Assert.Equal([3, 1, 2], loaded.DataOrder);
         Assert.Equal(original.Seeds, loaded.Seeds);
         Assert.Equal(5, loaded.Seeds!.Seed(SeedComponents.Shuffle));

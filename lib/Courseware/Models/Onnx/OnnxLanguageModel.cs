@@ -87,6 +87,10 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
     /// <summary>Why ONNX Runtime cannot run on CUDA here, or null when it can (computed once per process).</summary>
     internal static string? CudaProblem() => CudaProblemOnce.Value;
 
+    // Declared before CudaProblemOnce, whose initializer captures it: static initializers run in textual order.
+    /// <summary>What libonnxruntime_providers_cuda.so 1.31 links (readelf -d) or loads at run time (cuDNN).</summary>
+    private static readonly string[] CudaLibraries = ["libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcurand.so.10", "libcudnn.so.9"];
+
     private static readonly Lazy<string?> CudaProblemOnce = new(() =>
     {
         if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
@@ -115,9 +119,6 @@ public sealed class OnnxLanguageModel : LocalLanguageModel
             return $"its CUDA provider did not start ({e.Message.Trim()})";
         }
     });
-
-    /// <summary>What libonnxruntime_providers_cuda.so 1.31 links (readelf -d) or loads at run time (cuDNN).</summary>
-    private static readonly string[] CudaLibraries = ["libcudart.so.13", "libcublas.so.13", "libcublasLt.so.13", "libcurand.so.10", "libcudnn.so.9"];
 
     /// <summary>ONNX Runtime plans memory per input shape; rounding lengths up to a multiple of 16 lets plans be reused.</summary>
     protected override int PaddedLength(int longest) => Math.Min(MaxContextLength, (longest + 15) / 16 * 16);

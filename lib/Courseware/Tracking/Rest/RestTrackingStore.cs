@@ -40,6 +40,7 @@ public sealed class RestTrackingStore : ITrackingStore
     /// <param name="url">Base URL, e.g. <c>http://127.0.0.1:5000</c>.</param>
     /// <param name="token">Bearer token, when the server requires one (default: $COURSEWARE_SERVER_TOKEN).</param>
     /// <param name="timeout">Per-request timeout (default <see cref="DefaultTimeout"/>).</param>
+    /// <param name="cancellationToken">Cancels the initial server-info request.</param>
     public static async Task<RestTrackingStore> ConnectAsync(string url, string? token = null, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         if (!Uri.TryCreate(url.TrimEnd('/') + "/", UriKind.Absolute, out var baseUrl) || baseUrl.Scheme is not ("http" or "https"))

@@ -162,13 +162,13 @@ public sealed class ControllerTests : IDisposable
     }
 
     [Fact]
-    public void A_crashed_trial_is_taken_over_and_counted_once()
+    public async Task A_crashed_trial_is_taken_over_and_counted_once()
     {
         var sweep = Sweep.Create(_tracker, Grid);
         // An agent that claims, heartbeats once and dies (no ActiveRun, so no further heartbeats).
-        var (claim, _) = sweep.ClaimAsync("doomed", TimeSpan.FromSeconds(1), CancellationToken.None).GetAwaiter().GetResult();
+        var (claim, _) = await sweep.ClaimAsync("doomed", TimeSpan.FromSeconds(1), CancellationToken.None);
         Assert.NotNull(claim);
-        Thread.Sleep(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         var report = sweep.RunAgent(null, trial => trial.Log(0, new { loss = Loss(trial.Config) }));
         Assert.Equal(0, report.Trials[0].Number);           // the crashed configuration first
@@ -178,10 +178,10 @@ public sealed class ControllerTests : IDisposable
         Assert.Equal(6, trials.Select(t => t.Config.Key).Distinct().Count());
         Assert.All(trials, t => Assert.Equal(RunState.Finished, t.State));
         Assert.Equal(1, trials[0].Attempt);
-        var dead = _tracker.GetRunAsync(claim.Run.RunId).GetAwaiter().GetResult();
+        var dead = await _tracker.GetRunAsync(claim.Run.RunId);
         Assert.Equal("crashed", dead.Data.Tags[SweepTags.State]);
         Assert.Equal(RunStatus.Failed, dead.Info.Status);
-        Assert.Equal(7, sweep.GetAllRunsAsync().GetAwaiter().GetResult().Count); // 6 trials + the crashed run, kept for the record
+        Assert.Equal(7, (await sweep.GetAllRunsAsync()).Count); // 6 trials + the crashed run, kept for the record
     }
 
     [Fact]
@@ -198,7 +198,7 @@ public sealed class ControllerTests : IDisposable
     }
 
     [Fact]
-    public void Async_agent_and_stop_token()
+    public async Task Async_agent_and_stop_token()
     {
         var sweep = Sweep.Create(_tracker, """
             method: grid
@@ -207,14 +207,14 @@ public sealed class ControllerTests : IDisposable
             parameters:
               start: {values: [1, 2, 9]}
             """);
-        var report = sweep.RunAgentAsync(null, async trial =>
+        var report = await sweep.RunAgentAsync(null, async trial =>
         {
             for (var step = 0; step < 3; step++)
             {
                 await trial.LogAsync(step, new Dictionary<string, double> { ["loss"] = trial.Get<double>("start") - step }, trial.StopToken);
                 trial.StopToken.ThrowIfCancellationRequested();
             }
-        }).GetAwaiter().GetResult();
+        });
         // Bands 1, 2, 4. Trial 1 (2, 1, 0): band 1 [1 2] → [1] = 2 and band 2 [0 1] → 1, equal both times: finished.
         // Trial 2 starts at 9: band 1 [1 2 9] → [int(3/2)] = 2; 9 > 2: stopped at its first step, through the token.
         Assert.Equal([RunState.Finished, RunState.Finished, RunState.Stopped], report.Trials.Select(t => t.State));
@@ -232,10 +232,10 @@ public sealed class ControllerTests : IDisposable
     }
 
     [Fact]
-    public void A_bad_sweep_file_is_rejected_before_anything_is_stored()
+    public async Task A_bad_sweep_file_is_rejected_before_anything_is_stored()
     {
         var e = Assert.Throws<SweepConfigException>(() => Sweep.Create(_tracker, "method: grid\nparameters:\n  lr: {min: 0.1, max: 0.01}\n"));
         Assert.Contains("min", e.Message);
-        Assert.Empty(_tracker.Store.SearchExperimentsAsync().GetAwaiter().GetResult().Where(x => x.Name == "sweeps"));
+        Assert.DoesNotContain(await _tracker.Store.SearchExperimentsAsync(), x => x.Name == "sweeps");
     }
 }

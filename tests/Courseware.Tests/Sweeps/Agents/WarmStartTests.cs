@@ -205,7 +205,7 @@ public sealed class WarmStartTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_experiment_or_a_bad_filter_is_a_clear_error()
+    public async Task A_missing_experiment_or_a_bad_filter_is_a_clear_error()
     {
         var e = Assert.Throws<ArgumentException>(() => Sweep.Create(_tracker, Bayes, "x", warmStart: WarmStart.From("nope")));
         Assert.Contains("No experiment named 'nope'", e.Message);
@@ -214,7 +214,7 @@ public sealed class WarmStartTests : IDisposable
         Assert.Equal(TrackingErrorCode.InvalidParameterValue, bad.Code);
         Assert.Contains("column 12", bad.Message);
         // Nothing was stored for the failed attempts: no experiment "x", no sweep.
-        Assert.Null(_tracker.Store.GetExperimentByNameAsync("x").GetAwaiter().GetResult());
+        Assert.Null(await _tracker.Store.GetExperimentByNameAsync("x"));
         // A warm start from the sweep's own experiment before it exists simply has no runs.
         Assert.Empty(Sweep.Create(_tracker, Bayes, "fresh", warmStart: WarmStart.From()).WarmStart!.Runs);
     }
