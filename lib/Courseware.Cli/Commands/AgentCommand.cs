@@ -27,8 +27,8 @@ internal static class AgentCommand
                 HeartbeatInterval = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
                 StaleAfter = TimeSpan.FromSeconds(parse.GetValue(staleAfter)),
             };
-            await using var opened = SweepCommand.Open(parse.GetValue(store)!, parse.GetValue(artifacts)!, options);
-            var sweep = await Sweep.OpenAsync(opened.Tracker, parse.GetValue(id)!, ct);
+            await using var tracker = Tracker.Open(parse.GetValue(store)!, options, parse.GetValue(artifacts)!);
+            var sweep = await Sweep.OpenAsync(tracker, parse.GetValue(id)!, ct);
             var commandLine = parse.GetValue(program)!;
             try
             {

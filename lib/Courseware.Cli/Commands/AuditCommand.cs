@@ -125,8 +125,8 @@ internal static class AuditCommand
             {
                 try
                 {
-                    await using var opened = SweepCommand.Open(location, parse.GetValue(artifacts)!);
-                    using var run = opened.Tracker.StartRun(parse.GetValue(experiment)!, parse.GetValue(runName));
+                    await using var tracker = Tracker.Open(location, null, parse.GetValue(artifacts)!);
+                    using var run = tracker.StartRun(parse.GetValue(experiment)!, parse.GetValue(runName));
                     try { report.LogTo(run); }
                     catch (Exception e) when (run.Fail(e)) { }
                     Console.WriteLine($"Logged to run {run.RunId} in experiment '{parse.GetValue(experiment)}'");

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Courseware.Registry;
 using Courseware.Tracking;
-using Courseware.Tracking.Rest;
 
 namespace Courseware.Cli.Commands;
 
@@ -80,18 +79,12 @@ internal static class RegistryCommand
         return new Command("registry", "The model registry: versions, aliases, promotion gates, rollback.") { store, artifacts, list, setAlias, promote, rollback, audit };
     }
 
-    internal static ITrackingStore OpenStore(string location, string artifacts) =>
-        location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-            ? RestTrackingStore.Connect(location)
-            : PostgresLocation.IsPostgres(location)
-                ? PostgresTrackingStore.Open(location, artifacts)
-                : SqliteTrackingStore.Open(location);
 
     private static async Task<int> WithRegistry(ParseResult r, Option<string> store, Option<string> artifacts, Func<ModelRegistry, Task<int>> action)
     {
         try
         {
-            await using var s = OpenStore(r.GetValue(store)!, r.GetValue(artifacts)!);
+            await using var s = Tracker.OpenStore(r.GetValue(store)!, r.GetValue(artifacts)!);
             return await action(new ModelRegistry(s));
         }
         catch (TrackingException e)

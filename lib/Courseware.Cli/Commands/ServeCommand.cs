@@ -36,7 +36,7 @@ internal static class ServeCommand
                     WatchInterval = r.GetValue(watch) > 0 ? TimeSpan.FromSeconds(r.GetValue(watch)) : null,
                     Experiment = r.GetValue(experiment),
                 };
-                await using var s = RegistryCommand.OpenStore(r.GetValue(store)!, r.GetValue(artifacts)!);
+                await using var s = Tracker.OpenStore(r.GetValue(store)!, r.GetValue(artifacts)!);
                 await using var server = await ModelServer.StartAsync(new ModelRegistry(s), r.GetValue(uri)!, options, r.GetValue(port), ct);
                 var service = server.Service;
                 static string Describe(string uri, ModelVersion v) => uri == v.Uri ? $"{uri} ({v.Flavor})" : $"{uri} ({v.Uri}, {v.Flavor})";

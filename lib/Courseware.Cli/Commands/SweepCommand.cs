@@ -8,29 +8,10 @@ namespace Courseware.Cli.Commands;
 internal static class SweepCommand
 {
     internal static Option<string> StoreOption() =>
-        new("--store") { Description = "Tracking store: a folder (SQLite), or a PostgreSQL connection string (Host=...;Database=...) shared by several machines", DefaultValueFactory = _ => Tracker.DefaultLocation };
+        new("--store") { Description = "Tracking store: a folder (SQLite), a tracking server URL, or a PostgreSQL URI or connection string shared by several machines", DefaultValueFactory = _ => Tracker.DefaultLocation };
 
     internal static Option<string> ArtifactsOption() =>
         new("--artifacts") { Description = "Artifact folder when --store is PostgreSQL", DefaultValueFactory = _ => Path.Combine(".courseware", "artifacts") };
-
-    /// <summary>A tracker over a store folder or a PostgreSQL database; disposing it closes the store.</summary>
-    internal sealed class OpenedTracker(Tracker tracker, ITrackingStore? owned) : IAsyncDisposable
-    {
-        public Tracker Tracker { get; } = tracker;
-
-        public async ValueTask DisposeAsync()
-        {
-            await Tracker.DisposeAsync();
-            if (owned is not null) await owned.DisposeAsync();
-        }
-    }
-
-    internal static OpenedTracker Open(string store, string artifacts, TrackerOptions? options = null)
-    {
-        if (!PostgresLocation.IsPostgres(store)) return new(Tracker.Open(store, options), null);
-        var postgres = PostgresTrackingStore.Open(store, artifacts);
-        return new(Tracker.Open(postgres, options: options), postgres);
-    }
 
     public static Command Create()
     {
@@ -71,8 +52,8 @@ internal static class SweepCommand
             try
             {
                 SweepConfig.Load(path); // errors name this file, line and column
-                await using var opened = Open(parse.GetValue(store)!, parse.GetValue(artifacts)!);
-                var sweep = await Sweep.CreateAsync(opened.Tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), from, ct);
+                await using var tracker = Tracker.Open(parse.GetValue(store)!, null, parse.GetValue(artifacts)!);
+                var sweep = await Sweep.CreateAsync(tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), from, ct);
                 // The id alone on stdout (scripts capture it); what the warm start used and skipped on stderr.
                 if (sweep.WarmStart is { } report) await Console.Error.WriteLineAsync(report.ToString());
                 Console.WriteLine(sweep.Id);
@@ -106,8 +87,8 @@ internal static class SweepCommand
         var command = new Command(name, description) { id, store, artifacts };
         command.SetAction(async (parse, ct) =>
         {
-            await using var opened = Open(parse.GetValue(store)!, parse.GetValue(artifacts)!);
-            await change(await Sweep.OpenAsync(opened.Tracker, parse.GetValue(id)!, ct), ct);
+            await using var tracker = Tracker.Open(parse.GetValue(store)!, null, parse.GetValue(artifacts)!);
+            await change(await Sweep.OpenAsync(tracker, parse.GetValue(id)!, ct), ct);
             return 0;
         });
         return command;

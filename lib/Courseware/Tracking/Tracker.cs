@@ -53,35 +53,38 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
     /// Opens a tracking location: a folder path or <c>file:</c> URI (embedded SQLite store, created if missing), an
     /// <c>http://</c> URL of a tracking server (<c>courseware server</c>), a PostgreSQL database
     /// (<c>postgresql://user@host/db</c>, <c>postgres://</c> or an Npgsql connection string; artifacts go to
-    /// <see cref="DefaultPostgresArtifacts"/>: for a shared folder, give <see cref="PostgresTrackingStore.Open"/>'s store
-    /// to <see cref="Open(ITrackingStore, IArtifactRepository?, TrackerOptions?)"/>), or null for
+    /// <see cref="DefaultPostgresArtifacts"/>; for a shared folder use <see cref="Open(string?, TrackerOptions?, string)"/>), or null for
     /// <see cref="DefaultLocation"/> under the current directory.
     /// </summary>
     /// <example><code>var tracker = Tracker.Open("runs/");</code></example>
-    public static Tracker Open(string? location = null, TrackerOptions? options = null)
+    public static Tracker Open(string? location = null, TrackerOptions? options = null) => Open(location, options, DefaultPostgresArtifacts);
+
+    /// <summary>Opens a tracking location like <see cref="Open(string?, TrackerOptions?)"/>, keeping a PostgreSQL store's artifact files in <paramref name="postgresArtifacts"/>.</summary>
+    public static Tracker Open(string? location, TrackerOptions? options, string postgresArtifacts)
     {
-        location ??= DefaultLocation;
-        if (PostgresLocation.IsPostgres(location))
-            return Open(PostgresTrackingStore.Open(location, DefaultPostgresArtifacts), new LocalArtifactRepository(), options, ownsStore: true);
-        string folder;
-        if (Uri.TryCreate(location, UriKind.Absolute, out var uri) && !Path.IsPathRooted(location))
+        var store = OpenStore(location ?? DefaultLocation, postgresArtifacts);
+        return Open(store, store is Rest.RestTrackingStore server ? server.Artifacts : new LocalArtifactRepository(), options, ownsStore: true);
+    }
+
+    /// <summary>
+    /// The store behind a tracking location (see <see cref="Open(string?, TrackerOptions?)"/>): SQLite for a folder or
+    /// <c>file:</c> URI, REST for an <c>http(s)://</c> server, PostgreSQL (artifact files in <paramref name="postgresArtifacts"/>)
+    /// for a <c>postgresql://</c> URI or connection string. The caller disposes it.
+    /// </summary>
+    public static ITrackingStore OpenStore(string location, string postgresArtifacts = DefaultPostgresArtifacts)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (PostgresLocation.IsPostgres(location)) return PostgresTrackingStore.Open(location, postgresArtifacts);
+        if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || Path.IsPathRooted(location)) return SqliteTrackingStore.Open(location);
+        return uri.Scheme switch
         {
-            if (uri.Scheme is "http" or "https")
-            {
-                var server = Rest.RestTrackingStore.Connect(location);
-                return Open(server, server.Artifacts, options, ownsStore: true);
-            }
-            folder = uri.Scheme switch
-            {
-                "file" => uri.LocalPath,
-                "sqlite" => throw TrackingException.InvalidParameter("location",
-                    $"'{location}': give the store folder (a path or file: URI); it holds {SqliteTrackingStore.DatabaseFileName} and artifacts/."),
-                _ => throw TrackingException.InvalidParameter("location",
-                    $"No tracking store for '{uri.Scheme}:' URIs in this library yet; open a folder, or pass an ITrackingStore to Tracker.Open(store)."),
-            };
-        }
-        else folder = location;
-        return Open(SqliteTrackingStore.Open(folder), new LocalArtifactRepository(), options, ownsStore: true);
+            "http" or "https" => Rest.RestTrackingStore.Connect(location),
+            "file" => SqliteTrackingStore.Open(uri.LocalPath),
+            "sqlite" => throw TrackingException.InvalidParameter("location",
+                $"'{location}': give the store folder (a path or file: URI); it holds {SqliteTrackingStore.DatabaseFileName} and artifacts/."),
+            _ => throw TrackingException.InvalidParameter("location",
+                $"No tracking store for '{uri.Scheme}:' URIs in this library yet; open a folder, or pass an ITrackingStore to Tracker.Open(store)."),
+        };
     }
 
     /// <summary>Uses an existing store (e.g. a PostgreSQL or REST one); the tracker does not dispose it.</summary>
