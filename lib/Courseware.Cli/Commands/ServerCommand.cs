@@ -20,11 +20,26 @@ internal static class ServerCommand
         var token = new Option<string?>("--token") { Description = "Bearer token required on every request (default: $" + ServerOptions.TokenVariable + ")." };
         var insecure = new Option<bool>("--insecure") { Description = "Allow a non-loopback bind without a token." };
         var monitors = new Option<string?>("--monitors") { Description = "Drift monitoring YAML (reference, current data, windows): served as Prometheus gauges at /metrics." };
-        var command = new Command("server", "Serve a tracking store over MLflow's REST API, with the web UI.") { store, artifacts, host, port, token, insecure, monitors };
+        var maxArtifact = new Option<long>("--max-artifact-mb")
+        {
+            Description = "Largest artifact upload accepted, in MiB; bigger ones get 413 (uploads stream to disk).",
+            DefaultValueFactory = _ => ServerOptions.DefaultMaxArtifactBytes >> 20,
+        };
+        var staleAfter = new Option<int>("--stale-after")
+        {
+            Description = "Seconds without a heartbeat after which the server marks a RUNNING run FAILED.",
+            DefaultValueFactory = _ => (int)new ServerOptions().StaleAfter.TotalSeconds,
+        };
+        var command = new Command("server", "Serve a tracking store over MLflow's REST API, with the web UI.")
+            { store, artifacts, host, port, token, insecure, monitors, maxArtifact, staleAfter };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServerOptions(parse.GetValue(host)!, parse.GetValue(port),
-                parse.GetValue(token) ?? NullIfEmpty(Environment.GetEnvironmentVariable(ServerOptions.TokenVariable)), parse.GetValue(insecure));
+                parse.GetValue(token) ?? NullIfEmpty(Environment.GetEnvironmentVariable(ServerOptions.TokenVariable)), parse.GetValue(insecure))
+            {
+                MaxArtifactBytes = parse.GetValue(maxArtifact) << 20,
+                StaleAfter = TimeSpan.FromSeconds(parse.GetValue(staleAfter)),
+            };
             try
             {
                 options.Validate();
@@ -59,6 +74,7 @@ internal static class ServerCommand
                 return 1;
             }
             await using var hosted = server;
+            foreach (var warning in options.Warnings()) Console.Error.WriteLine(warning);
             // The first line is what launchers (TrackingServer.Start) wait for.
             Console.WriteLine($"Listening on {server.Url}");
             Console.WriteLine($"Store: {where}");

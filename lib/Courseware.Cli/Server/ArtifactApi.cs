@@ -3,6 +3,7 @@ using Courseware.Tracking;
 using Courseware.Tracking.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 
 namespace Courseware.Cli.Server;
@@ -19,25 +20,24 @@ internal static class ArtifactApi
     private const string ProxyPrefix = "/api/2.0/mlflow-artifacts/artifacts";
     private static readonly LocalArtifactRepository Repository = new();
 
-    public static void Map(IEndpointRouteBuilder app, ITrackingStore store)
+    public static void Map(IEndpointRouteBuilder app, ITrackingStore store, long maxUploadBytes)
     {
         foreach (var prefix in new[] { "/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/" })
             app.MapGet(prefix + "artifacts/list", (HttpContext c) => Guard(c, async () =>
             {
-                var run = await store.GetRunAsync(Query(c, "run_id") ?? Query(c, "run_uuid") ?? throw Missing("run_id"), c.RequestAborted);
+                var artifactUri = await RunArtifactUriAsync(c, store);
                 var folder = Query(c, "path");
-                var files = await ListAsync(run.Info.ArtifactUri, folder, c.RequestAborted);
+                var files = await ListAsync(artifactUri, folder, c.RequestAborted);
                 await MlflowApi.WriteJsonAsync(c, 200, new JsonObject
                 {
-                    ["root_uri"] = run.Info.ArtifactUri,
+                    ["root_uri"] = artifactUri,
                     ["files"] = Files(files, relativeTo: null),
                 });
             }));
         foreach (var path in new[] { "/get-artifact", "/ajax-api/2.0/mlflow/get-artifact" })
             app.MapGet(path, (HttpContext c) => Guard(c, async () =>
             {
-                var run = await store.GetRunAsync(Query(c, "run_id") ?? Query(c, "run_uuid") ?? throw Missing("run_id"), c.RequestAborted);
-                await SendFileAsync(c, run.Info.ArtifactUri, Query(c, "path") ?? throw Missing("path"));
+                await SendFileAsync(c, await RunArtifactUriAsync(c, store), Query(c, "path") ?? throw Missing("path"));
             }));
 
         app.MapGet(ProxyPrefix, (HttpContext c) => Guard(c, async () =>
@@ -52,7 +52,17 @@ internal static class ArtifactApi
         {
             var path = ProxyPath(c);
             CheckNoLinks(store.DefaultArtifactRoot, path);
-            await Repository.WriteAsync(store.DefaultArtifactRoot, path, c.Request.Body, c.RequestAborted);
+            // The body streams to a temp file beside the target (bounded memory); Kestrel stops it at the limit.
+            if (c.Request.ContentLength > maxUploadBytes) throw new UploadTooLarge(maxUploadBytes);
+            c.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = maxUploadBytes;
+            try
+            {
+                await Repository.WriteAsync(store.DefaultArtifactRoot, path, c.Request.Body, c.RequestAborted);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                throw new UploadTooLarge(maxUploadBytes);
+            }
             await MlflowApi.WriteJsonAsync(c, 200, new JsonObject());
         }));
     }
@@ -61,7 +71,7 @@ internal static class ArtifactApi
     // routed path, and "..%2F" must be seen as the ".." it means before the path is checked.
     private static string ProxyPath(HttpContext c)
     {
-        var raw = c.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget.Split('?')[0];
+        var raw = c.Features.Get<IHttpRequestFeature>()!.RawTarget.Split('?')[0];
         var rest = raw.Length > ProxyPrefix.Length + 1 ? raw[(ProxyPrefix.Length + 1)..] : "";
         return string.Join('/', rest.Split('/').Select(Uri.UnescapeDataString));
     }
@@ -107,14 +117,20 @@ internal static class ArtifactApi
     private static void CheckNoLinks(string artifactUri, string artifactPath)
     {
         var full = LocalArtifactRepository.Resolve(artifactUri, artifactPath);
-        var root = Path.GetFullPath(new Uri(artifactUri).LocalPath).TrimEnd(Path.DirectorySeparatorChar);
-        for (var p = full; p.Length > root.Length; p = Path.GetDirectoryName(p)!)
-        {
-            FileSystemInfo info = Directory.Exists(p) ? new DirectoryInfo(p) : new FileInfo(p);
-            if (info.Exists && info.LinkTarget is not null)
-                throw new TrackingException(TrackingErrorCode.InvalidParameterValue,
-                    $"Artifact path '{artifactPath}' goes through a symbolic link, which the server does not follow.", "path");
-        }
+        if (ArtifactLocations.FirstLink(ArtifactLocations.LocalPathOf(artifactUri), full) is not null)
+            throw new TrackingException(TrackingErrorCode.InvalidParameterValue,
+                $"Artifact path '{artifactPath}' goes through a symbolic link, which the server does not follow.", "path");
+    }
+
+    // A run's files are served only from under the server's artifact root, wherever the store says they are (an
+    // experiment created through the library may point anywhere on this machine).
+    private static async Task<string> RunArtifactUriAsync(HttpContext c, ITrackingStore store)
+    {
+        var run = await store.GetRunAsync(Query(c, "run_id") ?? Query(c, "run_uuid") ?? throw Missing("run_id"), c.RequestAborted);
+        if (!ArtifactLocations.IsUnder(run.Info.ArtifactUri, store.DefaultArtifactRoot))
+            throw new TrackingException(TrackingErrorCode.InvalidParameterValue,
+                $"Run {run.Info.RunId} keeps its artifacts outside this server's artifact root; the server does not serve them.", "run_id");
+        return run.Info.ArtifactUri;
     }
 
     private static string? Query(HttpContext c, string name) => c.Request.Query.TryGetValue(name, out var v) ? v.ToString() : null;
@@ -122,11 +138,19 @@ internal static class ArtifactApi
     private static TrackingException Missing(string field) =>
         new(TrackingErrorCode.InvalidParameterValue, $"Missing value for required parameter '{field}'.", field);
 
+    private sealed class UploadTooLarge(long limit) : Exception(
+        $"The artifact is larger than this server accepts ({limit:N0} bytes); the server's --max-artifact-mb sets the limit.");
+
     private static async Task Guard(HttpContext c, Func<Task> body)
     {
         try
         {
             await body();
+        }
+        catch (UploadTooLarge e) when (!c.Response.HasStarted)
+        {
+            // MLflow's code for a request over a limit; the status says it to any HTTP client.
+            await MlflowApi.WriteJsonAsync(c, StatusCodes.Status413PayloadTooLarge, new JsonObject { ["error_code"] = "REQUEST_LIMIT_EXCEEDED", ["message"] = e.Message });
         }
         catch (Exception e) when (!c.Response.HasStarted && MlflowApi.ToTrackingError(e) is { } error)
         {

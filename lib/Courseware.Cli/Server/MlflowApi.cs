@@ -40,7 +40,9 @@ internal static class MlflowApi
         // ---- experiments
         Route("experiments/create", Post, async (a, s, ct) => new JsonObject
         {
-            ["experiment_id"] = await s.CreateExperimentAsync(MlflowJson.RequiredString(a, "name"), MlflowJson.OptionalString(a, "artifact_location"),
+            // A client may choose a location only inside the server's artifact root: the server reads and lists runs' files there.
+            ["experiment_id"] = await s.CreateExperimentAsync(MlflowJson.RequiredString(a, "name"),
+                MlflowJson.OptionalString(a, "artifact_location") is { } location ? ArtifactLocations.Confine(location, s.DefaultArtifactRoot) : null,
                 MlflowJson.ReadPairs(a, "tags").Select(t => new ExperimentTag(t.Key, t.Value)), ct),
         });
         Route("experiments/get", Get, async (a, s, ct) => new JsonObject
@@ -132,13 +134,31 @@ internal static class MlflowApi
         // A method group, not a nested lambda: ASP0016 would read that lambda's Task<JsonObject?> as the endpoint's return.
         app.MapGet("/api/2.0/courseware/server-info", (HttpContext c) => HandleAsync(c, store, ServerInfo, 0));
         app.MapGet("/health", () => Results.Text("OK"));
-        // MLflow answers unknown API paths with ENDPOINT_NOT_FOUND.
-        app.Map("/api/{**rest}", (HttpContext c) => WriteJsonAsync(c, 404, new JsonObject
+        // MLflow answers unknown API paths with ENDPOINT_NOT_FOUND, and a known path asked with the wrong method with 405.
+        app.Map("/api/{**rest}", (HttpContext c, EndpointDataSource endpoints) =>
         {
-            ["error_code"] = "ENDPOINT_NOT_FOUND",
-            ["message"] = $"No API endpoint {c.Request.Method} {c.Request.Path}.",
-        }));
+            var allowed = AllowedMethods(endpoints, c.Request.Path);
+            if (allowed.Count == 0)
+                return WriteJsonAsync(c, 404, new JsonObject
+                {
+                    ["error_code"] = "ENDPOINT_NOT_FOUND",
+                    ["message"] = $"No API endpoint {c.Request.Method} {c.Request.Path}.",
+                });
+            c.Response.Headers.Allow = string.Join(", ", allowed);
+            return WriteJsonAsync(c, 405, new JsonObject
+            {
+                ["error_code"] = "BAD_REQUEST",
+                ["message"] = $"{c.Request.Path} does not answer {c.Request.Method}; use {string.Join(" or ", allowed)}.",
+            });
+        });
     }
+
+    // The methods of the endpoints mapped at exactly this path (route patterns without parameters).
+    private static List<string> AllowedMethods(EndpointDataSource endpoints, PathString path) =>
+        endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.Parameters.Count == 0 && string.Equals(e.RoutePattern.RawText?.TrimStart('/'), path.Value?.TrimStart('/'), StringComparison.OrdinalIgnoreCase))
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [])
+            .Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
 
     private static Task<JsonObject?> ServerInfo(JsonObject a, ITrackingStore s, CancellationToken ct) =>
         Task.FromResult<JsonObject?>(new JsonObject
@@ -172,8 +192,9 @@ internal static class MlflowApi
         return result;
     }
 
-    // MLflow accepts the deprecated run_uuid where run_id is missing.
-    private static string RunId(JsonObject a) => MlflowJson.OptionalString(a, "run_id") ?? MlflowJson.RequiredString(a, "run_uuid");
+    // MLflow accepts the deprecated run_uuid where run_id is missing; a request with neither is missing run_id.
+    private static string RunId(JsonObject a) => MlflowJson.OptionalString(a, "run_id") ?? MlflowJson.OptionalString(a, "run_uuid")
+        ?? throw Invalid("run_id", "Missing value for required parameter 'run_id'.");
 
     private static TrackingException Invalid(string field, string message) =>
         new(TrackingErrorCode.InvalidParameterValue, message, field);
@@ -198,13 +219,23 @@ internal static class MlflowApi
         TrackingException t => t,
         JsonException j => new TrackingException(TrackingErrorCode.InvalidParameterValue, $"Malformed JSON request body: {j.Message}", "body"),
         OperationCanceledException => null,
-        _ => new TrackingException(TrackingErrorCode.InternalError, $"Internal error ({e.GetType().Name}): {e.Message}"),
+        _ => Internal(e),
     };
+
+    // The caller learns that the server failed, not where its files are: details go to the server's own log.
+    private static TrackingException Internal(Exception e)
+    {
+        Console.Error.WriteLine($"Internal error: {e}");
+        return new TrackingException(TrackingErrorCode.InternalError, $"Internal error ({e.GetType().Name}); the server's log has the details.");
+    }
 
     /// <summary>The request's arguments: the query string of a GET (repeated keys become arrays), the JSON body of a POST.</summary>
     private static async Task<JsonObject> ReadArgumentsAsync(HttpRequest request, int maxBody)
     {
-        if (HttpMethods.IsGet(request.Method))
+        // GET reads the query string; so does a DELETE that sends its arguments there and no body (never a POST: a
+        // bodiless cross-site POST needs no CORS preflight).
+        if (HttpMethods.IsGet(request.Method)
+            || (HttpMethods.IsDelete(request.Method) && request.ContentLength is 0 or null && request.ContentType is null && request.QueryString.HasValue))
         {
             var args = new JsonObject();
             foreach (var (key, values) in request.Query)
@@ -216,7 +247,7 @@ internal static class MlflowApi
         // Requiring JSON keeps browsers from posting "simple" cross-site forms here (a JSON content type needs CORS).
         if (request.ContentLength != 0 && request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
             throw new TrackingException(TrackingErrorCode.BadRequest,
-                $"POST bodies must be JSON (Content-Type: application/json), got '{request.ContentType}'.", "Content-Type");
+                $"{request.Method} bodies must be JSON (Content-Type: application/json), got '{request.ContentType}'.", "Content-Type");
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
         int read;

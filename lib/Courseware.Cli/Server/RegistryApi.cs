@@ -219,28 +219,7 @@ internal static class RegistryApi
                 ? await r.GetVersionAsync(name, number, ct)
                 : await r.Backend.FinishRegistrationAsync(name, number, source, ct));
         }
-        var resolved = await ResolveSourceAsync(source, r.Store, ct);
-        var path = Uri.TryCreate(resolved, UriKind.Absolute, out var uri) && uri.IsFile ? uri.LocalPath.TrimEnd('/')
-            : throw new RegistryException(RegistryError.InvalidParameter, "source",
-                $"Source '{source}' is not a file this server can read: give runs:/<run_id>/<path>, mlflow-artifacts:/<path> or a file: URI.");
-        var inferred = ModelSignatures.InferFlavor(path);
-        return VersionBody(await r.CreateVersionAsync(name, resolved, inferred, ModelSignatures.Infer(inferred, path), runId, description, tags, ct));
-    }
-
-    // runs:/<run_id>/<path> and mlflow-artifacts:/<path> name files under this server's artifact root.
-    private static async Task<string> ResolveSourceAsync(string source, ITrackingStore store, CancellationToken ct)
-    {
-        if (source.StartsWith("runs:/", StringComparison.Ordinal))
-        {
-            var rest = source["runs:/".Length..];
-            var slash = rest.IndexOf('/');
-            var run = await store.GetRunAsync(slash < 0 ? rest : rest[..slash], ct);
-            return run.Info.ArtifactUri.TrimEnd('/') + (slash < 0 ? "" : "/" + rest[(slash + 1)..].Trim('/'));
-        }
-        if (source.StartsWith("mlflow-artifacts:/", StringComparison.Ordinal))
-            return store.DefaultArtifactRoot.TrimEnd('/') + "/" + source["mlflow-artifacts:/".Length..].TrimStart('/');
-        if (Path.IsPathRooted(source)) return new Uri(source).AbsoluteUri;
-        return source;
+        return VersionBody(await r.CreateVersionFromSourceAsync(name, source, runId, description, tags, ct));
     }
 
     private static RegistryException Missing(string field) => new(RegistryError.InvalidParameter, field, $"Missing value for required parameter '{field}'.");

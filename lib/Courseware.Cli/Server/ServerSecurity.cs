@@ -40,7 +40,7 @@ internal sealed class ServerSecurity(RequestDelegate next, ServerOptions options
                 // Trade the token in the URL for a cookie, then drop it from the address bar (and the history).
                 context.Response.Cookies.Append(CookieName, options.Token!, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/" });
                 var query = QueryString.Create(request.Query.Where(q => q.Key != "token"));
-                context.Response.Redirect(request.PathBase + request.Path + query);
+                context.Response.Redirect(LocalTarget(request.PathBase + request.Path) + query);
                 return;
             }
             var header = request.Headers.Authorization.ToString();
@@ -56,6 +56,9 @@ internal sealed class ServerSecurity(RequestDelegate next, ServerOptions options
         }
         await next(context);
     }
+
+    // "//evil.example/x" or "/\\evil.example" in a Location header is another host to a browser: keep one leading slash.
+    internal static string LocalTarget(PathString path) => new PathString("/" + (path.Value ?? "").TrimStart('/', '\\')).ToUriComponent();
 
     private bool Matches(string presented) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _token);

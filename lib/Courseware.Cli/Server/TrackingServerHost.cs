@@ -22,6 +22,18 @@ internal sealed record ServerOptions(string Host = "127.0.0.1", int Port = 5000,
     /// <summary>Drift monitors served at /metrics (<c>--monitors</c>); none when null.</summary>
     public Courseware.Drift.DriftExporter? Monitors { get; init; }
 
+    /// <summary>The largest artifact upload accepted (<c>--max-artifact-mb</c>); bigger ones get 413. Uploads stream to disk, so memory does not grow with size.</summary>
+    public long MaxArtifactBytes { get; init; } = DefaultMaxArtifactBytes;
+
+    /// <summary>Default <see cref="MaxArtifactBytes"/>: 2 GiB.</summary>
+    public const long DefaultMaxArtifactBytes = 2L << 30;
+
+    /// <summary>A RUNNING run whose last heartbeat is older than this is marked FAILED by the server (as a Tracker does when it opens).</summary>
+    public TimeSpan StaleAfter { get; init; } = new TrackerOptions().StaleAfter;
+
+    /// <summary>How often the server looks for stale runs.</summary>
+    public TimeSpan StaleCheckInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Whether <see cref="Host"/> only accepts connections from this machine.</summary>
     public bool IsLoopback => Host is "localhost" || (IPAddress.TryParse(Host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
@@ -38,6 +50,19 @@ internal sealed record ServerOptions(string Host = "127.0.0.1", int Port = 5000,
                 "or pass --insecure to allow anyone who can reach this port to read and write runs.");
         if (Token is { Length: < 16 })
             throw new ArgumentException("The token must be at least 16 characters long.");
+        if (MaxArtifactBytes <= 0)
+            throw new ArgumentException($"--max-artifact-mb must be positive, got {MaxArtifactBytes / (1 << 20)}.");
+        if (StaleAfter <= TimeSpan.Zero || StaleCheckInterval <= TimeSpan.Zero)
+            throw new ArgumentException($"--stale-after must be positive, got {StaleAfter.TotalSeconds} s.");
+    }
+
+    /// <summary>What the operator should know before the server listens (printed to stderr by <c>courseware server</c>).</summary>
+    public IEnumerable<string> Warnings()
+    {
+        if (!IsLoopback && string.IsNullOrEmpty(Token))
+            yield return $"WARNING: --insecure: {Host}:{Port} is open to the network without a token; anyone who can reach it can read, change and delete runs, models and artifacts.";
+        else if (Insecure)
+            yield return "Note: --insecure has no effect here (the server is on loopback or has a token).";
     }
 }
 
@@ -81,16 +106,47 @@ internal sealed class TrackingServerHost : IAsyncDisposable
         var app = builder.Build();
         app.UseMiddleware<ServerSecurity>(options);
         MlflowApi.Map(app, store);
-        ArtifactApi.Map(app, store);
+        ArtifactApi.Map(app, store, options.MaxArtifactBytes);
         SweepApi.Map(app, store);
         RegistryApi.Map(app, store);
         WebUi.Map(app);
         DriftMetricsApi.Map(app, options.Monitors);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _ = FailStaleRunsAsync(store, options, app.Lifetime.ApplicationStopping);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         var port = new Uri(address).Port;
         var host = options.Host.Contains(':') && !options.Host.StartsWith('[') ? $"[{options.Host}]" : options.Host;
         return new TrackingServerHost(app, store, $"http://{host}:{port}");
+    }
+
+    // Runs whose process died (no heartbeat for StaleAfter) end FAILED even if no Tracker ever opens the store again.
+    private static async Task FailStaleRunsAsync(ITrackingStore store, ServerOptions options, CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(options.StaleCheckInterval);
+        do
+        {
+            try
+            {
+                var failed = await store.FailStaleRunsAsync(DateTimeOffset.UtcNow.Add(-options.StaleAfter).ToUnixTimeMilliseconds(), stopping).ConfigureAwait(false);
+                if (failed.Count > 0) Console.Error.WriteLine($"Marked FAILED (no heartbeat for {options.StaleAfter.TotalSeconds:0} s): {string.Join(", ", failed)}");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Console.Error.WriteLine($"Stale-run check failed: {e.Message}");
+            }
+        } while (await WaitAsync(timer, stopping).ConfigureAwait(false));
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stopping)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Stops listening.</summary>

@@ -15,6 +15,12 @@ public enum ModelFlavor
     Onnx,
     /// <summary>An ML.NET model saved with <c>mlContext.Model.Save</c> (<c>.zip</c>).</summary>
     MLNet,
+    /// <summary>
+    /// An MLflow model folder (an <c>MLmodel</c> file) of a flavour this library does not load, such as pyfunc or
+    /// sklearn: versions, aliases, lineage and model cards work as for any version; serving and evaluation refuse it,
+    /// naming its MLflow flavours (tag <see cref="MLflowModel.FlavorsTag"/>).
+    /// </summary>
+    Generic,
 }
 
 /// <summary>One named input or output of a model: a column or tensor, its element type and (for tensors) its shape (-1 = any).</summary>

@@ -37,12 +37,18 @@ public static class ModelSignatures
         ModelFlavor.TinyGpt => TinyGptSignature(path),
         ModelFlavor.Onnx => OnnxSignature(OnnxFile(path)),
         ModelFlavor.MLNet => MLNetSignature(path),
+        ModelFlavor.Generic => MLflowModel.Read(path).Signature,
         _ => throw new ArgumentOutOfRangeException(nameof(flavor), flavor, "unknown flavour"),
     };
 
+    /// <summary>What <see cref="InferFlavor"/> recognises, for messages.</summary>
+    public const string RecognisedModels =
+        $"a .onnx file, an ML.NET .zip, or a folder with model.onnx, with {TinyGpt.ConfigFile} and {TinyGpt.WeightsFile} (TinyGpt), or with an MLflow {MLflowModel.FileName} file";
+
     /// <summary>
     /// The flavour of the model at <paramref name="path"/>, from its files: a <c>.onnx</c> file or a folder holding
-    /// model.onnx (ONNX), a <c>.zip</c> (ML.NET), a folder holding config.json and model.safetensors (TinyGpt).
+    /// model.onnx (ONNX), a <c>.zip</c> (ML.NET), a folder holding config.json and model.safetensors (TinyGpt), any
+    /// other folder holding an MLflow <c>MLmodel</c> file (<see cref="ModelFlavor.Generic"/>).
     /// </summary>
     public static ModelFlavor InferFlavor(string path)
     {
@@ -50,9 +56,10 @@ public static class ModelSignatures
         if (File.Exists(path) && path.EndsWith(".zip", StringComparison.OrdinalIgnoreCase)) return ModelFlavor.MLNet;
         if (File.Exists(Path.Combine(path, "model.onnx"))) return ModelFlavor.Onnx;
         if (File.Exists(Path.Combine(path, TinyGpt.ConfigFile)) && File.Exists(Path.Combine(path, TinyGpt.WeightsFile))) return ModelFlavor.TinyGpt;
+        if (File.Exists(Path.Combine(path, MLflowModel.FileName))) return ModelFlavor.Generic;
         throw new RegistryException(RegistryError.InvalidParameter, "source",
             File.Exists(path) || Directory.Exists(path)
-                ? $"Cannot tell the flavour of {path}: expected a .onnx file, an ML.NET .zip, or a folder with model.onnx or with {TinyGpt.ConfigFile} and {TinyGpt.WeightsFile}."
+                ? $"Cannot tell the flavour of {path}: expected {RecognisedModels}."
                 : $"Model source {path} does not exist.");
     }
 

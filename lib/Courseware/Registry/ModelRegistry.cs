@@ -139,6 +139,55 @@ public sealed partial class ModelRegistry
         return await _backend.FinishRegistrationAsync(name, version, source, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// MLflow's <c>create_model_version</c> for a client that sends only a source the store already holds:
+    /// <c>runs:/&lt;run_id&gt;/&lt;path&gt;</c> (inside that run's artifacts), <c>mlflow-artifacts:/&lt;path&gt;</c>, or a
+    /// <c>file:</c> URI or path, always under the store's artifact root and never through a symbolic link. The flavour and
+    /// signature are read from the files (<see cref="ModelSignatures.InferFlavor"/>); an MLflow model of another flavour
+    /// registers as <see cref="ModelFlavor.Generic"/> with its flavours in tag <see cref="MLflowModel.FlavorsTag"/>.
+    /// A source that is outside the root, missing or not a model gets one and the same message, so the answer says
+    /// nothing about which paths exist. The tracking server calls this for MLflow clients.
+    /// </summary>
+    public async Task<ModelVersion> CreateVersionFromSourceAsync(string name, string source, string? runId = null, string? description = null,
+        IReadOnlyDictionary<string, string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        RegistryValidation.ValidateModelName(name);
+        ArgumentNullException.ThrowIfNull(source);
+        if (Store is RestTrackingStore)
+            throw new RegistryException(RegistryError.InvalidParameter, "source",
+                "Registering a source by reading its files happens where the files are: call this on the server's store, or use RegisterAsync to upload the model.");
+        string resolved;
+        ModelFlavor flavor;
+        ModelSignature signature;
+        var allTags = new Dictionary<string, string>(tags ?? new Dictionary<string, string>());
+        try
+        {
+            resolved = ArtifactLocations.Confine(await ExpandRunsUriAsync(source, cancellationToken).ConfigureAwait(false), Store.DefaultArtifactRoot, "source");
+            var path = ArtifactLocations.LocalPathOf(resolved);
+            flavor = ModelSignatures.InferFlavor(path);
+            signature = ModelSignatures.Infer(flavor, path);
+            if (flavor == ModelFlavor.Generic) allTags[MLflowModel.FlavorsTag] = MLflowModel.Read(path).FlavorList;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new RegistryException(RegistryError.InvalidParameter, "source",
+                $"Source '{source}' is not a model this registry can read: give runs:/<run_id>/<path>, mlflow-artifacts:/<path> or a file: URI " +
+                $"under the store's artifact root, naming {ModelSignatures.RecognisedModels}.");
+        }
+        return await CreateVersionAsync(name, resolved, flavor, signature, runId, description, allTags, cancellationToken).ConfigureAwait(false);
+    }
+
+    // runs:/<run_id>/<path> names a file in that run's artifacts, and may not climb out of them.
+    private async Task<string> ExpandRunsUriAsync(string source, CancellationToken ct)
+    {
+        if (!source.StartsWith("runs:/", StringComparison.Ordinal)) return source;
+        var rest = source["runs:/".Length..];
+        var slash = rest.IndexOf('/');
+        var run = await Store.GetRunAsync(slash < 0 ? rest : rest[..slash], ct).ConfigureAwait(false);
+        var runRoot = run.Info.ArtifactUri.TrimEnd('/');
+        return slash < 0 ? runRoot : ArtifactLocations.Confine(runRoot + "/" + rest[(slash + 1)..].Trim('/'), runRoot, "source");
+    }
+
     /// <summary>The storage operations underneath (the tracking server's registry endpoints call them directly).</summary>
     internal IRegistryBackend Backend => _backend;
 

@@ -33,6 +33,11 @@ public sealed class LocalArtifactRepository : IArtifactRepository
         var target = Resolve(artifactUri, artifactPath);
         if (Directory.Exists(target))
             throw TrackingException.InvalidParameter("artifact_path", $"Artifact path '{artifactPath}' is an existing folder.");
+        var root = ArtifactLocations.LocalPathOf(artifactUri);
+        for (var folder = Path.GetDirectoryName(target)!; folder.Length > root.Length; folder = Path.GetDirectoryName(folder)!)
+            if (File.Exists(folder))
+                throw TrackingException.InvalidParameter("artifact_path",
+                    $"Artifact path '{artifactPath}' needs '{Path.GetRelativePath(root, folder).Replace('\\', '/')}' to be a folder, but it is a file.");
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = target + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
         try
@@ -50,7 +55,7 @@ public sealed class LocalArtifactRepository : IArtifactRepository
     /// <inheritdoc />
     public Task<IReadOnlyList<ArtifactInfo>> ListAsync(string artifactUri, string? folder = null, CancellationToken cancellationToken = default)
     {
-        var root = RootOf(artifactUri);
+        var root = ArtifactLocations.LocalPathOf(artifactUri);
         var dir = string.IsNullOrEmpty(folder) ? root : Resolve(artifactUri, folder);
         if (!Directory.Exists(dir)) return Task.FromResult<IReadOnlyList<ArtifactInfo>>([]);
         var entries = new DirectoryInfo(dir).EnumerateFileSystemInfos()
@@ -84,17 +89,10 @@ public sealed class LocalArtifactRepository : IArtifactRepository
             || segments.Any(s => s is ".." or "."))
             throw TrackingException.InvalidParameter("artifact_path",
                 $"Artifact path '{artifactPath}' must be relative to the run's artifact folder, without '.', '..', drive or root parts.");
-        var root = RootOf(artifactUri);
+        var root = ArtifactLocations.LocalPathOf(artifactUri);
         var full = Path.GetFullPath(Path.Combine([root, .. segments.Where(s => s.Length > 0)]));
         if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw TrackingException.InvalidParameter("artifact_path", $"Artifact path '{artifactPath}' resolves outside the run's artifact folder.");
         return full;
-    }
-
-    private static string RootOf(string artifactUri)
-    {
-        if (!Uri.TryCreate(artifactUri, UriKind.Absolute, out var uri) || !uri.IsFile)
-            throw TrackingException.InvalidParameter("artifact_uri", $"'{artifactUri}' is not a file: URI; the local artifact repository cannot store there.");
-        return Path.GetFullPath(uri.LocalPath).TrimEnd(Path.DirectorySeparatorChar);
     }
 }

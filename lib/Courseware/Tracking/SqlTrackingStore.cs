@@ -46,6 +46,7 @@ public abstract class SqlTrackingStore : ITrackingStore
         TrackingValidation.ValidateExperimentName(name);
         var tagList = tags?.ToList() ?? [];
         tagList.ForEach(TrackingValidation.ValidateExperimentTag);
+        var chosenLocation = artifactLocation is null ? null : ArtifactLocations.Normalize(artifactLocation);
         return WriteAsync(tx =>
         {
             if (Scalar("SELECT experiment_id FROM experiments WHERE name = @n", tx, ("@n", name)) is not null)
@@ -54,7 +55,7 @@ public abstract class SqlTrackingStore : ITrackingStore
             var id = Convert.ToInt64(Scalar(
                 "INSERT INTO experiments(name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
                 "VALUES (@n, '', 'active', @now, @now) RETURNING experiment_id", tx, ("@n", name), ("@now", now)), CultureInfo.InvariantCulture);
-            var location = artifactLocation ?? DefaultArtifactRoot + "/" + id.ToString(CultureInfo.InvariantCulture);
+            var location = chosenLocation ?? DefaultArtifactRoot + "/" + id.ToString(CultureInfo.InvariantCulture);
             Exec("UPDATE experiments SET artifact_location = @l WHERE experiment_id = @id", tx, ("@l", location), ("@id", id));
             foreach (var t in tagList)
                 Exec("INSERT INTO experiment_tags(experiment_id, key, value) VALUES (@id, @k, @v) ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value", tx, ("@id", id), ("@k", t.Key), ("@v", t.Value));

@@ -79,7 +79,7 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
         return uri.Scheme switch
         {
             "http" or "https" => Rest.RestTrackingStore.Connect(location),
-            "file" => SqliteTrackingStore.Open(uri.LocalPath),
+            "file" => SqliteTrackingStore.Open(ArtifactLocations.LocalPathOf(ArtifactLocations.Normalize(location, "location"))),
             "sqlite" => throw TrackingException.InvalidParameter("location",
                 $"'{location}': give the store folder (a path or file: URI); it holds {SqliteTrackingStore.DatabaseFileName} and artifacts/."),
             _ => throw TrackingException.InvalidParameter("location",
