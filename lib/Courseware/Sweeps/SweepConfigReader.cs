@@ -519,7 +519,7 @@ internal sealed partial class SweepConfigReader
         var value = Resolve(node, out var trap);
         if (trap)
             warnings.Add(new SweepConfigError(path,
-                $"'{node.Value}' is a string to PyYAML (YAML 1.1 wants a dot and a signed exponent), so " +
+                $"'{node.Value}' is a string to PyYAML (YAML 1.1 wants a dot and a signed exponent): " +
                 (numberField ? "W&B would reject this file" : $"W&B reads the string \"{node.Value}\", so the run gets a string, not a number") +
                 $"; read here as {((double)value!).ToString("R", CultureInfo.InvariantCulture)}. Write {Suggest(node.Value!)} to be read the same everywhere")
             { File = file, Line = (int)node.Start.Line, Column = (int)node.Start.Column });

@@ -221,24 +221,27 @@ public class SweepConfigReaderTests
         Assert.Equal(pythonType == "str" && scalar is "1e-5" or "1.0e5", trapped);
     }
 
-    [Fact]
-    public void TheYaml11TrapIsReadAsANumberWithAWarningNamingLineAndColumn()
+    // W&B's schema rejects a string where it needs a number (min); where any value goes (values) the run gets the string.
+    [Theory]
+    [InlineData("{distribution: log_uniform_values, min: 1e-5, max: 1e-1}", 2, "min", 47, "signed exponent): W&B would reject this file", "Write 1.0e-5")]
+    [InlineData("{values: [1e-3, 1.0e-2]}", 1, "values", 17, "signed exponent): W&B reads the string \"1e-3\", so the run gets a string, not a number", "Write 1.0e-3")]
+    public void TheYaml11TrapIsReadAsANumberWithAWarningNamingLineAndColumn(string lr, int count, string field, int column, string atWandb, string write)
     {
-        var config = SweepConfig.Parse("""
-            method: random
-            parameters:
-              lr: {distribution: log_uniform_values, min: 1e-5, max: 1e-1}
-            """, "trap.yaml");
-        Assert.Equal(1e-5, config.Parameters["lr"].Min);
-        Assert.Equal(0.1, config.Parameters["lr"].Max);
-        Assert.Equal(2, config.Warnings.Count);
+        var config = SweepConfig.Parse($"method: random\nparameters:\n  lr: {lr}\n", "trap.yaml");
+        Assert.Equal(count, config.Warnings.Count);
         var w = config.Warnings[0];
-        Assert.Equal("parameters.lr.min", w.Path);
-        Assert.Equal((3, 47), (w.Line, w.Column));
-        Assert.Equal("trap.yaml", w.File);
-        Assert.Contains("W&B would reject", w.Message);
-        Assert.Contains("Write 1.0e-5", w.Message);
-        Assert.StartsWith("trap.yaml(3,47): parameter 'lr', field 'min':", w.ToString());
+        Assert.Equal(("parameters.lr." + field, 3, column, "trap.yaml"), (w.Path, w.Line, w.Column, w.File));
+        Assert.Contains(atWandb, w.Message);
+        Assert.Contains(write, w.Message);
+        Assert.StartsWith($"trap.yaml(3,{column}): parameter 'lr', field '{field}':", w.ToString());
+    }
+
+    [Fact]
+    public void TheYaml11TrapIsReadAsTheNumberItLooksLike()
+    {
+        var config = SweepConfig.Parse("method: random\nparameters:\n  a: {min: 1e-5, max: 1e-1}\n  b: {values: [1e-3, 1.0e-2]}\n");
+        Assert.Equal((1e-5, 0.1), (config.Parameters["a"].Min, config.Parameters["a"].Max));
+        Assert.Equal(new object?[] { 1e-3, 1e-2 }, config.Parameters["b"].Choices);
     }
 
     [Fact]
@@ -481,19 +484,6 @@ public class SweepConfigReaderTests
         Assert.Equal((5, 17), (e.Line, e.Column));
         Assert.Equal(("parameters.training.parameters.lr.min", "training.lr", "min"), (e.Path, e.Parameter, e.Field));
         Assert.Contains("parameter 'training.lr', field 'min': expected a number, but found the text 'low'", e.ToString());
-    }
-
-    [Fact]
-    public void ACategoricalYaml11TrapWarnsThatWandbPassesAString()
-    {
-        var config = SweepConfig.Parse("method: random\nparameters:\n  lr: {values: [1e-3, 1.0e-2]}\n", "trap.yaml");
-        Assert.Equal(new object?[] { 1e-3, 1e-2 }, config.Parameters["lr"].Choices);
-        var w = Assert.Single(config.Warnings);
-        Assert.Equal((3, 17), (w.Line, w.Column));
-        Assert.DoesNotContain("reject", w.Message);
-        Assert.Contains("W&B reads the string \"1e-3\", so the run gets a string, not a number", w.Message);
-        Assert.Contains("Write 1.0e-3", w.Message);
-        Assert.StartsWith("trap.yaml(3,17): parameter 'lr', field 'values':", w.ToString());
     }
 
     // ---- hostile input: each is reported (or read) with its position, never a crash ---------------------------
