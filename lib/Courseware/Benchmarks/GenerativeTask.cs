@@ -316,7 +316,7 @@ public sealed record GenerativeTask
     {
         var reader = new RowReader(file, strict);
         var documents = new List<GenerativeDocument>();
-        foreach (var (line, row) in reader.JsonLines())
+        foreach (var (line, row) in reader.JsonRows())
         {
             try
             {
