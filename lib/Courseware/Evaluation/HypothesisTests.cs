@@ -177,23 +177,30 @@ public static partial class Stats
 
     /// <summary>
     /// Benjamini–Hochberg false-discovery-rate control (statsmodels <c>multipletests(method="fdr_bh")</c>): with the
-    /// m p-values sorted, p₍ᵢ₎ is adjusted to min over j ≥ i of m·p₍ⱼ₎ / j (at most 1); reject where adjusted ≤ α.
-    /// For many exploratory comparisons.
+    /// m p-values sorted, reject p₍₁₎ … p₍ₖ₎ for the largest k with p₍ₖ₎ ≤ α·k/m; p₍ᵢ₎ is adjusted to min over j ≥ i of
+    /// p₍ⱼ₎ / (j/m) (at most 1). The decision compares with α·k/m directly, so a p-value exactly on the boundary is
+    /// rejected as statsmodels does (rounding m·p/k first can push it just above α). For many exploratory comparisons.
     /// </summary>
+    /// <example><code>Stats.BenjaminiHochberg([0.001, 0.002, 0.05], alpha: 0.05).Reject   // all three</code></example>
     public static MultipleTestResult BenjaminiHochberg(IReadOnlyList<double> pValues, double alpha = 0.05)
     {
         CheckPValues(pValues, alpha);
         int m = pValues.Count;
-        var order = Enumerable.Range(0, m).OrderBy(i => pValues[i]).ToArray();
+        var order = SortedOrder(pValues);
         var adjusted = new double[m];
+        var reject = new bool[m];
         double running = 1;
+        bool below = false;
         for (int rank = m; rank >= 1; rank--)
         {
             int i = order[rank - 1];
-            running = Math.Min(running, pValues[i] * m / rank);
+            double ecdf = (double)rank / m; // statsmodels' ecdf factor, the same floating-point operations
+            below |= pValues[i] <= ecdf * alpha; // step-up: everything below the largest rejected rank is rejected too
+            reject[i] = below;
+            running = Math.Min(running, pValues[i] / ecdf);
             adjusted[i] = running;
         }
-        return new MultipleTestResult(adjusted, adjusted.Select(p => p <= alpha).ToArray(), alpha, "Benjamini–Hochberg");
+        return new MultipleTestResult(adjusted, reject, alpha, "Benjamini–Hochberg");
     }
 
     /// <summary>
@@ -206,6 +213,8 @@ public static partial class Stats
         int m = pValues.Count;
         return new MultipleTestResult(pValues.Select(p => Math.Min(1, p * m)).ToArray(), pValues.Select(p => p <= alpha / m).ToArray(), alpha, "Bonferroni");
     }
+
+    private static int[] SortedOrder(IReadOnlyList<double> pValues) => Enumerable.Range(0, pValues.Count).OrderBy(i => pValues[i]).ToArray();
 
     private static void CheckPValues(IReadOnlyList<double> pValues, double alpha)
     {

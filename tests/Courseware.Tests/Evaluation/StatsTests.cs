@@ -82,6 +82,17 @@ public class SignificanceTests
         Assert.Equal([true, false, false, true, false, false, false, true], r.Reject);
     }
 
+    // p-values that sit exactly on α·k/m: statsmodels compares p₍ₖ₎ ≤ α·(k/m) and rejects all of them.
+    [Theory]
+    [InlineData(new[] { 0.05, 0.05, 0.05 }, new[] { true, true, true }, new[] { 0.05, 0.05, 0.05 })]
+    [InlineData(new[] { 0.001, 0.002, 0.05 }, new[] { true, true, true }, new[] { 0.003, 0.003, 0.05 })]
+    public void Benjamini_hochberg_rejects_p_values_on_the_boundary_like_statsmodels(double[] pValues, bool[] reject, double[] adjusted)
+    {
+        var r = Stats.BenjaminiHochberg(pValues, 0.05);
+        Assert.Equal(reject, r.Reject);
+        for (int i = 0; i < adjusted.Length; i++) Assert.Equal(adjusted[i], r.AdjustedPValues[i], 1e-15);
+    }
+
     [Fact]
     public void Bonferroni_matches_statsmodels()
     {

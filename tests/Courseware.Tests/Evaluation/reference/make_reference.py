@@ -138,6 +138,11 @@ for method in ["fdr_bh", "bonferroni"]:
     print(f"{method}_adjusted = {[float(x) for x in adj]!r}")
     print(f"{method}_reject = {[bool(x) for x in rej]!r}")
 
+# p-values exactly on the boundary alpha*k/m (issue #16): all rejected
+for pv_edge in ([0.05, 0.05, 0.05], [0.001, 0.002, 0.05]):
+    rej, adj, _, _ = multipletests(pv_edge, alpha=0.05, method="fdr_bh")
+    print(f"fdr_bh_edge {pv_edge} reject = {[bool(x) for x in rej]!r} adjusted = {[float(x) for x in adj]!r}")
+
 print("# seeds: mean, std, 95 % t-interval")
 seeds = [0.812, 0.795, 0.830, 0.801, 0.822, 0.809, 0.817]
 m, s = np.mean(seeds), np.std(seeds, ddof=1)
