@@ -6,7 +6,8 @@ namespace Courseware.Evaluation;
 /// <summary>
 /// Short-answer metrics as the SQuAD evaluation script defines them: both strings are normalised (lower-cased, ASCII
 /// punctuation removed, the articles "a", "an", "the" removed, whitespace collapsed) before comparing.
-/// With several acceptable references the best score over them counts.
+/// With several acceptable references the best score over them counts; as in the SQuAD v2 script, references that
+/// normalise to nothing are left out, and only if all do is the reference the empty answer.
 /// </summary>
 /// <example><code>AnswerMatch.TokenF1("the Eiffel tower", "Eiffel Tower in Paris")</code></example>
 public static partial class AnswerMatch
@@ -48,10 +49,13 @@ public static partial class AnswerMatch
         return 2 * precision * recall / (precision + recall);
     }
 
+    // The SQuAD v2 script scores against the references that normalise to something, and against "" when none does.
     private static double Best(IReadOnlyList<string> references, Func<string, double> score)
     {
         Check.NotEmpty(references, nameof(references));
-        return references.Max(r => score(r ?? throw new ArgumentException("a reference is null.", nameof(references))));
+        var gold = references.Select(r => r ?? throw new ArgumentException("a reference is null.", nameof(references)))
+            .Where(r => Normalize(r).Length > 0).DefaultIfEmpty("");
+        return gold.Max(score);
     }
 
     // Python's string.punctuation, which the SQuAD script strips.
