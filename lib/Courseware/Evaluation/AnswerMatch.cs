@@ -12,15 +12,18 @@ namespace Courseware.Evaluation;
 /// <example><code>AnswerMatch.TokenF1("the Eiffel tower", "Eiffel Tower in Paris")</code></example>
 public static partial class AnswerMatch
 {
-    /// <summary>SQuAD normalisation: lower-case, drop ASCII punctuation, drop the words a/an/the, single spaces.</summary>
+    /// <summary>
+    /// SQuAD normalisation with Python's string semantics: lower-case (<c>str.lower()</c>), drop ASCII punctuation, drop
+    /// the words a/an/the, split on whitespace (<c>str.split()</c>) and join with single spaces.
+    /// </summary>
     public static string Normalize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var sb = new StringBuilder(text.Length);
-        foreach (var ch in text.ToLowerInvariant())
+        foreach (var ch in PythonText.Lower(text))
             if (!Punctuation.Contains(ch)) sb.Append(ch);
         var withoutArticles = Articles().Replace(sb.ToString(), " ");
-        return string.Join(' ', withoutArticles.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return string.Join(' ', PythonText.Split(withoutArticles));
     }
 
     /// <summary>Exact match: 1 when the normalised prediction equals a normalised reference, else 0.</summary>
@@ -61,6 +64,8 @@ public static partial class AnswerMatch
     // Python's string.punctuation, which the SQuAD script strips.
     private const string Punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
-    [GeneratedRegex(@"\b(a|an|the)\b")]
+    // \b(a|an|the)\b with Python's word characters, [\p{L}\p{N}_]: .NET's \w also counts combining marks such as the
+    // U+0307 that 'İ' lower-cases to, and leaves out letter-like numbers (Nl, No).
+    [GeneratedRegex(@"(?<![\p{L}\p{N}_])(a|an|the)(?![\p{L}\p{N}_])")]
     private static partial Regex Articles();
 }
