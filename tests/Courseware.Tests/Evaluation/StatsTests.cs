@@ -93,6 +93,50 @@ public class SignificanceTests
         for (int i = 0; i < adjusted.Length; i++) Assert.Equal(adjusted[i], r.AdjustedPValues[i], 1e-15);
     }
 
+    [Theory]
+    [InlineData(new[] { 0.01, 0.04, 0.03, 0.005, 0.2, 0.049, 0.5, 0.001 }, new[] { false, false, false, true, false, false, false, true }, new[] { 0.06, 0.16, 0.15, 0.035, 0.4, 0.16, 0.5, 0.008 })]
+    [InlineData(new[] { 0.05, 0.05, 0.05 }, new[] { false, false, false }, new[] { 0.15000000000000002, 0.15000000000000002, 0.15000000000000002 })]
+    [InlineData(new[] { 0.001, 0.002, 0.05 }, new[] { true, true, true }, new[] { 0.003, 0.004, 0.05 })]
+    public void Holm_matches_statsmodels(double[] pValues, bool[] reject, double[] adjusted)
+    {
+        var r = Stats.Holm(pValues, 0.05);
+        Assert.Equal(reject, r.Reject);
+        for (int i = 0; i < adjusted.Length; i++) Assert.Equal(adjusted[i], r.AdjustedPValues[i], 1e-15);
+        Assert.Equal("Holm", r.Method);
+    }
+
+    [Theory]
+    [InlineData(3, 9, 3.0, 0.08326451666355042)]
+    [InlineData(12, 30, 7.714285714285714, 0.00547855324254737)]
+    [InlineData(25, 25, 0.0, 1.0)]
+    public void McNemar_without_continuity_correction_matches_statsmodels(int b, int c, double statistic, double p)
+    {
+        var r = Stats.McNemar(b, c, McNemarMethod.ChiSquareWithoutCorrection);
+        Assert.Equal(statistic, r.Statistic, 1e-12);
+        Assert.Equal(p, r.PValue, 1e-12);
+        Assert.False(r.Exact);
+        Assert.Contains("without continuity correction", r.ToString());
+        Assert.Contains("with continuity correction", Stats.McNemar(b, c, McNemarMethod.ChiSquare).ToString());
+    }
+
+    // statsmodels proportion_confint(k, n, alpha, method="wilson" / "beta").
+    [Theory]
+    [InlineData(7, 20, 0.95, 0.18119182410108203, 0.5671457233147638, 0.15390920478454118, 0.5921885345328282)]
+    [InlineData(0, 12, 0.95, 0.0, 0.24249400665524096, 0.0, 0.2646484693970512)]
+    [InlineData(12, 12, 0.95, 0.7575059933447589, 0.9999999999999999, 0.7353515306029488, 1.0)]
+    [InlineData(45, 50, 0.9, 0.8084624858484291, 0.950470965522555, 0.8011669974835816, 0.9597634095978854)]
+    [InlineData(1, 1, 0.95, 0.2065493143772374, 1.0, 0.025, 1.0)]
+    public void Binomial_intervals_match_statsmodels(int successes, int count, double confidence, double wilsonLow, double wilsonHigh, double exactLow, double exactHigh)
+    {
+        var wilson = Stats.WilsonInterval(successes, count, confidence);
+        Assert.Equal(wilsonLow, wilson.Low, 1e-12);
+        Assert.Equal(wilsonHigh, wilson.High, 1e-12);
+        Assert.Equal((double)successes / count, wilson.Proportion, 1e-15);
+        var exact = Stats.ClopperPearsonInterval(successes, count, confidence);
+        Assert.Equal(exactLow, exact.Low, 1e-10);
+        Assert.Equal(exactHigh, exact.High, 1e-10);
+    }
+
     [Fact]
     public void Bonferroni_matches_statsmodels()
     {

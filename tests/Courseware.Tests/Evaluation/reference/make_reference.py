@@ -154,3 +154,103 @@ ra = ["A", "B", "tie", "A", "A", "B", "B", "tie", "A", "B", "A", "A"]
 rb = ["A", "B", "A", "A", "B", "B", "tie", "tie", "A", "B", "A", "B"]
 show("kappa", skm.cohen_kappa_score(ra, rb))
 show("raw_agreement", np.mean(np.array(ra) == np.array(rb)))
+
+# ---------------------------------------------------------------- issue #16: new statistics
+print("# Holm (statsmodels multipletests method='holm')")
+for pv_h in (pv, [0.05, 0.05, 0.05], [0.001, 0.002, 0.05]):
+    rej, adj, _, _ = multipletests(pv_h, alpha=0.05, method="holm")
+    print(f"holm {pv_h} reject = {[bool(x) for x in rej]!r} adjusted = {[float(x) for x in adj]!r}")
+
+print("# McNemar chi-square without continuity correction")
+for b, c in [(3, 9), (12, 30), (25, 25)]:
+    r = mcnemar([[10, b], [c, 10]], exact=False, correction=False)
+    show(f"mcnemar_uncorrected_{b}_{c}_stat", r.statistic); show(f"mcnemar_uncorrected_{b}_{c}_p", r.pvalue)
+
+print("# binomial intervals (statsmodels proportion_confint)")
+from statsmodels.stats.proportion import proportion_confint
+for k, n, a in [(7, 20, 0.05), (0, 12, 0.05), (12, 12, 0.05), (45, 50, 0.1), (1, 1, 0.05)]:
+    for method in ["wilson", "beta"]:
+        lo, hi = proportion_confint(k, n, alpha=a, method=method)
+        print(f"{method} k={k} n={n} alpha={a}: {float(lo)!r} {float(hi)!r}")
+
+print("# weighted Cohen's kappa (sklearn cohen_kappa_score weights=)")
+r1 = [1, 2, 3, 3, 2, 1, 4, 1, 2, 5, 3, 4, 4, 2, 1]
+r2 = [1, 2, 3, 4, 2, 2, 4, 1, 3, 5, 3, 3, 4, 1, 1]
+for wts in [None, "linear", "quadratic"]:
+    show(f"kappa_{wts}", skm.cohen_kappa_score(r1, r2, weights=wts))
+show("kappa_linear_labels_1to6", skm.cohen_kappa_score(r1, r2, weights="linear", labels=[1, 2, 3, 4, 5, 6]))
+show("kappa_linear_strings", skm.cohen_kappa_score(ra, rb, weights="linear"))
+
+print("# Fleiss' kappa (statsmodels fleiss_kappa over aggregate_raters)")
+from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+fl = [["a", "a", "b"], ["b", "b", "b"], ["a", "c", "c"], ["c", "c", "c"], ["a", "a", "a"], ["b", "a", "b"], ["c", "b", "a"], ["a", "a", "b"]]
+codes = {"a": 0, "b": 1, "c": 2}
+table, _ = aggregate_raters(np.array([[codes[x] for x in row] for row in fl]))
+show("fleiss_kappa", fleiss_kappa(table, method="fleiss"))
+
+print("# confusion matrix with an explicit label order (sklearn confusion_matrix labels=)")
+print("confusion_default =", skm.confusion_matrix(y_true, y_pred).tolist())
+print("confusion_labels_dog_cat_fish =", skm.confusion_matrix(y_true, y_pred, labels=["dog", "cat", "fish"]).tolist())
+
+print("# zero_division (sklearn 1.2 takes 0 or 1; NaN is sklearn >= 1.3, derived by hand in the test)")
+for zd in [0, 1]:
+    for avg in ["macro", "weighted"]:
+        show(f"precision_{avg}_zd{zd}", skm.precision_score(y_true_z, y_pred_z, average=avg, zero_division=zd))
+        show(f"recall_{avg}_zd{zd}", skm.recall_score(y_true_z, y_pred_z, average=avg, zero_division=zd))
+        show(f"f1_{avg}_zd{zd}", skm.f1_score(y_true_z, y_pred_z, average=avg, zero_division=zd))
+    show(f"precision_class2_zd{zd}", skm.precision_score(y_true_z, y_pred_z, labels=[2], average="macro", zero_division=zd))
+# a class only predicted, never true: its recall is 0/0
+y_true_r0 = [0, 0, 1, 1]
+y_pred_r0 = [0, 2, 1, 1]
+for zd in [0, 1]:
+    show(f"recall_macro_pred_only_zd{zd}", skm.recall_score(y_true_r0, y_pred_r0, average="macro", zero_division=zd))
+    show(f"f1_macro_pred_only_zd{zd}", skm.f1_score(y_true_r0, y_pred_r0, average="macro", zero_division=zd))
+
+print("# Krippendorff's alpha, written from the coincidence-matrix definition (Krippendorff 2011), data C of the paper")
+def kripp(data, level):
+    data = np.array(data, dtype=float)
+    values = np.unique(data[~np.isnan(data)])
+    o = np.zeros((len(values), len(values)))
+    for u in data.T:
+        u = u[~np.isnan(u)]
+        if len(u) < 2:
+            continue
+        for i in range(len(u)):
+            for j in range(len(u)):
+                if i != j:
+                    o[np.searchsorted(values, u[i]), np.searchsorted(values, u[j])] += 1 / (len(u) - 1)
+    nc = o.sum(axis=1); n = nc.sum()
+    def d2(ci, ki):
+        c, k = values[ci], values[ki]
+        if level == "nominal": return float(c != k)
+        if level == "interval": return (c - k) ** 2
+        if level == "ratio": return ((c - k) / (c + k)) ** 2
+        lo, hi = min(ci, ki), max(ci, ki)
+        return (nc[lo:hi + 1].sum() - (nc[ci] + nc[ki]) / 2) ** 2
+    V = range(len(values))
+    do = sum(o[c, k] * d2(c, k) for c in V for k in V)
+    de = sum(nc[c] * nc[k] * d2(c, k) for c in V for k in V) / (n - 1)
+    return 1 - do / de
+nan = float("nan")
+kd = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+      [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+      [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+      [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+for level in ["nominal", "ordinal", "interval", "ratio"]:
+    show(f"krippendorff_{level}", kripp(kd, level))
+
+print("# degenerate inputs: what the references return")
+import warnings
+warnings.simplefilter("ignore")
+r = mcnemar([[5, 0], [0, 5]], exact=True); print("mcnemar_exact_b0_c0", float(r.statistic), float(r.pvalue))
+r = mcnemar([[5, 0], [0, 5]], exact=False, correction=True); print("mcnemar_chi2_b0_c0", float(r.statistic), float(r.pvalue))
+r = mcnemar([[5, 0], [0, 5]], exact=False, correction=False); print("mcnemar_uncorrected_b0_c0", float(r.statistic), float(r.pvalue))
+r = st.ttest_ind([0.5, 0.5, 0.5], [0.7, 0.7, 0.7], equal_var=False); print("welch_constant_groups", float(r.statistic), float(r.pvalue))
+r = st.ttest_ind([0.5, 0.5, 0.5], [0.5, 0.5, 0.5], equal_var=False); print("welch_equal_constant_groups", float(r.statistic), float(r.pvalue))
+r = st.ttest_rel([1.0, 2.0, 3.0], [0.5, 1.5, 2.5]); print("ttest_rel_constant_difference", float(r.statistic), float(r.pvalue))
+r = st.ttest_rel([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]); print("ttest_rel_zero_difference", float(r.statistic), float(r.pvalue))
+try:
+    st.bootstrap(([0.7],), np.mean, method="percentile", random_state=0)
+except ValueError as e:
+    print("bootstrap_n1 raises", e)
+r = st.bootstrap(([0.5, 0.5, 0.5],), np.mean, method="BCa", random_state=0); print("bootstrap_bca_constant", r.confidence_interval)
