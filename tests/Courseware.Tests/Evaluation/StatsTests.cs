@@ -249,6 +249,46 @@ public class BootstrapTests
         Assert.True(ci.ExcludesZero);
     }
 
+    // Skewed paired scores, n = 12. reference/make_reference.py transcribes Xoshiro256 to draw the same resamples in
+    // Python, then runs scipy 1.10.1's _bca_interval (what scipy.stats.bootstrap(method="BCa", paired=True) calls) and
+    // numpy.percentile on them.
+    private static readonly double[] Ga12 = [0.427, 0.83758, 1.18753, 0.67174, 0.34104, 0.564, 0.49437, 0.67953, 0.61611, 0.31774, 0.33574, 0.51069];
+    private static readonly double[] Gb12 = [0.5422, 0.7371, 0.69962, 0.84489, 0.57382, 0.63044, 0.91694, 0.61295, 0.54553, 0.76986, 0.6597, 0.8384];
+
+    [Theory]
+    [InlineData(0, 2000, 0.95, -0.23690674128820352, 0.04996073480675143, -0.2515440208333333, 0.0295550833333332)]
+    [InlineData(7, 999, 0.9, -0.22209602598049463, 0.03852788115117413, -0.23353925000000003, 0.016468083333333286)]
+    public void Bca_interval_matches_scipy_on_the_same_resamples(int seed, int resamples, double confidence,
+        double low, double high, double percentileLow, double percentileHigh)
+    {
+        var percentile = Stats.PairedBootstrap(Ga12, Gb12, resamples, confidence, seed);
+        Assert.Equal(percentileLow, percentile.Low, 1e-12);
+        Assert.Equal(percentileHigh, percentile.High, 1e-12);
+        var bca = Stats.PairedBootstrap(Ga12, Gb12, resamples, confidence, seed, BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal(low, bca.Low, 1e-12);
+        Assert.Equal(high, bca.High, 1e-12);
+        Assert.Equal(percentile.PValue, bca.PValue);
+        Assert.Equal(BootstrapMethod.BiasCorrectedAccelerated, bca.Method);
+        Assert.Contains("BCa", bca.ToString());
+        // The metric overload jackknifes the metric itself and gets the same interval.
+        var general = Stats.PairedBootstrap(Ga12.Length, idx => idx.Average(i => Ga12[i]), idx => idx.Average(i => Gb12[i]),
+            resamples, confidence, seed, BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal(low, general.Low, 1e-12);
+        Assert.Equal(high, general.High, 1e-12);
+    }
+
+    [Fact]
+    public void Bca_of_degenerate_data_is_the_single_value_where_scipy_returns_nan()
+    {
+        // Constant differences: every resample and jackknife value is 0.5, so there is no skew to correct; scipy
+        // returns NaN (0/0 acceleration), we return the percentile interval [0.5, 0.5]. One item: the same.
+        var ci = Stats.PairedBootstrap([1.0, 2.0, 3.0], [0.5, 1.5, 2.5], resamples: 100, method: BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal((0.5, 0.5), (ci.Low, ci.High));
+        ci = Stats.PairedBootstrap([0.7], [0.2], resamples: 100, method: BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal(0.5, ci.Low, 1e-15);
+        Assert.Equal(0.5, ci.High, 1e-15);
+    }
+
     [Fact]
     public void Quantile_interpolates_like_numpy() =>
         // numpy.percentile([1, 2, 3, 4], 25) = 1.75
