@@ -92,7 +92,9 @@ public static partial class Stats
     /// <summary>
     /// Paired t-test (scipy's <c>ttest_rel</c>): with dᵢ = aᵢ − bᵢ, t = mean(d) / (sd(d) / √n), n − 1 degrees of freedom,
     /// two-sided p. Assumes the differences are roughly normal; use <see cref="Wilcoxon"/> when they are not.
-    /// When all differences are equal the statistic is ±∞ (p = 0) or, if they are all 0, NaN with p = 1.
+    /// When all differences are equal the statistic is ±∞ with p = 0 (as scipy), or, if they are all 0, NaN with p = 1
+    /// where scipy returns p = NaN: identical scores are no evidence of a difference, and p = 1 keeps corrections such as
+    /// <see cref="BenjaminiHochberg"/> working.
     /// </summary>
     public static TestResult PairedTTest(IReadOnlyList<double> a, IReadOnlyList<double> b)
     {
@@ -273,9 +275,12 @@ public static partial class Stats
         return d;
     }
 
-    /// <summary>Sample variance with n − 1 in the denominator (numpy ddof=1).</summary>
+    /// <summary>Sample variance with n − 1 in the denominator (numpy ddof=1); exactly 0 for constant values.</summary>
     internal static double Variance(IReadOnlyList<double> x)
     {
+        // The rounded mean of equal values can miss them (three 0.7s average to 0.7000000000000001), which would turn
+        // "no spread" into a variance of 1e-33 and a t of 1e15.
+        if (x.All(v => v == x[0])) return 0;
         double mean = x.Average();
         return x.Sum(v => (v - mean) * (v - mean)) / (x.Count - 1);
     }

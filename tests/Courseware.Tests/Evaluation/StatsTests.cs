@@ -167,6 +167,26 @@ public class SignificanceTests
         Assert.True(double.IsNaN(Stats.CohensKappa(["A", "A"], ["A", "A"]))); // chance agreement is 1: undefined
     }
 
+    // Documented limits where scipy returns NaN (reference/make_reference.py, "degenerate inputs"): scipy's ttest_rel
+    // gives (inf, 0) and (nan, nan), its Welch test (≈ −2.5e15, 1.5e-31) and (nan, nan); statsmodels' McNemar is
+    // (0, 1) exact, (inf, 0) and (nan, nan) as χ².
+    [Fact]
+    public void Degenerate_inputs_return_the_documented_limits()
+    {
+        var t = Stats.PairedTTest([1.0, 2.0, 3.0], [0.5, 1.5, 2.5]);
+        Assert.Equal((double.PositiveInfinity, 0.0), (t.Statistic, t.PValue));
+        t = Stats.PairedTTest([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]);
+        Assert.True(double.IsNaN(t.Statistic));
+        Assert.Equal(1, t.PValue);
+        var w = Stats.WelchTTest([0.5, 0.5, 0.5], [0.7, 0.7, 0.7]);
+        Assert.Equal((double.PositiveInfinity, 0.0), (w.Statistic, w.PValue));
+        w = Stats.WelchTTest([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+        Assert.True(double.IsNaN(w.Statistic));
+        Assert.Equal(1, w.PValue);
+        foreach (var method in Enum.GetValues<McNemarMethod>())
+            Assert.Equal((0.0, 1.0), (Stats.McNemar(0, 0, method).Statistic, Stats.McNemar(0, 0, method).PValue));
+    }
+
     [Fact]
     public void Bad_inputs_are_explained()
     {
