@@ -87,8 +87,10 @@ public class SignificanceTests
     [InlineData(new[] { 0.05, 0.05, 0.05 }, new[] { true, true, true }, new[] { 0.05, 0.05, 0.05 })]
     [InlineData(new[] { 0.001, 0.002, 0.05 }, new[] { true, true, true }, new[] { 0.003, 0.003, 0.05 })]
     public void Benjamini_hochberg_rejects_p_values_on_the_boundary_like_statsmodels(double[] pValues, bool[] reject, double[] adjusted)
+        => AssertDecisions(Stats.BenjaminiHochberg(pValues, 0.05), reject, adjusted);
+
+    private static void AssertDecisions(MultipleTestResult r, bool[] reject, double[] adjusted)
     {
-        var r = Stats.BenjaminiHochberg(pValues, 0.05);
         Assert.Equal(reject, r.Reject);
         for (int i = 0; i < adjusted.Length; i++) Assert.Equal(adjusted[i], r.AdjustedPValues[i], 1e-15);
     }
@@ -100,8 +102,7 @@ public class SignificanceTests
     public void Holm_matches_statsmodels(double[] pValues, bool[] reject, double[] adjusted)
     {
         var r = Stats.Holm(pValues, 0.05);
-        Assert.Equal(reject, r.Reject);
-        for (int i = 0; i < adjusted.Length; i++) Assert.Equal(adjusted[i], r.AdjustedPValues[i], 1e-15);
+        AssertDecisions(r, reject, adjusted);
         Assert.Equal("Holm", r.Method);
     }
 
