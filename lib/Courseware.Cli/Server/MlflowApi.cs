@@ -118,6 +118,23 @@ internal static class MlflowApi
             return new JsonObject { ["metrics"] = new JsonArray(history.Select(m => (JsonNode)MlflowJson.Write(m)).ToArray()) };
         });
 
+        Route("metrics/get-history-bulk-interval", Get, async (a, s, ct) =>
+        {
+            var histories = await s.GetMetricHistorySampledAsync(MlflowJson.StringList(a, "run_ids"), MlflowJson.RequiredString(a, "metric_key"),
+                MlflowJson.OptionalLong(a, "start_step"), MlflowJson.OptionalLong(a, "end_step"),
+                MlflowJson.OptionalInt(a, "max_results") ?? MetricSampling.DefaultMaxResults, ct);
+            // MLflow's MetricWithRunId: a Metric message plus run_id, run after run.
+            return new JsonObject
+            {
+                ["metrics"] = new JsonArray(histories.SelectMany(h => h.Points.Select(m =>
+                {
+                    var o = MlflowJson.Write(m);
+                    o["run_id"] = h.RunId;
+                    return (JsonNode)o;
+                })).ToArray()),
+            };
+        });
+
         // ---- what MLflow's API lacks
         app.MapPost("/api/2.0/courseware/runs/heartbeat", (HttpContext c) => HandleAsync(c, store, async (a, s, ct) =>
         {

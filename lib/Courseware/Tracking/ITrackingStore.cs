@@ -67,6 +67,18 @@ public interface ITrackingStore : IAsyncDisposable
     /// <summary>Every logged value of a metric, by step then timestamp.</summary>
     Task<IReadOnlyList<Metric>> GetMetricHistoryAsync(string runId, string key, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A chart-sized read of one metric over several runs (MLflow's <c>metrics/get-history-bulk-interval</c>): per run,
+    /// every point with a step in [<paramref name="startStep"/>, <paramref name="endStep"/>] when there are at most
+    /// <paramref name="maxResults"/>; otherwise the range is cut into <c>maxResults / 2</c> equal step buckets and each
+    /// bucket keeps its lowest and its highest point (NaN points are neither), so a one-step spike is never sampled
+    /// away (MLflow's even step sampling can hide it, mlflow#11444). Points come in history order. Without a range the
+    /// runs' smallest to largest step is used (one range for all runs, so their buckets line up). Unknown runs are
+    /// RESOURCE_DOES_NOT_EXIST; at most <see cref="MetricSampling.MaxRuns"/> runs and 1..<see cref="MetricSampling.MaxResultsLimit"/> points.
+    /// </summary>
+    Task<IReadOnlyList<RunMetricHistory>> GetMetricHistorySampledAsync(IReadOnlyList<string> runIds, string key, long? startStep = null, long? endStep = null,
+        int maxResults = MetricSampling.DefaultMaxResults, CancellationToken cancellationToken = default);
+
     /// <summary>Runs matching a <see cref="RunQuery"/> (MLflow filter grammar plus OR and parentheses), one page at a time.</summary>
     Task<RunPage> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken = default);
 
@@ -87,7 +99,8 @@ public interface ITrackingStore : IAsyncDisposable
 /// <param name="Filter">MLflow filter string; OR and parentheses are accepted too. Null or empty matches every run.</param>
 /// <param name="OrderBy">Clauses like <c>metrics.acc DESC</c> or <c>attributes.start_time</c>; default newest first.</param>
 /// <param name="MaxResults">Page size, 1..50000 (default 1000).</param>
-/// <param name="PageToken">The <see cref="RunPage.NextPageToken"/> of the previous page.</param>
+/// <param name="PageToken">The <see cref="RunPage.NextPageToken"/> of the previous page (a keyset token: where the previous
+/// page stopped, so pages stay consistent while runs are added; MLflow's offset tokens are accepted too).</param>
 /// <param name="ViewType">Active runs (default), deleted ones, or both.</param>
 public sealed record RunQuery(
     IReadOnlyList<string> ExperimentIds,
@@ -96,3 +109,43 @@ public sealed record RunQuery(
     int MaxResults = TrackingLimits.DefaultMaxResults,
     string? PageToken = null,
     ViewType ViewType = ViewType.ActiveOnly);
+
+/// <summary>The sampled points of one run's metric (<see cref="ITrackingStore.GetMetricHistorySampledAsync"/>).</summary>
+public sealed record RunMetricHistory(string RunId, IReadOnlyList<Metric> Points);
+
+/// <summary>Limits and bucket arithmetic of sampled metric reads (MLflow's <c>get-history-bulk-interval</c>).</summary>
+public static class MetricSampling
+{
+    /// <summary>MLflow's cap on runs per request (<c>MAX_RUNS_GET_METRIC_HISTORY_BULK</c>).</summary>
+    public const int MaxRuns = 100;
+
+    /// <summary>MLflow's cap and default for points per run (<c>MAX_RESULTS_PER_RUN</c>).</summary>
+    public const int MaxResultsLimit = 2500;
+
+    /// <summary>Default points per run.</summary>
+    public const int DefaultMaxResults = MaxResultsLimit;
+
+    /// <summary>How many step buckets a read of <paramref name="maxResults"/> points cuts the range into (two points each).</summary>
+    public static int Buckets(int maxResults) => Math.Max(1, maxResults / 2);
+
+    /// <summary>Bucket <paramref name="index"/> of <paramref name="count"/> over steps [lo, hi]: [lo + ⌊i·n/count⌋, lo + ⌊(i+1)·n/count⌋ − 1], n = hi − lo + 1 (empty when from &gt; to).</summary>
+    public static (long From, long To) Bucket(long lo, long hi, int count, int index)
+    {
+        var span = (Int128)hi - lo + 1;
+        return ((long)(lo + index * span / count), (long)(lo + (index + 1) * span / count - 1));
+    }
+
+    /// <summary>Checks a request's arguments (MLflow's messages and fields).</summary>
+    public static void Validate(IReadOnlyList<string> runIds, long? startStep, long? endStep, int maxResults)
+    {
+        ArgumentNullException.ThrowIfNull(runIds);
+        if (runIds.Count is 0 or > MaxRuns)
+            throw TrackingException.InvalidParameter("run_ids", $"GetMetricHistoryBulkInterval request must specify between 1 and {MaxRuns} run_ids. Received {runIds.Count} run_ids.");
+        if (maxResults is < 1 or > MaxResultsLimit)
+            throw TrackingException.InvalidParameter("max_results", $"max_results must be between 1 and {MaxResultsLimit}.");
+        if ((startStep is null) != (endStep is null))
+            throw TrackingException.InvalidParameter("start_step", "If either start step or end step are specified, both must be specified.");
+        if (startStep > endStep)
+            throw TrackingException.InvalidParameter("end_step", $"end_step must be greater than start_step. Found start_step={startStep} and end_step={endStep}.");
+    }
+}

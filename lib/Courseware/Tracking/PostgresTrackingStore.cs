@@ -12,7 +12,7 @@ namespace Courseware.Tracking;
 /// <example><code>await using var store = PostgresTrackingStore.Open("postgresql://ml@db/tracking", "/mnt/artifacts");</code></example>
 public sealed class PostgresTrackingStore : SqlTrackingStore
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     // Serialises schema creation when several processes open a fresh database at once.
     private const long SchemaLockKey = 0x436F75727365;
 
@@ -44,17 +44,28 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             Tracker.Wait(store.ExecuteAsync(true, tx =>
             {
                 Scalar($"SELECT pg_advisory_xact_lock({SchemaLockKey})", tx);
-                Exec(Schema + Registry.RegistrySchema.Tables, tx);
-                var version = Scalar("SELECT MAX(version) FROM schema_version", tx);
-                if (version is not null && Convert.ToInt32(version, System.Globalization.CultureInfo.InvariantCulture) > SchemaVersion)
+                Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", tx);
+                var stored = Scalar("SELECT MAX(version) FROM schema_version", tx);
+                var version = stored is null ? 0 : Convert.ToInt32(stored, System.Globalization.CultureInfo.InvariantCulture);
+                if (version > SchemaVersion)
                     throw new TrackingException(TrackingErrorCode.InvalidState, $"The database has a newer tracking schema ({version}) than this library ({SchemaVersion}).");
-                if (version is null)
+                if (version == 0)
                 {
+                    // A new database is created as schema 1 and migrated like an old one (as the SQLite store does).
+                    Exec(SchemaV1, tx);
                     var now = TrackingNames.NowMs();
                     Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
                          "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", store.DefaultArtifactRoot + "/0"), ("@now", now));
+                    version = 1;
+                }
+                // In the transaction that records the version: a database is migrated whole or not at all.
+                if (version == 1) Exec(MigrateV1ToV2, tx);
+                if (version < SchemaVersion)
+                {
+                    Exec("DELETE FROM schema_version", tx);
                     Exec("INSERT INTO schema_version(version) VALUES (@v)", tx, ("@v", SchemaVersion));
                 }
+                Exec(Registry.RegistrySchema.Tables, tx);
                 return 0;
             }, CancellationToken.None));
         }
@@ -68,8 +79,8 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
         return store;
     }
 
-    private const string Schema = """
-        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+    // Schema 1 (as first released); MigrateV1ToV2 brings it to the current layout (see SqliteTrackingStore).
+    private const string SchemaV1 = """
         CREATE TABLE IF NOT EXISTS experiments (
             experiment_id BIGSERIAL PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -125,6 +136,34 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             PRIMARY KEY (run_uuid, key));
         """;
 
+    private const string MigrateV1ToV2 = """
+        ALTER TABLE runs ADD COLUMN run_key BIGSERIAL;
+        CREATE UNIQUE INDEX ux_runs_key ON runs(run_key);
+        DROP INDEX IF EXISTS ix_runs_experiment;
+        CREATE INDEX ix_runs_order ON runs(experiment_id, start_time DESC, run_uuid);
+        CREATE TABLE metric_keys (key_id BIGSERIAL PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+        INSERT INTO metric_keys(key) SELECT key FROM metrics UNION SELECT key FROM latest_metrics ORDER BY 1;
+        ALTER TABLE metrics RENAME TO metrics_v1;
+        CREATE TABLE metrics (
+            run_key BIGINT NOT NULL,
+            key_id BIGINT NOT NULL,
+            step BIGINT NOT NULL,
+            timestamp BIGINT NOT NULL,
+            seq INTEGER NOT NULL,
+            value DOUBLE PRECISION,
+            CONSTRAINT metric_points_pkey PRIMARY KEY (run_key, key_id, step, timestamp, seq));
+        INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value)
+            SELECT r.run_key, k.key_id, m.step, m.timestamp,
+                   ROW_NUMBER() OVER (PARTITION BY m.run_uuid, m.key, m.step, m.timestamp ORDER BY m.id) - 1,
+                   CASE WHEN m.is_nan = 1 THEN NULL ELSE m.value END
+            FROM metrics_v1 m JOIN runs r ON r.run_uuid = m.run_uuid JOIN metric_keys k ON k.key = m.key;
+        DROP TABLE metrics_v1;
+        ALTER TABLE latest_metrics ADD COLUMN experiment_id BIGINT, ADD COLUMN start_time BIGINT;
+        UPDATE latest_metrics l SET experiment_id = r.experiment_id, start_time = r.start_time FROM runs r WHERE r.run_uuid = l.run_uuid;
+        CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
+        CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
+        """;
+
     /// <inheritdoc />
     protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
     {
@@ -152,6 +191,6 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
 
         public override object IdsArgument(IReadOnlyList<string> ids) => ids.ToArray();
 
-        public override string InsertionOrder => "id";
+        public override string NewRunKey => "DEFAULT";
     }
 }

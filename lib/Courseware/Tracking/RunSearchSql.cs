@@ -27,8 +27,11 @@ internal abstract class SqlDialect
     /// <summary>The value bound for a list of run ids (a JSON array, a SQL array...).</summary>
     public abstract object IdsArgument(IReadOnlyList<string> ids);
 
-    /// <summary>A column ordering metric-history rows by insertion (the tie-break after step and timestamp).</summary>
-    public abstract string InsertionOrder { get; }
+    /// <summary>The SQL value of <c>runs.run_key</c> for a new run (a sequence default, or the next free number).</summary>
+    public abstract string NewRunKey { get; }
+
+    /// <summary>A hint naming the index a metric-ordered search walks (none where the planner needs none).</summary>
+    public virtual string MetricOrderIndex(bool ascending) => "";
 }
 
 /// <summary>
@@ -67,22 +70,61 @@ internal sealed class RunSearchSql
         _ => throw new ArgumentOutOfRangeException(nameof(node)),
     };
 
+    /// <summary>
+    /// The sort keys of the last <see cref="OrderBy"/>: the clauses given, then start time (newest first), then run id.
+    /// A page token stores the last row's values of these keys (<see cref="SearchCursor"/>).
+    /// </summary>
+    public IReadOnlyList<OrderKey> Keys { get; private set; } = [];
+
     /// <summary>The ORDER BY list: the clauses given (missing values last), then newest first, then run id.</summary>
     public string OrderBy(IEnumerable<OrderClause> clauses)
     {
-        var parts = new List<string>();
+        var keys = new List<OrderKey>();
         var i = 0;
         foreach (var clause in clauses)
         {
             var column = clause.Field.Kind == FieldKind.Attribute
                 ? AttributeColumn(clause.Field.Key)
                 : JoinForOrder(clause.Field, i++);
-            var dir = clause.Ascending ? "ASC" : "DESC";
-            parts.Add($"(CASE WHEN {column} IS NULL THEN 1 ELSE 0 END) ASC, {column} {dir}");
+            var type = clause.Field.Kind == FieldKind.Metric ? KeyType.Real
+                : clause.Field.Kind == FieldKind.Attribute && clause.Field.Key is "start_time" or "end_time" ? KeyType.Integer
+                : KeyType.Text;
+            var nullable = clause.Field.Kind != FieldKind.Attribute || clause.Field.Key == "end_time";
+            keys.Add(new OrderKey(column, clause.Ascending, nullable, type));
         }
-        parts.Add("r.start_time DESC");
-        parts.Add("r.run_uuid ASC");
-        return string.Join(", ", parts);
+        keys.AddRange(DefaultKeys("r"));
+        Keys = keys;
+        return OrderList(keys);
+    }
+
+    /// <summary>The tie-break every search ends with: start time, newest first, then run id.</summary>
+    public static OrderKey[] DefaultKeys(string alias) =>
+        [new($"{alias}.start_time", false, false, KeyType.Integer), new($"{alias}.run_uuid", true, false, KeyType.Text)];
+
+    /// <summary>An ORDER BY list over <paramref name="keys"/>; a nullable key sorts its NULLs (missing, NaN) last.</summary>
+    public static string OrderList(IEnumerable<OrderKey> keys) => string.Join(", ", keys.Select(k =>
+        (k.Nullable ? $"(CASE WHEN {k.Column} IS NULL THEN 1 ELSE 0 END) ASC, " : "") + $"{k.Column} {(k.Ascending ? "ASC" : "DESC")}"));
+
+    /// <summary>
+    /// "The row comes after <paramref name="last"/> in the order of <paramref name="keys"/>" (keyset paging): the
+    /// first key strictly after, or equal and the rest after, and so on; the last key (the run id) makes it strict.
+    /// A non-null first key also gets a plain range bound, so an index on it is entered at the right place.
+    /// </summary>
+    public string After(IReadOnlyList<OrderKey> keys, IReadOnlyList<object?> last)
+    {
+        string? condition = null;
+        for (var i = keys.Count - 1; i >= 0; i--)
+        {
+            var (k, v) = (keys[i], last[i]);
+            var strictly = v is null ? "1=0"
+                : (k.Nullable ? $"{k.Column} IS NULL OR " : "") + $"{k.Column} {(k.Ascending ? ">" : "<")} {Bind(v)}";
+            condition = condition is null
+                ? $"({strictly})"
+                : $"({strictly} OR ({(v is null ? $"{k.Column} IS NULL" : $"{k.Column} = {Bind(v)}")} AND {condition}))";
+        }
+        if (keys.Count > 0 && last[0] is { } first && !keys[0].Nullable)
+            condition = $"{keys[0].Column} {(keys[0].Ascending ? ">=" : "<=")} {Bind(first)} AND {condition}";
+        return condition ?? "1=1";
     }
 
     private string JoinForOrder(FieldRef field, int i)
@@ -145,13 +187,91 @@ internal static class PageToken
     public static int Decode(string? token)
     {
         if (string.IsNullOrEmpty(token)) return 0;
+        using var doc = Parse(token);
+        if (doc?.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("offset", out var o) && o.TryGetInt32(out var offset) && offset >= 0)
+            return offset;
+        throw Invalid(token);
+    }
+
+    internal static JsonDocument? Parse(string token)
+    {
         try
         {
-            using var doc = JsonDocument.Parse(Convert.FromBase64String(token));
-            if (doc.RootElement.TryGetProperty("offset", out var o) && o.TryGetInt32(out var offset) && offset >= 0)
-                return offset;
+            return JsonDocument.Parse(Convert.FromBase64String(token));
         }
-        catch (Exception e) when (e is FormatException or JsonException) { }
-        throw TrackingException.InvalidParameter("page_token", $"Invalid page token '{token}': pass the NextPageToken of a previous search unchanged.");
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    internal static TrackingException Invalid(string token, string? why = null) =>
+        TrackingException.InvalidParameter("page_token", $"Invalid page token '{token}': {why ?? "pass the NextPageToken of a previous search unchanged."}");
+}
+
+/// <summary>The type of a sort key's values (how a page token's values are read back).</summary>
+internal enum KeyType { Real, Integer, Text }
+
+/// <summary>One sort key of a run search: a SQL column, its direction, whether it can be NULL (sorted last).</summary>
+internal sealed record OrderKey(string Column, bool Ascending, bool Nullable, KeyType Type);
+
+/// <summary>
+/// Where a run search stopped: base64 of <c>{"order": "...", "after": [v1, ..., start_time, run_id]}</c>, the sort-key
+/// values of the last run returned (keyset paging). The next page starts strictly after that run, so it costs one index
+/// seek rather than re-reading and skipping every earlier row, and runs inserted or deleted meanwhile never shift a
+/// page (no run is returned twice or skipped because of them). The token remembers the order it was made for; using it
+/// with another order is an error. MLflow's offset tokens (<c>{"offset": N}</c>) are still read.
+/// </summary>
+internal sealed class SearchCursor
+{
+    private SearchCursor(int? offset, IReadOnlyList<object?>? after)
+    {
+        Offset = offset;
+        After = after;
+    }
+
+    /// <summary>An MLflow offset token's offset (older tokens, still honoured), or null.</summary>
+    public int? Offset { get; }
+
+    /// <summary>The last row's sort-key values, or null for the first page or an offset token.</summary>
+    public IReadOnlyList<object?>? After { get; }
+
+    /// <summary>A stable text naming an order (the token is only valid for the same order).</summary>
+    public static string Signature(IEnumerable<OrderClause> order) =>
+        string.Join(",", order.Select(o => $"{o.Field.Kind}:{o.Field.Key}:{(o.Ascending ? "asc" : "desc")}"));
+
+    public static string Encode(string signature, IReadOnlyList<object?> after) =>
+        Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
+        {
+            ["order"] = signature,
+            ["after"] = after,
+        }));
+
+    public static SearchCursor Decode(string? token, string signature, IReadOnlyList<OrderKey> keys)
+    {
+        if (string.IsNullOrEmpty(token)) return new SearchCursor(null, null);
+        using var doc = PageToken.Parse(token);
+        if (doc?.RootElement is not { ValueKind: JsonValueKind.Object } root) throw PageToken.Invalid(token);
+        if (root.TryGetProperty("offset", out _)) return new SearchCursor(PageToken.Decode(token), null);
+        if (!root.TryGetProperty("order", out var order) || !root.TryGetProperty("after", out var after)
+            || after.ValueKind != JsonValueKind.Array || after.GetArrayLength() != keys.Count)
+            throw PageToken.Invalid(token);
+        if (order.ValueKind != JsonValueKind.String || order.GetString() != signature)
+            throw PageToken.Invalid(token, "it was issued for a search with another order_by; start again without a page token.");
+        var values = new object?[keys.Count];
+        var i = 0;
+        foreach (var v in after.EnumerateArray())
+        {
+            var key = keys[i];
+            values[i++] = v.ValueKind switch
+            {
+                JsonValueKind.Null when key.Nullable => null,
+                JsonValueKind.Number when key.Type == KeyType.Real && v.TryGetDouble(out var d) => d,
+                JsonValueKind.Number when key.Type == KeyType.Integer && v.TryGetInt64(out var l) => l,
+                JsonValueKind.String when key.Type == KeyType.Text => v.GetString(),
+                _ => throw PageToken.Invalid(token),
+            };
+        }
+        return new SearchCursor(null, values);
     }
 }

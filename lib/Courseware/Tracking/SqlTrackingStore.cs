@@ -200,8 +200,8 @@ public abstract class SqlTrackingStore : ITrackingStore
                 throw TrackingException.InvalidParameter("experiment_id", $"Could not create a run in the deleted experiment {experimentId}.");
             var location = (string)Scalar("SELECT artifact_location FROM experiments WHERE experiment_id = @id", tx, ("@id", id))!;
             var artifactUri = location.TrimEnd('/') + "/" + runId + "/artifacts";
-            Exec("INSERT INTO runs(run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri) " +
-                 "VALUES (@r, @n, @e, @u, 'RUNNING', @t, 'active', @a)", tx,
+            Exec("INSERT INTO runs(run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri, run_key) " +
+                 $"VALUES (@r, @n, @e, @u, 'RUNNING', @t, 'active', @a, {Dialect.NewRunKey})", tx,
                 ("@r", runId), ("@n", name), ("@e", id), ("@u", userId), ("@t", startTime), ("@a", artifactUri));
             foreach (var t in tagList)
                 Exec("INSERT INTO tags(run_uuid, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value", tx, ("@r", runId), ("@k", t.Key), ("@v", t.Value));
@@ -256,13 +256,14 @@ public abstract class SqlTrackingStore : ITrackingStore
     }
 
     /// <inheritdoc />
-    public Task LogBatchAsync(string runId, IReadOnlyCollection<Metric> metrics, IReadOnlyCollection<Param> @params, IReadOnlyCollection<RunTag> tags, CancellationToken cancellationToken = default)
+    public async Task LogBatchAsync(string runId, IReadOnlyCollection<Metric> metrics, IReadOnlyCollection<Param> @params, IReadOnlyCollection<RunTag> tags, CancellationToken cancellationToken = default)
     {
         TrackingValidation.ValidateRunId(runId);
         var clean = TrackingValidation.ValidateBatch(metrics, @params, tags);
-        return WriteAsync(tx =>
+        var newKeys = new List<KeyValuePair<string, long>>();
+        await WriteAsync(tx =>
         {
-            RequireActiveRun(runId, tx);
+            var run = RequireActiveRun(runId, tx);
             WriteParams(runId, @params, tx);
             foreach (var t in tags)
             {
@@ -270,9 +271,11 @@ public abstract class SqlTrackingStore : ITrackingStore
                 if (t.Key == SystemTags.RunName)
                     Exec("UPDATE runs SET name = @n WHERE run_uuid = @r", tx, ("@n", t.Value), ("@r", runId));
             }
-            WriteMetrics(runId, clean, tx);
+            WriteMetrics(run, clean, tx, newKeys);
             return 0;
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
+        // Only committed key ids are remembered: a rolled-back batch may have inserted ids another writer reuses.
+        foreach (var (key, id) in newKeys) _keyIds.TryAdd(key, id);
     }
 
     private void WriteParams(string runId, IReadOnlyCollection<Param> @params, DbTransaction tx)
@@ -291,32 +294,83 @@ public abstract class SqlTrackingStore : ITrackingStore
         }
     }
 
-    private void WriteMetrics(string runId, IReadOnlyList<Metric> metrics, DbTransaction tx)
+    private void WriteMetrics(ActiveRunRow run, IReadOnlyList<Metric> metrics, DbTransaction tx, List<KeyValuePair<string, long>> newKeys)
     {
         if (metrics.Count == 0) return;
-        using var insert = MetricCommand(tx,
-            "INSERT INTO metrics(run_uuid, key, value, is_nan, timestamp, step) VALUES (@r, @k, @v, @n, @t, @s)");
-        using var upsert = MetricCommand(tx,
-            "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step) VALUES (@r, @k, @v, @n, @t, @s) " +
+        var keyIds = new Dictionary<string, long>(StringComparer.Ordinal);
+        var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
+        var points = new (long KeyId, Metric Metric)[metrics.Count];
+        for (var i = 0; i < metrics.Count; i++)
+        {
+            var m = metrics[i];
+            if (!keyIds.TryGetValue(m.Key, out var keyId)) keyIds[m.Key] = keyId = InternKey(m.Key, tx, newKeys);
+            points[i] = (keyId, m);
+            if (!latest.TryGetValue(m.Key, out var best) || Metric.CompareLatest(m, best) > 0) latest[m.Key] = m;
+        }
+        InsertPoints(run.RunKey, points, tx);
+        using var upsert = Prepared(tx,
+            "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step, experiment_id, start_time) VALUES (@r, @k, @v, @n, @t, @s, @e, @st) " +
             "ON CONFLICT(run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
             // MLflow's "latest": the max of (step, timestamp, value), NaN ranking below every number.
             "WHERE (excluded.step, excluded.timestamp, 1 - excluded.is_nan, COALESCE(excluded.value, 0)) > " +
-            "(latest_metrics.step, latest_metrics.timestamp, 1 - latest_metrics.is_nan, COALESCE(latest_metrics.value, 0))");
-        var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
-        foreach (var m in metrics)
+            "(latest_metrics.step, latest_metrics.timestamp, 1 - latest_metrics.is_nan, COALESCE(latest_metrics.value, 0))",
+            "@r", "@k", "@v", "@n", "@t", "@s", "@e", "@st");
+        foreach (var m in latest.Values)
         {
-            Bind(insert, runId, m).ExecuteNonQuery();
-            if (!latest.TryGetValue(m.Key, out var best) || Metric.CompareLatest(m, best) > 0) latest[m.Key] = m;
+            upsert.Parameters[0].Value = run.RunId;
+            upsert.Parameters[1].Value = m.Key;
+            upsert.Parameters[2].Value = double.IsNaN(m.Value) ? DBNull.Value : m.Value;
+            upsert.Parameters[3].Value = double.IsNaN(m.Value) ? 1L : 0L;
+            upsert.Parameters[4].Value = m.Timestamp;
+            upsert.Parameters[5].Value = m.Step;
+            upsert.Parameters[6].Value = run.ExperimentId;
+            upsert.Parameters[7].Value = run.StartTime;
+            upsert.ExecuteNonQuery();
         }
-        foreach (var m in latest.Values) Bind(upsert, runId, m).ExecuteNonQuery();
     }
 
-    private static DbCommand MetricCommand(DbTransaction tx, string sql)
+    /// <summary>
+    /// Appends metric points to the history (<c>metrics</c>: run key, key id, step, timestamp, seq, value; NaN is NULL).
+    /// A point whose (step, timestamp) the run already has for that key gets the next <c>seq</c>, so history reads
+    /// keep insertion order among equal (step, timestamp). The default inserts row by row with one prepared statement.
+    /// </summary>
+    private protected virtual void InsertPoints(long runKey, (long KeyId, Metric Metric)[] points, DbTransaction tx)
+    {
+        using var insert = Prepared(tx, "INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) VALUES (@r, @k, @s, @t, 0, @v) ON CONFLICT DO NOTHING",
+            "@r", "@k", "@s", "@t", "@v");
+        List<(long, Metric)>? collided = null;
+        foreach (var (keyId, m) in points)
+            if (BindPoint(insert, runKey, keyId, m).ExecuteNonQuery() == 0)
+                (collided ??= []).Add((keyId, m));
+        if (collided is not null) InsertWithNextSeq(runKey, collided, tx);
+    }
+
+    /// <summary>Inserts the points that collided on (run, key, step, timestamp, seq 0) with the next free seq each.</summary>
+    private protected static void InsertWithNextSeq(long runKey, IEnumerable<(long KeyId, Metric Metric)> points, DbTransaction tx)
+    {
+        using var again = Prepared(tx, "INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) " +
+                                       "SELECT @r, @k, @s, @t, MAX(seq) + 1, @v FROM metrics WHERE run_key = @r AND key_id = @k AND step = @s AND timestamp = @t",
+            "@r", "@k", "@s", "@t", "@v");
+        foreach (var (keyId, m) in points) BindPoint(again, runKey, keyId, m).ExecuteNonQuery();
+    }
+
+    private static DbCommand BindPoint(DbCommand cmd, long runKey, long keyId, Metric m)
+    {
+        cmd.Parameters[0].Value = runKey;
+        cmd.Parameters[1].Value = keyId;
+        cmd.Parameters[2].Value = m.Step;
+        cmd.Parameters[3].Value = m.Timestamp;
+        cmd.Parameters[4].Value = double.IsNaN(m.Value) ? DBNull.Value : m.Value;
+        return cmd;
+    }
+
+    /// <summary>A prepared command with the given parameters, unbound.</summary>
+    private protected static DbCommand Prepared(DbTransaction tx, string sql, params string[] parameters)
     {
         var cmd = tx.Connection!.CreateCommand();
         cmd.CommandText = sql;
         cmd.Transaction = tx;
-        foreach (var name in new[] { "@r", "@k", "@v", "@n", "@t", "@s" })
+        foreach (var name in parameters)
         {
             var p = cmd.CreateParameter();
             p.ParameterName = name;
@@ -325,15 +379,27 @@ public abstract class SqlTrackingStore : ITrackingStore
         return cmd;
     }
 
-    private static DbCommand Bind(DbCommand cmd, string runId, Metric m)
+    // Metric names are stored once (metric_keys) and referred to by id in the history. Ids never change, so they are
+    // cached; an id this transaction created is remembered only after the commit (newKeys).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _keyIds = new(StringComparer.Ordinal);
+
+    private long InternKey(string key, DbTransaction tx, List<KeyValuePair<string, long>> newKeys)
     {
-        cmd.Parameters[0].Value = runId;
-        cmd.Parameters[1].Value = m.Key;
-        cmd.Parameters[2].Value = double.IsNaN(m.Value) ? DBNull.Value : m.Value;
-        cmd.Parameters[3].Value = double.IsNaN(m.Value) ? 1L : 0L;
-        cmd.Parameters[4].Value = m.Timestamp;
-        cmd.Parameters[5].Value = m.Step;
-        return cmd;
+        if (_keyIds.TryGetValue(key, out var id)) return id;
+        Exec("INSERT INTO metric_keys(key) VALUES (@k) ON CONFLICT (key) DO NOTHING", tx, ("@k", key));
+        id = Convert.ToInt64(Scalar("SELECT key_id FROM metric_keys WHERE key = @k", tx, ("@k", key)), CultureInfo.InvariantCulture);
+        newKeys.Add(new(key, id));
+        return id;
+    }
+
+    // The id of a key in a read (committed, so cacheable), or null when no run ever logged it.
+    private long? FindKey(string key, DbTransaction tx)
+    {
+        if (_keyIds.TryGetValue(key, out var id)) return id;
+        if (Scalar("SELECT key_id FROM metric_keys WHERE key = @k", tx, ("@k", key)) is not { } found) return null;
+        id = Convert.ToInt64(found, CultureInfo.InvariantCulture);
+        _keyIds.TryAdd(key, id);
+        return id;
     }
 
     /// <inheritdoc />
@@ -355,14 +421,98 @@ public abstract class SqlTrackingStore : ITrackingStore
         TrackingValidation.ValidateRunId(runId);
         return ReadAsync<IReadOnlyList<Metric>>(tx =>
         {
-            if (Scalar("SELECT 1 FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) is null) throw RunNotFound(runId);
-            using var cmd = Command("SELECT key, value, is_nan, timestamp, step FROM metrics WHERE run_uuid = @r AND key = @k ORDER BY step, timestamp, " + Dialect.InsertionOrder,
-                tx, ("@r", runId), ("@k", key));
-            using var r = cmd.ExecuteReader();
+            var runKey = RunKey(runId, tx);
             var list = new List<Metric>();
-            while (r.Read()) list.Add(ReadMetric(r, 0));
+            if (FindKey(key, tx) is not { } keyId) return list;
+            // One range of the history's primary key, read in key order: no sort, no lookup, one Metric per point.
+            using var cmd = Command("SELECT step, timestamp, value FROM metrics WHERE run_key = @r AND key_id = @k ORDER BY step, timestamp, seq",
+                tx, ("@r", runKey), ("@k", keyId));
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) list.Add(new Metric(key, r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(1), r.GetInt64(0)));
             return list;
         }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<RunMetricHistory>> GetMetricHistorySampledAsync(IReadOnlyList<string> runIds, string key, long? startStep = null, long? endStep = null,
+        int maxResults = MetricSampling.DefaultMaxResults, CancellationToken cancellationToken = default)
+    {
+        MetricSampling.Validate(runIds, startStep, endStep, maxResults);
+        return ReadAsync<IReadOnlyList<RunMetricHistory>>(tx =>
+        {
+            var runKeys = runIds.Select(id => RunKey(id, tx)).ToList();
+            if (FindKey(key, tx) is not { } keyId) return runIds.Select(id => new RunMetricHistory(id, [])).ToList();
+            using var bounds = Prepared(tx, "SELECT MIN(step), MAX(step) FROM metrics WHERE run_key = @r AND key_id = @k", "@r", "@k");
+            var (lo, hi) = (startStep ?? long.MaxValue, endStep ?? long.MinValue);
+            if (startStep is null)
+                foreach (var runKey in runKeys)
+                {
+                    bounds.Parameters[0].Value = runKey;
+                    bounds.Parameters[1].Value = keyId;
+                    using var r = bounds.ExecuteReader();
+                    if (r.Read() && !r.IsDBNull(0)) (lo, hi) = (Math.Min(lo, r.GetInt64(0)), Math.Max(hi, r.GetInt64(1)));
+                }
+            return runIds.Select((id, i) => new RunMetricHistory(id, lo > hi ? [] : SampleRun(runKeys[i], keyId, key, lo, hi, maxResults, tx))).ToList();
+        }, cancellationToken);
+    }
+
+    // Every point of [lo, hi] when there are at most maxResults of them; otherwise the step range is cut into
+    // maxResults / 2 buckets (MetricSampling.Bucket) and each bucket gives its lowest and highest point, each found
+    // by one ordered range read of the history's primary key.
+    private static List<Metric> SampleRun(long runKey, long keyId, string key, long lo, long hi, int maxResults, DbTransaction tx)
+    {
+        const string Range = "FROM metrics WHERE run_key = @r AND key_id = @k AND step >= @lo AND step <= @hi";
+        var points = new List<(long Step, long Timestamp, long Seq, double Value)>();
+        void Read(DbCommand cmd, long from, long to)
+        {
+            cmd.Parameters[0].Value = runKey;
+            cmd.Parameters[1].Value = keyId;
+            cmd.Parameters[2].Value = from;
+            cmd.Parameters[3].Value = to;
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) points.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? double.NaN : r.GetDouble(3)));
+        }
+        using (var count = Prepared(tx, $"SELECT COUNT(*) FROM (SELECT 1 {Range} LIMIT {maxResults + 1}) x", "@r", "@k", "@lo", "@hi"))
+        {
+            count.Parameters[0].Value = runKey;
+            count.Parameters[1].Value = keyId;
+            count.Parameters[2].Value = lo;
+            count.Parameters[3].Value = hi;
+            if (Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture) <= maxResults)
+            {
+                using var all = Prepared(tx, $"SELECT step, timestamp, seq, value {Range} ORDER BY step, timestamp, seq", "@r", "@k", "@lo", "@hi");
+                Read(all, lo, hi);
+                return points.ConvertAll(p => new Metric(key, p.Value, p.Timestamp, p.Step));
+            }
+        }
+        const string Columns = "SELECT step, timestamp, seq, value ";
+        using var min = Prepared(tx, $"{Columns}{Range} AND value IS NOT NULL ORDER BY value ASC, step, timestamp, seq LIMIT 1", "@r", "@k", "@lo", "@hi");
+        using var max = Prepared(tx, $"{Columns}{Range} AND value IS NOT NULL ORDER BY value DESC, step, timestamp, seq LIMIT 1", "@r", "@k", "@lo", "@hi");
+        var buckets = MetricSampling.Buckets(maxResults);
+        for (var b = 0; b < buckets; b++)
+        {
+            var (from, to) = MetricSampling.Bucket(lo, hi, buckets, b);
+            if (from > to) continue;
+            var before = points.Count;
+            Read(min, from, to);
+            Read(max, from, to);
+            // The two in history order, once when the lowest point is also the highest.
+            if (points.Count == before + 2)
+            {
+                var (a, c) = (points[before], points[before + 1]);
+                if ((a.Step, a.Timestamp, a.Seq) == (c.Step, c.Timestamp, c.Seq)) points.RemoveAt(before + 1);
+                else if ((a.Step, a.Timestamp, a.Seq).CompareTo((c.Step, c.Timestamp, c.Seq)) > 0) (points[before], points[before + 1]) = (c, a);
+            }
+        }
+        return points.ConvertAll(p => new Metric(key, p.Value, p.Timestamp, p.Step));
+    }
+
+    private long RunKey(string runId, DbTransaction tx)
+    {
+        TrackingValidation.ValidateRunId(runId);
+        return Scalar("SELECT run_key FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) is { } key
+            ? Convert.ToInt64(key, CultureInfo.InvariantCulture)
+            : throw RunNotFound(runId);
     }
 
     /// <inheritdoc />
@@ -377,23 +527,76 @@ public abstract class SqlTrackingStore : ITrackingStore
         var experimentIds = query.ExperimentIds.Select(ParseExperimentId).ToList();
         var filter = RunFilterParser.ParseFilter(query.Filter);
         var order = (query.OrderBy ?? []).Select(RunFilterParser.ParseOrderBy).ToList();
-        var offset = PageToken.Decode(query.PageToken);
         var sql = new RunSearchSql(Dialect);
         var orderSql = sql.OrderBy(order);
+        var signature = SearchCursor.Signature(order);
+        var cursor = SearchCursor.Decode(query.PageToken, signature, sql.Keys);
         var where = sql.Where(filter);
-        var experiments = string.Join(", ", experimentIds.Select(e => sql.Bind(e)));
-        var text = $"SELECT r.run_uuid FROM runs r{sql.Joins} WHERE r.experiment_id IN ({experiments}) " +
-                   $"AND r.lifecycle_stage IN ({StageList(query.ViewType)}) AND {where} ORDER BY {orderSql} " +
-                   $"LIMIT {sql.Bind(query.MaxResults)} OFFSET {sql.Bind(offset)}";
+        var stages = StageList(query.ViewType);
+        var limit = query.MaxResults;
+        var byMetric = experimentIds.Count == 1 && order is [{ Field.Kind: FieldKind.Metric }] && cursor.Offset is null;
+        string? text = null;
+        if (!byMetric)
+        {
+            var experiments = string.Join(", ", experimentIds.Select(e => sql.Bind(e)));
+            var after = cursor.After is { } last ? " AND " + sql.After(sql.Keys, last) : "";
+            text = $"SELECT {string.Join(", ", sql.Keys.Select(k => k.Column))} FROM runs r{sql.Joins} WHERE r.experiment_id IN ({experiments}) " +
+                   $"AND r.lifecycle_stage IN ({stages}) AND {where}{after} ORDER BY {orderSql} " +
+                   $"LIMIT {sql.Bind(limit)}" + (cursor.Offset is { } offset ? $" OFFSET {sql.Bind(offset)}" : "");
+        }
         return ReadAsync(tx =>
         {
-            var ids = new List<string>();
-            using (var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray()))
-            using (var r = cmd.ExecuteReader())
-                while (r.Read()) ids.Add(r.GetString(0));
-            var runs = LoadRuns(ids, tx);
-            return new RunPage(runs, ids.Count == query.MaxResults ? PageToken.Encode(offset + ids.Count) : null);
+            var rows = text is null
+                ? SearchByMetric(sql, experimentIds[0], order[0], where, stages, limit, cursor.After, tx)
+                : Rows(text, sql, limit, tx);
+            // Every row ends with the run id (the last sort key); the whole row is the next page's starting point.
+            var ids = rows.ConvertAll(r => (string)r[^1]!);
+            return new RunPage(LoadRuns(ids, tx), ids.Count == limit ? SearchCursor.Encode(signature, rows[^1]) : null);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// A search of one experiment ordered by one metric, without sorting: runs with a value come from the index on
+    /// latest_metrics (experiment, key, value, start time, run id) in order; once those run out, runs without a value
+    /// (missing or NaN) follow from the index on runs (experiment, start time, run id). The filter is checked per row.
+    /// </summary>
+    private List<object?[]> SearchByMetric(RunSearchSql sql, long experimentId, OrderClause clause, string where, string stages, int limit,
+        IReadOnlyList<object?>? after, DbTransaction tx)
+    {
+        var e = sql.Bind(experimentId);
+        var k = sql.Bind(clause.Field.Key);
+        var dir = clause.Ascending ? "ASC" : "DESC";
+        var rows = new List<object?[]>();
+        if (after is null || after[0] is not null)
+        {
+            OrderKey[] keys = [new("lm.value", clause.Ascending, false, KeyType.Real), .. RunSearchSql.DefaultKeys("lm")];
+            var from = after is null ? "" : " AND " + sql.After(keys, after);
+            Rows($"SELECT lm.value, lm.start_time, lm.run_uuid FROM latest_metrics lm{Dialect.MetricOrderIndex(clause.Ascending)} JOIN runs r ON r.run_uuid = lm.run_uuid " +
+                 $"WHERE lm.experiment_id = {e} AND lm.key = {k} AND lm.value IS NOT NULL AND r.lifecycle_stage IN ({stages}) AND {where}{from} " +
+                 $"ORDER BY lm.value {dir}, lm.start_time DESC, lm.run_uuid ASC LIMIT {limit}", sql, limit, tx, rows);
+        }
+        if (rows.Count < limit)
+        {
+            var from = after is [null, ..] ? " AND " + sql.After(RunSearchSql.DefaultKeys("r"), after.Skip(1).ToList()) : "";
+            Rows($"SELECT NULL, r.start_time, r.run_uuid FROM runs r WHERE r.experiment_id = {e} AND r.lifecycle_stage IN ({stages}) AND {where} " +
+                 $"AND NOT EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = {k} AND m.value IS NOT NULL){from} " +
+                 $"ORDER BY r.start_time DESC, r.run_uuid ASC LIMIT {limit - rows.Count}", sql, limit, tx, rows);
+        }
+        return rows;
+    }
+
+    private static List<object?[]> Rows(string text, RunSearchSql sql, int limit, DbTransaction tx, List<object?[]>? rows = null)
+    {
+        rows ??= new List<object?[]>(Math.Min(limit, 1024));
+        using var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray());
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            var row = new object?[r.FieldCount];
+            for (var i = 0; i < row.Length; i++) row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+            rows.Add(row);
+        }
+        return rows;
     }
 
     // ---------------- heartbeats ----------------
@@ -472,11 +675,17 @@ public abstract class SqlTrackingStore : ITrackingStore
     private static Metric ReadMetric(DbDataReader r, int first) =>
         new(r.GetString(first), r.GetInt64(first + 2) == 1 ? double.NaN : r.GetDouble(first + 1), r.GetInt64(first + 3), r.GetInt64(first + 4));
 
-    private void RequireActiveRun(string runId, DbTransaction tx)
+    private sealed record ActiveRunRow(string RunId, long RunKey, long ExperimentId, long StartTime);
+
+    private ActiveRunRow RequireActiveRun(string runId, DbTransaction tx)
     {
-        var stage = Scalar("SELECT lifecycle_stage FROM runs WHERE run_uuid = @r", tx, ("@r", runId)) as string ?? throw RunNotFound(runId);
+        using var cmd = Command("SELECT lifecycle_stage, run_key, experiment_id, start_time FROM runs WHERE run_uuid = @r", tx, ("@r", runId));
+        using var r = cmd.ExecuteReader();
+        if (!r.Read()) throw RunNotFound(runId);
+        var stage = r.GetString(0);
         if (stage != "active")
             throw TrackingException.InvalidParameter("run_id", $"The run {runId} must be in the 'active' state. Current state is {stage}.");
+        return new ActiveRunRow(runId, r.GetInt64(1), r.GetInt64(2), r.GetInt64(3));
     }
 
     private static TrackingException RunNotFound(string runId) =>

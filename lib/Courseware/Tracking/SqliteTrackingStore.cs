@@ -16,7 +16,7 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
     /// <summary>Name of the database file inside the store folder.</summary>
     public const string DatabaseFileName = "tracking.db";
 
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(60);
 
     // One connection per store, used by one unit of work at a time: SQLite serialises writers anyway.
@@ -74,14 +74,18 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         if (version > SchemaVersion)
             throw new TrackingException(TrackingErrorCode.InvalidState,
                 $"The store at {Folder} has schema version {version}, newer than this library's {SchemaVersion}; update Courseware.");
-        if (version < SchemaVersion)
+        if (version == 0)
         {
-            Exec(Schema, tx);
+            // A new store is created as schema 1 and migrated like an old one: one path, always exercised.
+            Exec(SchemaV1, tx);
             var now = TrackingNames.NowMs();
             Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
                  "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", DefaultArtifactRoot + "/0"), ("@now", now));
-            Exec($"PRAGMA user_version = {SchemaVersion}", tx);
+            version = 1;
         }
+        // The migration runs in the same transaction as the version bump: an old store is either migrated whole or untouched.
+        if (version == 1) Exec(MigrateV1ToV2, tx);
+        if (version < SchemaVersion) Exec($"PRAGMA user_version = {SchemaVersion}", tx);
         Exec(Registry.RegistrySchema.Tables, tx);
         tx.Commit();
     }
@@ -93,7 +97,8 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         cmd.ExecuteNonQuery();
     }
 
-    private const string Schema = """
+    // Schema 1 (the tables as first released); MigrateV1ToV2 brings it to the current layout.
+    private const string SchemaV1 = """
         CREATE TABLE IF NOT EXISTS experiments (
             experiment_id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -146,6 +151,43 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
             key TEXT NOT NULL, value TEXT NOT NULL,
             PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
+        """;
+
+    // Schema 2 (issue #17). Runs get a stable integer key (run_key); metric names are stored once (metric_keys); the
+    // history becomes a WITHOUT ROWID table clustered on (run_key, key_id, step, timestamp, seq) with NaN as a NULL
+    // value: a history read is one primary-key range, and a point costs ~30 bytes instead of ~130. seq numbers points
+    // that share (step, timestamp), in insertion order. latest_metrics carries the run's experiment and start time so
+    // that ordering an experiment's runs by a metric walks an index instead of sorting.
+    private const string MigrateV1ToV2 = """
+        ALTER TABLE runs ADD COLUMN run_key INTEGER;
+        UPDATE runs SET run_key = rowid;
+        CREATE UNIQUE INDEX ux_runs_key ON runs(run_key);
+        DROP INDEX IF EXISTS ix_runs_experiment;
+        CREATE INDEX ix_runs_order ON runs(experiment_id, start_time DESC, run_uuid);
+        CREATE TABLE metric_keys (key_id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+        INSERT INTO metric_keys(key) SELECT key FROM metrics UNION SELECT key FROM latest_metrics ORDER BY 1;
+        ALTER TABLE metrics RENAME TO metrics_v1;
+        CREATE TABLE metrics (
+            run_key INTEGER NOT NULL,
+            key_id INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            timestamp INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_key, key_id, step, timestamp, seq)) WITHOUT ROWID;
+        INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value)
+            SELECT r.run_key, k.key_id, m.step, m.timestamp,
+                   ROW_NUMBER() OVER (PARTITION BY m.run_uuid, m.key, m.step, m.timestamp ORDER BY m.rowid) - 1,
+                   CASE WHEN m.is_nan = 1 THEN NULL ELSE m.value END
+            FROM metrics_v1 m JOIN runs r ON r.run_uuid = m.run_uuid JOIN metric_keys k ON k.key = m.key;
+        DROP TABLE metrics_v1;
+        ALTER TABLE latest_metrics ADD COLUMN experiment_id INTEGER;
+        ALTER TABLE latest_metrics ADD COLUMN start_time INTEGER;
+        UPDATE latest_metrics SET
+            experiment_id = (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = latest_metrics.run_uuid),
+            start_time = (SELECT r.start_time FROM runs r WHERE r.run_uuid = latest_metrics.run_uuid);
+        CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
+        CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
         """;
 
     /// <inheritdoc />
@@ -201,6 +243,7 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
 
         public override object IdsArgument(IReadOnlyList<string> ids) => System.Text.Json.JsonSerializer.Serialize(ids);
 
-        public override string InsertionOrder => "rowid";
+        // BEGIN IMMEDIATE holds the write lock, so the next number cannot be taken by another writer meanwhile.
+        public override string NewRunKey => "(SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs)";
     }
 }

@@ -114,6 +114,6 @@ public class RunFilterTests
         public override string ILike(string column, string parameter) => $"{column} ILIKE {parameter}";
         public override string InIds(string column, string parameter) => $"{column} = ANY({parameter})";
         public override object IdsArgument(IReadOnlyList<string> ids) => ids.ToArray();
-        public override string InsertionOrder => "id";
+        public override string NewRunKey => "DEFAULT";
     }
 }

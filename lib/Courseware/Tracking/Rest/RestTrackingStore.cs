@@ -181,6 +181,21 @@ public sealed class RestTrackingStore : ITrackingStore
         MlflowJson.ReadMetrics(await GetAsync("metrics/get-history", cancellationToken, ("run_id", runId), ("metric_key", key)).ConfigureAwait(false), "metrics");
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<RunMetricHistory>> GetMetricHistorySampledAsync(IReadOnlyList<string> runIds, string key, long? startStep = null, long? endStep = null,
+        int maxResults = MetricSampling.DefaultMaxResults, CancellationToken cancellationToken = default)
+    {
+        MetricSampling.Validate(runIds, startStep, endStep, maxResults);
+        var query = runIds.Select(id => ("run_ids", id)).Append(("metric_key", key)).Append(("max_results", maxResults.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (startStep is { } start && endStep is { } end)
+            query = query.Append(("start_step", start.ToString(System.Globalization.CultureInfo.InvariantCulture))).Append(("end_step", end.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var result = await GetAsync("metrics/get-history-bulk-interval", cancellationToken, query.ToArray()).ConfigureAwait(false);
+        var byRun = runIds.Distinct().ToDictionary(id => id, _ => new List<Metric>(), StringComparer.Ordinal);
+        foreach (var (o, i) in Objects(result, "metrics").Select((o, i) => (o, i)))
+            if (byRun.TryGetValue(MlflowJson.RequiredString(o, "run_id", $"metrics[{i}]"), out var list)) list.Add(MlflowJson.ReadMetric(o, $"metrics[{i}]"));
+        return runIds.Select(id => new RunMetricHistory(id, byRun[id])).ToList();
+    }
+
+    /// <inheritdoc />
     public async Task<RunPage> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
