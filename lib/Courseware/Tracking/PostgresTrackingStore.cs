@@ -80,7 +80,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
     }
 
     // Schema 1 (as first released); MigrateV1ToV2 brings it to the current layout (see SqliteTrackingStore).
-    private const string SchemaV1 = """
+    internal const string SchemaV1 = """
         CREATE TABLE IF NOT EXISTS experiments (
             experiment_id BIGSERIAL PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -162,6 +162,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
         UPDATE latest_metrics l SET experiment_id = r.experiment_id, start_time = r.start_time FROM runs r WHERE r.run_uuid = l.run_uuid;
         CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
         CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
+        CREATE INDEX ix_tags_key_value ON tags(key, value);
         """;
 
     /// <inheritdoc />

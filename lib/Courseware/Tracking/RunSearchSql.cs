@@ -92,7 +92,9 @@ internal sealed class RunSearchSql
             var nullable = clause.Field.Kind != FieldKind.Attribute || clause.Field.Key == "end_time";
             keys.Add(new OrderKey(column, clause.Ascending, nullable, type));
         }
-        keys.AddRange(DefaultKeys("r"));
+        // The tie-break keys, unless a clause already sorts by that column (a repeated key changes nothing but
+        // keeps SQLite from walking the index that matches the order).
+        keys.AddRange(DefaultKeys("r").Where(d => keys.All(k => k.Column != d.Column)));
         Keys = keys;
         return OrderList(keys);
     }

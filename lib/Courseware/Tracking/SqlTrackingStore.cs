@@ -585,8 +585,12 @@ public abstract class SqlTrackingStore : ITrackingStore
         return rows;
     }
 
-    private static List<object?[]> Rows(string text, RunSearchSql sql, int limit, DbTransaction tx, List<object?[]>? rows = null)
+    /// <summary>Sees each search statement and its parameters before it runs (tests read its query plan).</summary>
+    internal Action<string, IReadOnlyList<KeyValuePair<string, object>>>? SearchStatementObserver { get; set; }
+
+    private List<object?[]> Rows(string text, RunSearchSql sql, int limit, DbTransaction tx, List<object?[]>? rows = null)
     {
+        SearchStatementObserver?.Invoke(text, sql.Parameters);
         rows ??= new List<object?[]>(Math.Min(limit, 1024));
         using var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray());
         using var r = cmd.ExecuteReader();

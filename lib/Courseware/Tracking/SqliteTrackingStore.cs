@@ -188,6 +188,7 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             start_time = (SELECT r.start_time FROM runs r WHERE r.run_uuid = latest_metrics.run_uuid);
         CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
         CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
+        CREATE INDEX ix_tags_key_value ON tags(key, value);
         """;
 
     /// <inheritdoc />

@@ -55,6 +55,49 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
         Assert.Equal(["a*b", "a?b", "a[b", "axb"], await Names("params.p LIKE 'a_b'"));
         Assert.Equal(["A*B", "a*b"], await Names("params.p ILIKE 'a*b'"));
     }
+
+    [Theory]
+    [InlineData("metrics.acc DESC", null)]
+    [InlineData("metrics.acc ASC", null)]
+    [InlineData("metrics.acc DESC", "params.optimizer = 'adam'")]
+    [InlineData("metrics.acc DESC", "metrics.loss < 0.5 and attributes.status = 'RUNNING'")]
+    [InlineData(null, null)]
+    [InlineData("attributes.start_time DESC", "tags.team = 'a'")]
+    public async Task Searches_ordered_by_a_metric_or_by_start_time_walk_an_index_without_sorting(string? orderBy, string? filter)
+    {
+        var id = await Store.CreateExperimentAsync("plans");
+        var rng = new Random(5);
+        for (var i = 0; i < 60; i++)
+        {
+            var run = await Store.CreateRunAsync(id, null, 1_000 + i % 20, "u");
+            var metrics = i % 9 == 4 ? new List<Metric>() : [new Metric("acc", i % 11 == 0 ? double.NaN : Math.Round(rng.NextDouble(), 1), 1, 0), new Metric("loss", rng.NextDouble(), 1, 0)];
+            await Store.LogBatchAsync(run.RunId, metrics, [new Param("optimizer", i % 2 == 0 ? "adam" : "sgd")], [new RunTag("team", i % 3 == 0 ? "a" : "b")]);
+        }
+        var store = (SqliteTrackingStore)Store;
+        var statements = new List<(string Sql, KeyValuePair<string, object>[] Parameters)>();
+        store.SearchStatementObserver = (sql, parameters) => statements.Add((sql, parameters.ToArray()));
+        string[] order = orderBy is null ? [] : [orderBy];
+        // Three pages: the first, one from a token in the middle of the runs with a value, and one among those without.
+        var page = await Store.SearchRunsAsync(new RunQuery([id], filter, order, MaxResults: 10));
+        page = await Store.SearchRunsAsync(new RunQuery([id], filter, order, MaxResults: 10, PageToken: page.NextPageToken));
+        await Store.SearchRunsAsync(new RunQuery([id], filter, order, MaxResults: 40, PageToken: page.NextPageToken));
+        store.SearchStatementObserver = null;
+
+        Assert.NotEmpty(statements);
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={System.IO.Path.Combine(_folder.Path, SqliteTrackingStore.DatabaseFileName)}");
+        connection.Open();
+        connection.CreateFunction("cw_lower", (string? v) => v?.ToLowerInvariant(), isDeterministic: true);
+        foreach (var (sql, parameters) in statements)
+        {
+            using var explain = connection.CreateCommand();
+            explain.CommandText = "EXPLAIN QUERY PLAN " + sql;
+            foreach (var (name, value) in parameters) explain.Parameters.AddWithValue(name, value);
+            var plan = new List<string>();
+            using (var r = explain.ExecuteReader())
+                while (r.Read()) plan.Add(r.GetString(3));
+            Assert.False(plan.Any(step => step.Contains("TEMP B-TREE", StringComparison.Ordinal)), $"{sql}\n{string.Join("\n", plan)}");
+        }
+    }
 }
 
 /// <summary>A temp folder deleted with its contents on dispose.</summary>

@@ -412,4 +412,133 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         var one = (await Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], "attributes.run_name = 'run-04'")))[0];
         Assert.Equal(("adam", "nlp-core"), (one.Param("optimizer"), one.Data.Tags["team"]));
     }
+
+    // ---------------- keyset paging (issue #17) ----------------
+
+    public static TheoryData<string[]> PagingOrders => new()
+    {
+        new[] { "metrics.acc DESC" },
+        new[] { "metrics.loss ASC" },
+        System.Array.Empty<string>(),
+        new[] { "params.optimizer", "attributes.run_name DESC" },
+    };
+
+    [Theory]
+    [MemberData(nameof(PagingOrders))]
+    public async Task Keyset_pages_return_every_run_once_in_order_while_runs_are_inserted_between_pages(string[] orderBy)
+    {
+        var seeded = await SeedAsync();
+        var expected = (await Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], OrderBy: orderBy))).Select(r => r.RunId).ToList();
+        Assert.Equal(expected, await PageThroughAsync(seeded.ExperimentId, orderBy, null));
+
+        // Between pages, runs arrive that sort before, inside and after the pages already read (high, low and no
+        // metric values, newer and older start times, names and params at both ends).
+        var added = new HashSet<string>();
+        var n = 0;
+        var seen = await PageThroughAsync(seeded.ExperimentId, orderBy, async () =>
+        {
+            foreach (var (acc, start, optimizer) in new[] { (2.0, 99_999L, "aaa"), (-1.0, 1L, "zzz"), (double.NaN, 50_000L, "m") })
+            {
+                var run = await Store.CreateRunAsync(seeded.ExperimentId, $"new-{n++:D2}", start, "carol");
+                var metrics = double.IsNaN(acc) ? new List<Metric>() : [new Metric("acc", acc, 1, 0), new Metric("loss", acc, 1, 0)];
+                await Store.LogBatchAsync(run.RunId, metrics, [new Param("optimizer", optimizer)], []);
+                added.Add(run.RunId);
+            }
+        });
+        Assert.Equal(seen.Count, seen.Distinct().Count());                // nothing twice
+        Assert.Equal(expected, seen.Where(id => !added.Contains(id)));     // every old run once, in the same order
+    }
+
+    private async Task<List<string>> PageThroughAsync(string experimentId, string[] orderBy, Func<Task>? betweenPages)
+    {
+        var seen = new List<string>();
+        string? token = null;
+        do
+        {
+            var page = await Store.SearchRunsAsync(new RunQuery([experimentId], OrderBy: orderBy, MaxResults: 7, PageToken: token));
+            seen.AddRange(page.Select(r => r.RunId));
+            token = page.NextPageToken;
+            if (betweenPages is not null && token is not null) await betweenPages();
+        } while (token is not null);
+        return seen;
+    }
+
+    [Fact]
+    public async Task Mlflow_offset_tokens_are_still_read_and_a_token_only_fits_its_own_order()
+    {
+        var seeded = await SeedAsync();
+        var all = (await Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], OrderBy: ["metrics.acc DESC"]))).Select(r => r.RunId).ToList();
+        var offset = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("{\"offset\": 10}"));
+        var page = await Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], OrderBy: ["metrics.acc DESC"], MaxResults: 10, PageToken: offset));
+        Assert.Equal(all.Skip(10).Take(10), page.Select(r => r.RunId));
+        var next = await Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], OrderBy: ["metrics.acc DESC"], MaxResults: 10, PageToken: page.NextPageToken));
+        Assert.Equal(all.Skip(20), next.Select(r => r.RunId));
+
+        var first = await Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], OrderBy: ["metrics.acc DESC"], MaxResults: 5));
+        var e = await Assert.ThrowsAsync<TrackingException>(() =>
+            Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], OrderBy: ["metrics.loss DESC"], MaxResults: 5, PageToken: first.NextPageToken)));
+        Assert.Equal(("page_token", TrackingErrorCode.InvalidParameterValue), (e.Field, e.Code));
+        Assert.Contains("order_by", e.Message);
+    }
+
+    // ---------------- sampled history (issue #17) ----------------
+
+    [Fact]
+    public async Task Sampled_history_keeps_each_buckets_lowest_and_highest_point_like_a_brute_force_reference()
+    {
+        var rng = new Random(3);
+        var big = await NewRunAsync();
+        var small = await NewRunAsync();
+        var points = new List<Metric>();
+        for (var i = 0; i < 997; i++)
+        {
+            var step = i / 3 * 2; // every other step, three points per step (two share a timestamp)
+            var value = i % 97 == 5 ? double.NaN : i == 601 ? 1e6 : Math.Round(rng.NextDouble(), 4);
+            points.Add(new Metric("loss", value, 1_000 + i - i % 2, step));
+        }
+        await Store.LogBatchAsync(big.RunId, points, [], []);
+        await Store.LogBatchAsync(small.RunId, Enumerable.Range(0, 40).Select(i => new Metric("loss", -i, 7, i * 17)).ToList(), [], []);
+        var histories = new[] { await Store.GetMetricHistoryAsync(big.RunId, "loss"), await Store.GetMetricHistoryAsync(small.RunId, "loss") };
+
+        foreach (var (max, lo, hi) in new (int, long?, long?)[] { (50, null, null), (2500, null, null), (7, null, null), (1, null, null), (40, 100, 300), (13, 0, 0) })
+        {
+            var sampled = await Store.GetMetricHistorySampledAsync([big.RunId, small.RunId], "loss", lo, hi, max);
+            var (from, to) = lo is null ? (histories.SelectMany(h => h).Min(m => m.Step), histories.SelectMany(h => h).Max(m => m.Step)) : (lo.Value, hi!.Value);
+            Assert.Equal([big.RunId, small.RunId], sampled.Select(h => h.RunId));
+            for (var r = 0; r < 2; r++)
+                Assert.Equal(ReferenceSample(histories[r], from, to, max), sampled[r].Points);
+        }
+        // The spike survives any sampling, and so does the lowest point.
+        var tiny = (await Store.GetMetricHistorySampledAsync([big.RunId], "loss", maxResults: 2))[0].Points;
+        Assert.Contains(tiny, m => m.Value == 1e6);
+        Assert.Contains(tiny, m => m.Value == points.Where(p => !double.IsNaN(p.Value)).Min(p => p.Value));
+
+        Assert.Empty((await Store.GetMetricHistorySampledAsync([big.RunId], "never-logged"))[0].Points);
+        var missing = await Assert.ThrowsAsync<TrackingException>(() => Store.GetMetricHistorySampledAsync([big.RunId, new string('f', 32)], "loss"));
+        Assert.Equal(TrackingErrorCode.ResourceDoesNotExist, missing.Code);
+        var half = await Assert.ThrowsAsync<TrackingException>(() => Store.GetMetricHistorySampledAsync([big.RunId], "loss", startStep: 3));
+        Assert.Equal(TrackingErrorCode.InvalidParameterValue, half.Code);
+        var tooMany = await Assert.ThrowsAsync<TrackingException>(() => Store.GetMetricHistorySampledAsync([big.RunId], "loss", maxResults: 2501));
+        Assert.Equal("max_results", tooMany.Field);
+    }
+
+    // The documented sampling, by brute force over the full history: every point when few enough, else per bucket the
+    // first lowest and first highest non-NaN point, in history order.
+    private static List<Metric> ReferenceSample(IReadOnlyList<Metric> history, long lo, long hi, int max)
+    {
+        var inRange = history.Where(m => m.Step >= lo && m.Step <= hi).ToList();
+        if (inRange.Count <= max) return inRange;
+        var result = new List<Metric>();
+        var buckets = MetricSampling.Buckets(max);
+        for (var b = 0; b < buckets; b++)
+        {
+            var (from, to) = MetricSampling.Bucket(lo, hi, buckets, b);
+            var indexed = inRange.Select((m, i) => (m, i)).Where(x => x.m.Step >= from && x.m.Step <= to && !double.IsNaN(x.m.Value)).ToList();
+            if (indexed.Count == 0) continue;
+            var low = indexed.OrderBy(x => x.m.Value).ThenBy(x => x.i).First();
+            var high = indexed.OrderByDescending(x => x.m.Value).ThenBy(x => x.i).First();
+            result.AddRange(new[] { low, high }.DistinctBy(x => x.i).OrderBy(x => x.i).Select(x => x.m));
+        }
+        return result;
+    }
 }
