@@ -1,27 +1,31 @@
-// Throughput and latency of Courseware.Tracking against raw SQLite, with a plain Stopwatch (each figure is the median
-// of several repetitions; the machine and its load are printed with the numbers).
-//   dotnet run -c Release --project bench/tracking [-- points=200000 runs=100000]
+// Courseware.Tracking against a named peer in the same process, in interleaved rounds (min and median of each; the load
+// average is printed with every section). See README.md.
+//   dotnet run -c Release --project bench/tracking [-- points=200000 runs=100000 history=1000000 rounds=5]
 using System.Diagnostics;
 using System.Globalization;
+using Courseware.Bench;
 using Courseware.Tracking;
 using Microsoft.Data.Sqlite;
 
 var settings = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
 var points = settings.GetValueOrDefault("points", 200_000);
 var runCount = settings.GetValueOrDefault("runs", 100_000);
-const int Repeats = 3;
+var historyPoints = settings.GetValueOrDefault("history", 1_000_000);
+var rounds = settings.GetValueOrDefault("rounds", 5);
 
 var root = Path.Combine(Path.GetTempPath(), "cw-bench-tracking-" + Guid.NewGuid().ToString("N")[..8]);
 Directory.CreateDirectory(root);
 Console.WriteLine($"# {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, " +
-                  $"{Environment.ProcessorCount} cores, load average {LoadAverage()}");
+                  $"{Environment.ProcessorCount} cores, {rounds} interleaved rounds per row, load average {Load()}");
 try
 {
-    // 1. Logging points: the tracker's batched path vs a raw prepared INSERT of the same rows in one transaction.
+    // 1. Logging: Tracker.LogMetric + Flush (validation, background batches of 1,000 per transaction, latest values)
+    //    against a raw prepared INSERT of the same rows into the same history table in one transaction.
     var tracked = new List<double>();
     var raw = new List<double>();
-    var enqueueMicros = new List<double>();
-    for (var r = 0; r < Repeats; r++)
+    var enqueue = new List<double>();
+    long trackedBytes = 0, rawBytes = 0;
+    for (var r = 0; r < rounds; r++)
     {
         var folder = Path.Combine(root, $"log-{r}");
         using (var tracker = Tracker.Open(folder))
@@ -30,62 +34,120 @@ try
             var clock = Stopwatch.StartNew();
             for (var i = 0; i < points; i++) run.LogMetric(i % 2 == 0 ? "loss" : "acc", 1.0 / (i + 1), step: i / 2);
             run.Flush();
-            clock.Stop();
             tracked.Add(points / clock.Elapsed.TotalSeconds);
-
-            // The call alone: fewer points than the queue holds (100,000), so no call waits for the writer.
-            const int Calls = 50_000;
+            const int Calls = 50_000; // fewer than the queue holds, so no call waits for the writer
             clock.Restart();
             for (var i = 0; i < Calls; i++) run.LogMetric("lr", 1e-3, step: i);
-            enqueueMicros.Add(clock.Elapsed.TotalMicroseconds / Calls);
+            enqueue.Add(clock.Elapsed.TotalMicroseconds / Calls);
             run.Flush();
         }
-        raw.Add(points / RawInsert(Path.Combine(root, $"raw-{r}.db"), points).TotalSeconds);
+        trackedBytes = StoreBytes(folder);
+        var rawFile = Path.Combine(root, $"raw-{r}.db");
+        raw.Add(points / RawInsert(rawFile, points).TotalSeconds);
+        rawBytes = new FileInfo(rawFile).Length;
+        Directory.Delete(folder, recursive: true);
+        File.Delete(rawFile);
     }
-    var trackedRate = Median(tracked);
-    var rawRate = Median(raw);
-    Console.WriteLine($"batched LogMetric + Flush: {trackedRate:N0} points/s (median of {Repeats})");
-    Console.WriteLine($"raw SQLite bulk insert:    {rawRate:N0} points/s");
-    Console.WriteLine($"ratio tracked/raw:         {trackedRate / rawRate:P0}");
-    Console.WriteLine($"LogMetric call:            {Median(enqueueMicros):N2} µs amortised (validate + queue, 50,000 calls); end to end {1e6 / trackedRate:N2} µs per point");
+    Section($"logging {points:N0} points (2 keys)");
+    Row("Tracker.LogMetric + Flush (points/s)", tracked, "raw SQLite, same rows and table", raw, higherIsBetter: true);
+    Console.WriteLine($"LogMetric call alone: min {enqueue.Min():N2} µs, median {Median(enqueue):N2} µs (validate + queue, 50,000 calls)");
+    Console.WriteLine($"bytes per point: store {(double)trackedBytes / (points + 50_000):N1} (whole tracking.db incl. runs, latest values, registry tables; {trackedBytes:N0} B), raw table {(double)rawBytes / points:N1}");
 
-    // 2. Search over many runs: seed runCount runs through the store API, then filter on a metric + param and order.
-    var searchFolder = Path.Combine(root, "search");
+    // 2. Search over many runs, first page of 1,000. Peer: the same search forced down the sorting plan (the query of
+    //    schema 1: join, full sort, limit), by naming a second, empty experiment.
     if (runCount > 0)
-    await using (var store = SqliteTrackingStore.Open(searchFolder))
     {
-        var seed = Stopwatch.StartNew();
-        var experimentId = await store.CreateExperimentAsync("many");
-        var rng = new Random(1);
-        string[] optimizers = ["adam", "sgd", "rmsprop"];
-        for (var i = 0; i < runCount; i++)
-        {
-            var run = await store.CreateRunAsync(experimentId, $"run-{i}", i, "bench");
-            await store.LogBatchAsync(run.RunId,
-                [new Metric("acc", rng.NextDouble(), i, 0), new Metric("loss", rng.NextDouble(), i, 0)],
-                [new Param("optimizer", optimizers[i % 3]), new Param("lr", (0.001 * (i % 10 + 1)).ToString(CultureInfo.InvariantCulture))], []);
-        }
-        seed.Stop();
-        Console.WriteLine($"seeded {runCount:N0} runs (2 metrics, 2 params each) in {seed.Elapsed.TotalSeconds:N1} s through the store API");
-
-        foreach (var (filter, order) in new (string, string)[]
+        var folder = Path.Combine(root, "search");
+        var seedClock = Stopwatch.StartNew();
+        var experimentId = await Seed.RunsAsync(folder, "many", runCount);
+        Console.WriteLine($"\nseeded {runCount:N0} runs (3 metrics, 4 params, 2 tags each) in {seedClock.Elapsed.TotalSeconds:N1} s");
+        await using var store = SqliteTrackingStore.Open(folder);
+        var empty = await store.CreateExperimentAsync("empty");
+        Section($"search {runCount:N0} runs, first page of 1,000 (ms)");
+        foreach (var (filter, order) in new (string?, string[])[]
                  {
-                     ("metrics.acc > 0.9 and params.optimizer = 'adam'", "metrics.acc DESC"),
-                     ("metrics.acc > 0.99", "metrics.loss ASC"),
-                     ("(metrics.acc > 0.95 or metrics.loss < 0.05) and params.lr IN ('0.001', '0.002')", "attributes.start_time DESC"),
+                     (null, ["metrics.acc DESC"]),
+                     (null, ["metrics.loss ASC"]),
+                     ("params.optimizer = 'adam'", ["metrics.acc DESC"]),
+                     ("metrics.acc > 0.5 and params.optimizer = 'adam'", ["metrics.loss ASC"]),
+                     ("metrics.acc > 0.99", ["metrics.acc DESC"]),
+                     (null, []),
+                     ("params.lr IN ('0.001', '0.002') and tags.team = 'nlp'", ["attributes.start_time DESC"]),
                  })
         {
-            var times = new List<double>();
-            var count = 0;
-            for (var r = 0; r < 5; r++)
+            var ours = new List<double>();
+            var peer = new List<double>();
+            for (var r = 0; r < rounds; r++)
             {
-                var clock = Stopwatch.StartNew();
-                var page = await store.SearchRunsAsync(new RunQuery([experimentId], filter, [order], MaxResults: 100));
-                clock.Stop();
-                count = page.Count;
-                times.Add(clock.Elapsed.TotalMilliseconds);
+                ours.Add(await TimeAsync(() => store.SearchRunsAsync(new RunQuery([experimentId], filter, order, 1000))));
+                peer.Add(await TimeAsync(() => store.SearchRunsAsync(new RunQuery([experimentId, empty], filter, order, 1000))));
             }
-            Console.WriteLine($"search {runCount:N0} runs: `{filter}` order by `{order}`, first 100 ({count} returned): {Median(times):N1} ms (median of 5)");
+            Row($"`{filter ?? "(no filter)"}` order by `{(order.Length == 0 ? "(default)" : order[0])}`", ours, "sorting plan", peer, higherIsBetter: false);
+        }
+
+        // Paging through every run by a metric, in-process: keyset tokens vs MLflow offset tokens (read for the first pages only).
+        Section($"page through {runCount:N0} runs by metrics.acc DESC, pages of 1,000");
+        var keyset = new List<double>();
+        var offsetPerPage = new List<double>();
+        for (var r = 0; r < Math.Min(rounds, 3); r++)
+        {
+            var clock = Stopwatch.StartNew();
+            var seen = 0;
+            string? token = null;
+            do
+            {
+                var page = await store.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, token));
+                seen += page.Count;
+                token = page.NextPageToken;
+            } while (token is not null);
+            keyset.Add(clock.Elapsed.TotalSeconds);
+            if (seen != runCount + 1) throw new InvalidOperationException($"paging saw {seen} runs");
+            const int Pages = 5;
+            clock.Restart();
+            for (var p = 1; p <= Pages; p++)
+                await store.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, OffsetToken(p * 10_000)));
+            offsetPerPage.Add(clock.Elapsed.TotalSeconds / Pages);
+        }
+        Console.WriteLine($"keyset tokens, all {runCount / 1000 + 1} pages: min {keyset.Min():N2} s, median {Median(keyset):N2} s | " +
+                          $"offset tokens: {Median(offsetPerPage) * 1000:N0} ms per page (pages at offsets 10k..50k), i.e. ~{Median(offsetPerPage) * (runCount / 1000 + 1):N0} s for all");
+    }
+
+    // 3. Metric history of one key: the store's read (Metric objects) against a raw reader of the same rows
+    //    (three columns into arrays), and the sampled read of get-history-bulk-interval.
+    if (historyPoints > 0)
+    {
+        var folder = Path.Combine(root, "history");
+        string runId;
+        await using (var store = SqliteTrackingStore.Open(folder))
+        {
+            var run = await store.CreateRunAsync("0", "long", 0, "bench");
+            runId = run.RunId;
+            var rng = new Random(2);
+            var clock = Stopwatch.StartNew();
+            for (var b = 0; b < historyPoints / 1000; b++)
+                await store.LogBatchAsync(runId, Enumerable.Range(b * 1000, 1000).Select(i => new Metric("loss", rng.NextDouble() + (i == historyPoints / 3 ? 50 : 0), 1_700_000_000_000 + i, i)).ToList(), [], []);
+            Console.WriteLine($"\nlogged {historyPoints:N0} points through LogBatchAsync in {clock.Elapsed.TotalSeconds:N1} s ({historyPoints / clock.Elapsed.TotalSeconds:N0} points/s)");
+        }
+        Console.WriteLine($"tracking.db after close: {StoreBytes(folder) / (double)historyPoints:N1} bytes per point");
+        await using (var store = SqliteTrackingStore.Open(folder))
+        {
+            Section($"metric history of {historyPoints:N0} points (ms)");
+            var full = new List<double>();
+            var rawRead = new List<double>();
+            var sampled = new List<double>();
+            var sampled320 = new List<double>();
+            var count = 0;
+            for (var r = 0; r < rounds; r++)
+            {
+                full.Add(await TimeAsync(async () => count = (await store.GetMetricHistoryAsync(runId, "loss")).Count));
+                rawRead.Add(Time(() => RawHistory(Path.Combine(folder, SqliteTrackingStore.DatabaseFileName))));
+                sampled.Add(await TimeAsync(() => store.GetMetricHistorySampledAsync([runId], "loss")));
+                sampled320.Add(await TimeAsync(() => store.GetMetricHistorySampledAsync([runId], "loss", maxResults: 320)));
+            }
+            if (count != historyPoints) throw new InvalidOperationException($"history has {count} points");
+            Row("GetMetricHistoryAsync (every point)", full, "raw SQLite reader, same rows", rawRead, higherIsBetter: false);
+            Row("GetMetricHistorySampledAsync, 2,500 points", sampled, "full history read", full, higherIsBetter: false);
+            Row("GetMetricHistorySampledAsync, 320 points", sampled320, "full history read", full, higherIsBetter: false);
         }
     }
 }
@@ -100,33 +162,86 @@ static TimeSpan RawInsert(string file, int points)
     connection.Open();
     using (var setup = connection.CreateCommand())
     {
-        // Same table, index and durability settings as the tracking store's history table.
+        // The tracking store's history table (schema 2) and durability settings.
         setup.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; " +
-                            "CREATE TABLE metrics (run_uuid TEXT NOT NULL, key TEXT NOT NULL, value REAL, is_nan INTEGER NOT NULL, timestamp INTEGER NOT NULL, step INTEGER NOT NULL); " +
-                            "CREATE INDEX ix_metrics_run_key ON metrics(run_uuid, key, step);";
+                            "CREATE TABLE metrics (run_key INTEGER NOT NULL, key_id INTEGER NOT NULL, step INTEGER NOT NULL, timestamp INTEGER NOT NULL, " +
+                            "seq INTEGER NOT NULL, value REAL, PRIMARY KEY (run_key, key_id, step, timestamp, seq)) WITHOUT ROWID;";
         setup.ExecuteNonQuery();
     }
-    var runId = Guid.NewGuid().ToString("N");
     var clock = Stopwatch.StartNew();
-    using var tx = connection.BeginTransaction();
-    using var insert = connection.CreateCommand();
-    insert.Transaction = tx;
-    insert.CommandText = "INSERT INTO metrics VALUES (@r, @k, @v, 0, @t, @s)";
-    var (pr, pk, pv, pt, ps) = (insert.Parameters.Add("@r", SqliteType.Text), insert.Parameters.Add("@k", SqliteType.Text),
-        insert.Parameters.Add("@v", SqliteType.Real), insert.Parameters.Add("@t", SqliteType.Integer), insert.Parameters.Add("@s", SqliteType.Integer));
-    insert.Prepare();
-    var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    for (var i = 0; i < points; i++)
+    using (var tx = connection.BeginTransaction())
+    using (var insert = connection.CreateCommand())
     {
-        pr.Value = runId;
-        pk.Value = i % 2 == 0 ? "loss" : "acc";
-        pv.Value = 1.0 / (i + 1);
-        pt.Value = now;
-        ps.Value = i / 2;
-        insert.ExecuteNonQuery();
+        insert.Transaction = tx;
+        insert.CommandText = "INSERT INTO metrics VALUES (1, @k, @s, @t, 0, @v)";
+        var (pk, ps, pt, pv) = (insert.Parameters.Add("@k", SqliteType.Integer), insert.Parameters.Add("@s", SqliteType.Integer),
+            insert.Parameters.Add("@t", SqliteType.Integer), insert.Parameters.Add("@v", SqliteType.Real));
+        insert.Prepare();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        for (var i = 0; i < points; i++)
+        {
+            pk.Value = i % 2 == 0 ? 1L : 2L;
+            ps.Value = (long)(i / 2);
+            pt.Value = now;
+            pv.Value = 1.0 / (i + 1);
+            insert.ExecuteNonQuery();
+        }
+        tx.Commit();
     }
-    tx.Commit();
-    return clock.Elapsed;
+    var elapsed = clock.Elapsed;
+    using (var checkpoint = connection.CreateCommand())
+    {
+        checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        checkpoint.ExecuteNonQuery();
+    }
+    return elapsed;
+}
+
+static int RawHistory(string file)
+{
+    using var connection = new SqliteConnection($"Data Source={file};Mode=ReadOnly;Pooling=False");
+    connection.Open();
+    using var cmd = connection.CreateCommand();
+    cmd.CommandText = "SELECT step, timestamp, value FROM metrics WHERE run_key = (SELECT MAX(run_key) FROM runs) AND key_id = (SELECT key_id FROM metric_keys WHERE key = 'loss') ORDER BY step, timestamp, seq";
+    using var r = cmd.ExecuteReader();
+    var steps = new List<long>();
+    var times = new List<long>();
+    var values = new List<double>();
+    while (r.Read())
+    {
+        steps.Add(r.GetInt64(0));
+        times.Add(r.GetInt64(1));
+        values.Add(r.IsDBNull(2) ? double.NaN : r.GetDouble(2));
+    }
+    return steps.Count;
+}
+
+// The database file after a checkpoint (the store checkpoints its WAL when it closes).
+static long StoreBytes(string folder) =>
+    Directory.GetFiles(folder, SqliteTrackingStore.DatabaseFileName + "*").Sum(f => new FileInfo(f).Length);
+
+static string OffsetToken(int offset) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{{\"offset\": {offset}}}"));
+
+static async Task<double> TimeAsync<T>(Func<Task<T>> action)
+{
+    var clock = Stopwatch.StartNew();
+    await action();
+    return clock.Elapsed.TotalMilliseconds;
+}
+
+static double Time(Func<int> action)
+{
+    var clock = Stopwatch.StartNew();
+    action();
+    return clock.Elapsed.TotalMilliseconds;
+}
+
+static void Section(string title) => Console.WriteLine($"\n## {title} — load average {Load()}\n| measure | best | median | peer | peer best | peer median | ratio of medians |\n|---|---:|---:|---|---:|---:|---:|");
+
+static void Row(string label, List<double> ours, string peerLabel, List<double> peer, bool higherIsBetter)
+{
+    var (best, peerBest) = higherIsBetter ? (ours.Max(), peer.Max()) : (ours.Min(), peer.Min());
+    Console.WriteLine($"| {label} | {best:N1} | {Median(ours):N1} | {peerLabel} | {peerBest:N1} | {Median(peer):N1} | {Median(ours) / Median(peer):N2}× |");
 }
 
 static double Median(List<double> xs)
@@ -135,4 +250,4 @@ static double Median(List<double> xs)
     return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
 }
 
-static string LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+static string Load() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";

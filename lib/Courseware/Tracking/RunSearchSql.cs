@@ -30,6 +30,15 @@ internal abstract class SqlDialect
     /// <summary>The SQL value of <c>runs.run_key</c> for a new run (a sequence default, or the next free number).</summary>
     public abstract string NewRunKey { get; }
 
+    /// <summary>
+    /// The first (in history order) lowest non-NaN point of a history range (<paramref name="range"/>: "FROM metrics
+    /// WHERE ..."), as step, timestamp, seq, value; no row or a row of NULLs when there is none.
+    /// </summary>
+    public virtual string LowestPoint(string range) => $"SELECT step, timestamp, seq, value {range} AND value IS NOT NULL ORDER BY value ASC, step, timestamp, seq LIMIT 1";
+
+    /// <summary>The first highest non-NaN point of a history range (see <see cref="LowestPoint"/>).</summary>
+    public virtual string HighestPoint(string range) => $"SELECT step, timestamp, seq, value {range} AND value IS NOT NULL ORDER BY value DESC, step, timestamp, seq LIMIT 1";
+
     /// <summary>A hint naming the index a metric-ordered search walks (none where the planner needs none).</summary>
     public virtual string MetricOrderIndex(bool ascending) => "";
 }

@@ -452,14 +452,14 @@ public abstract class SqlTrackingStore : ITrackingStore
                     using var r = bounds.ExecuteReader();
                     if (r.Read() && !r.IsDBNull(0)) (lo, hi) = (Math.Min(lo, r.GetInt64(0)), Math.Max(hi, r.GetInt64(1)));
                 }
-            return runIds.Select((id, i) => new RunMetricHistory(id, lo > hi ? [] : SampleRun(runKeys[i], keyId, key, lo, hi, maxResults, tx))).ToList();
+            return runIds.Select((id, i) => new RunMetricHistory(id, lo > hi ? [] : SampleRun(Dialect, runKeys[i], keyId, key, lo, hi, maxResults, tx))).ToList();
         }, cancellationToken);
     }
 
     // Every point of [lo, hi] when there are at most maxResults of them; otherwise the step range is cut into
     // maxResults / 2 buckets (MetricSampling.Bucket) and each bucket gives its lowest and highest point, each found
     // by one ordered range read of the history's primary key.
-    private static List<Metric> SampleRun(long runKey, long keyId, string key, long lo, long hi, int maxResults, DbTransaction tx)
+    private static List<Metric> SampleRun(SqlDialect dialect, long runKey, long keyId, string key, long lo, long hi, int maxResults, DbTransaction tx)
     {
         const string Range = "FROM metrics WHERE run_key = @r AND key_id = @k AND step >= @lo AND step <= @hi";
         var points = new List<(long Step, long Timestamp, long Seq, double Value)>();
@@ -470,7 +470,8 @@ public abstract class SqlTrackingStore : ITrackingStore
             cmd.Parameters[2].Value = from;
             cmd.Parameters[3].Value = to;
             using var r = cmd.ExecuteReader();
-            while (r.Read()) points.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? double.NaN : r.GetDouble(3)));
+            // An aggregate over an empty bucket answers one row of NULLs.
+            while (r.Read() && !r.IsDBNull(0)) points.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? double.NaN : r.GetDouble(3)));
         }
         using (var count = Prepared(tx, $"SELECT COUNT(*) FROM (SELECT 1 {Range} LIMIT {maxResults + 1}) x", "@r", "@k", "@lo", "@hi"))
         {
@@ -485,9 +486,8 @@ public abstract class SqlTrackingStore : ITrackingStore
                 return points.ConvertAll(p => new Metric(key, p.Value, p.Timestamp, p.Step));
             }
         }
-        const string Columns = "SELECT step, timestamp, seq, value ";
-        using var min = Prepared(tx, $"{Columns}{Range} AND value IS NOT NULL ORDER BY value ASC, step, timestamp, seq LIMIT 1", "@r", "@k", "@lo", "@hi");
-        using var max = Prepared(tx, $"{Columns}{Range} AND value IS NOT NULL ORDER BY value DESC, step, timestamp, seq LIMIT 1", "@r", "@k", "@lo", "@hi");
+        using var min = Prepared(tx, dialect.LowestPoint(Range), "@r", "@k", "@lo", "@hi");
+        using var max = Prepared(tx, dialect.HighestPoint(Range), "@r", "@k", "@lo", "@hi");
         var buckets = MetricSampling.Buckets(maxResults);
         for (var b = 0; b < buckets; b++)
         {
@@ -547,7 +547,7 @@ public abstract class SqlTrackingStore : ITrackingStore
         return ReadAsync(tx =>
         {
             var rows = text is null
-                ? SearchByMetric(sql, experimentIds[0], order[0], where, stages, limit, cursor.After, tx)
+                ? SearchByMetric(sql, experimentIds[0], order[0], filter, where, stages, limit, cursor.After, tx)
                 : Rows(text, sql, limit, tx);
             // Every row ends with the run id (the last sort key); the whole row is the next page's starting point.
             var ids = rows.ConvertAll(r => (string)r[^1]!);
@@ -560,22 +560,28 @@ public abstract class SqlTrackingStore : ITrackingStore
     /// latest_metrics (experiment, key, value, start time, run id) in order; once those run out, runs without a value
     /// (missing or NaN) follow from the index on runs (experiment, start time, run id). The filter is checked per row.
     /// </summary>
-    private List<object?[]> SearchByMetric(RunSearchSql sql, long experimentId, OrderClause clause, string where, string stages, int limit,
+    private List<object?[]> SearchByMetric(RunSearchSql sql, long experimentId, OrderClause clause, FilterNode? filter, string where, string stages, int limit,
         IReadOnlyList<object?>? after, DbTransaction tx)
     {
         var e = sql.Bind(experimentId);
         var k = sql.Bind(clause.Field.Key);
         var dir = clause.Ascending ? "ASC" : "DESC";
         var rows = new List<object?[]>();
+        // Clauses of the filter's top-level AND on the ordered metric itself bound the index walk directly (metrics.acc
+        // > 0.9 ordered by metrics.acc reads only the runs above 0.9), and since a run without that metric (or with
+        // NaN) never matches them, the runs without a value need no second look.
+        var sameKey = (filter is FilterAnd and ? and.Terms : filter is null ? [] : [filter])
+            .OfType<FilterComparison>().Where(c => c.Field == clause.Field && c.Op is "=" or "!=" or "<" or "<=" or ">" or ">=").ToList();
+        var range = string.Concat(sameKey.Select(c => $" AND lm.value {(c.Op == "!=" ? "<>" : c.Op)} {sql.Bind(c.Value)}"));
         if (after is null || after[0] is not null)
         {
             OrderKey[] keys = [new("lm.value", clause.Ascending, false, KeyType.Real), .. RunSearchSql.DefaultKeys("lm")];
             var from = after is null ? "" : " AND " + sql.After(keys, after);
             Rows($"SELECT lm.value, lm.start_time, lm.run_uuid FROM latest_metrics lm{Dialect.MetricOrderIndex(clause.Ascending)} JOIN runs r ON r.run_uuid = lm.run_uuid " +
-                 $"WHERE lm.experiment_id = {e} AND lm.key = {k} AND lm.value IS NOT NULL AND r.lifecycle_stage IN ({stages}) AND {where}{from} " +
+                 $"WHERE lm.experiment_id = {e} AND lm.key = {k} AND lm.value IS NOT NULL{range} AND r.lifecycle_stage IN ({stages}) AND {where}{from} " +
                  $"ORDER BY lm.value {dir}, lm.start_time DESC, lm.run_uuid ASC LIMIT {limit}", sql, limit, tx, rows);
         }
-        if (rows.Count < limit)
+        if (rows.Count < limit && sameKey.Count == 0)
         {
             var from = after is [null, ..] ? " AND " + sql.After(RunSearchSql.DefaultKeys("r"), after.Skip(1).ToList()) : "";
             Rows($"SELECT NULL, r.start_time, r.run_uuid FROM runs r WHERE r.experiment_id = {e} AND r.lifecycle_stage IN ({stages}) AND {where} " +

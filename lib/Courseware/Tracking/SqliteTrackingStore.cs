@@ -245,6 +245,12 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         public override object IdsArgument(IReadOnlyList<string> ids) => System.Text.Json.JsonSerializer.Serialize(ids);
 
         // BEGIN IMMEDIATE holds the write lock, so the next number cannot be taken by another writer meanwhile.
+        // One aggregate over the range read in primary-key (history) order: with a single min() or max(), SQLite takes
+        // the other columns from the row that gave it, and keeps the first on ties. No sorter.
+        public override string LowestPoint(string range) => $"SELECT step, timestamp, seq, MIN(value) {range}";
+
+        public override string HighestPoint(string range) => $"SELECT step, timestamp, seq, MAX(value) {range}";
+
         public override string NewRunKey => "(SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs)";
     }
 }

@@ -449,13 +449,41 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         Assert.Equal(expected, seen.Where(id => !added.Contains(id)));     // every old run once, in the same order
     }
 
-    private async Task<List<string>> PageThroughAsync(string experimentId, string[] orderBy, Func<Task>? betweenPages)
+    [Theory]
+    [InlineData("metrics.acc > 0.3", "acc", true)]
+    [InlineData("metrics.loss != 0.5 and params.optimizer = 'adam'", "loss", false)]
+    [InlineData("metrics.loss >= 1 and metrics.loss < 2.5", "loss", true)]
+    [InlineData("metrics.acc <= 0.5 or params.optimizer = 'sgd'", "acc", false)]
+    public async Task Filters_on_the_ordered_metric_itself_keep_mlflow_order_and_semantics(string filter, string key, bool descending)
+    {
+        var seeded = await SeedAsync();
+        var matching = seeded.Runs.Where(Expected.TryGetValue(filter, out var known) ? known : FilterFor(filter)).ToList();
+        double? Value(Run r) => r.Metric(key) is { } v && !double.IsNaN(v) ? v : null;
+        var withValue = matching.Where(r => Value(r) is not null);
+        var expected = (descending ? withValue.OrderByDescending(Value) : withValue.OrderBy(Value)).ThenByDescending(r => r.Info.StartTime)
+            .Concat(matching.Where(r => Value(r) is null).OrderByDescending(r => r.Info.StartTime)).Select(r => r.Name).ToList();
+        Assert.NotEmpty(expected);
+        var order = new[] { $"metrics.{key} {(descending ? "DESC" : "ASC")}" };
+        Assert.Equal(expected, (await Store.SearchRunsAsync(new RunQuery([seeded.ExperimentId], filter, order))).Select(r => r.Name));
+        Assert.Equal(expected, (await PageThroughAsync(seeded.ExperimentId, order, null, filter)).Select(id => seeded.Runs.Single(r => r.RunId == id).Name));
+    }
+
+    private static Func<Run, bool> FilterFor(string filter) => filter switch
+    {
+        "metrics.acc > 0.3" => r => r.Metric("acc") > 0.3,
+        "metrics.loss != 0.5 and params.optimizer = 'adam'" => r => r.Metric("loss") is { } v && v != 0.5 && !double.IsNaN(v) && r.Param("optimizer") == "adam",
+        "metrics.loss >= 1 and metrics.loss < 2.5" => r => r.Metric("loss") is >= 1 and < 2.5,
+        "metrics.acc <= 0.5 or params.optimizer = 'sgd'" => r => r.Metric("acc") <= 0.5 || r.Param("optimizer") == "sgd",
+        _ => throw new ArgumentOutOfRangeException(nameof(filter)),
+    };
+
+    private async Task<List<string>> PageThroughAsync(string experimentId, string[] orderBy, Func<Task>? betweenPages, string? filter = null)
     {
         var seen = new List<string>();
         string? token = null;
         do
         {
-            var page = await Store.SearchRunsAsync(new RunQuery([experimentId], OrderBy: orderBy, MaxResults: 7, PageToken: token));
+            var page = await Store.SearchRunsAsync(new RunQuery([experimentId], filter, orderBy, MaxResults: 7, PageToken: token));
             seen.AddRange(page.Select(r => r.RunId));
             token = page.NextPageToken;
             if (betweenPages is not null && token is not null) await betweenPages();
