@@ -3,8 +3,8 @@ using System.Threading.Channels;
 namespace Courseware.Tracking;
 
 /// <summary>
-/// Queues metric points and writes them to the store in the background, in batches of up to
-/// <see cref="TrackingLimits.MaxMetricsPerBatch"/> per run — per-call logging is what makes MLflow's
+/// Queues metric points and writes them to the store in the background, in batches of up to 10,000 points per run
+/// and transaction for a SQL store (<see cref="TrackingLimits.MaxMetricsPerBatch"/> per request to a server) — per-call logging is what makes MLflow's
 /// <c>log_metric</c> slow (MLflow issue #5269). <see cref="FlushAsync"/> returns once everything queued before it is
 /// committed. A failed background write is reported by the next Add or Flush, never swallowed.
 /// </summary>
@@ -74,12 +74,15 @@ internal sealed class MetricBuffer : IAsyncDisposable
 
     private async Task WriteAsync(List<(string RunId, Metric Metric)> points)
     {
+        // A SQL store takes everything drained for a run in one transaction; other stores (a server) get MLflow-sized batches.
+        var sql = _store as SqlTrackingStore;
         foreach (var run in points.GroupBy(p => p.RunId))
-            foreach (var chunk in run.Select(p => p.Metric).Chunk(TrackingLimits.MaxMetricsPerBatch))
+            foreach (var chunk in run.Select(p => p.Metric).Chunk(sql is null ? TrackingLimits.MaxMetricsPerBatch : MaxDrain))
             {
                 try
                 {
-                    await _store.LogBatchAsync(run.Key, chunk, [], []).ConfigureAwait(false);
+                    if (sql is not null) await sql.LogMetricsAsync(run.Key, chunk).ConfigureAwait(false);
+                    else await _store.LogBatchAsync(run.Key, chunk, [], []).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {

@@ -260,6 +260,19 @@ public abstract class SqlTrackingStore : ITrackingStore
     {
         TrackingValidation.ValidateRunId(runId);
         var clean = TrackingValidation.ValidateBatch(metrics, @params, tags);
+        await WriteBatchAsync(runId, clean, @params, tags, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes already validated metric points in one transaction, beyond MLflow's 1,000-per-request limit (which is
+    /// about request size): the <see cref="Tracker"/>'s background writer commits what it has queued, up to 10,000
+    /// points, at once.
+    /// </summary>
+    internal Task LogMetricsAsync(string runId, IReadOnlyList<Metric> metrics, CancellationToken cancellationToken = default) =>
+        WriteBatchAsync(runId, metrics, [], [], cancellationToken);
+
+    private async Task WriteBatchAsync(string runId, IReadOnlyList<Metric> clean, IReadOnlyCollection<Param> @params, IReadOnlyCollection<RunTag> tags, CancellationToken cancellationToken)
+    {
         var newKeys = new List<KeyValuePair<string, long>>();
         await WriteAsync(tx =>
         {
@@ -338,6 +351,10 @@ public abstract class SqlTrackingStore : ITrackingStore
     {
         using var insert = Prepared(tx, "INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) VALUES (@r, @k, @s, @t, 0, @v) ON CONFLICT DO NOTHING",
             "@r", "@k", "@s", "@t", "@v");
+        // Typed parameters and an explicitly prepared statement: the driver binds without inspecting each value's type.
+        for (var i = 0; i < 4; i++) insert.Parameters[i].DbType = System.Data.DbType.Int64;
+        insert.Parameters[4].DbType = System.Data.DbType.Double;
+        insert.Prepare();
         List<(long, Metric)>? collided = null;
         foreach (var (keyId, m) in points)
             if (BindPoint(insert, runKey, keyId, m).ExecuteNonQuery() == 0)
