@@ -149,3 +149,60 @@ public static class MetricSampling
             throw TrackingException.InvalidParameter("end_step", $"end_step must be greater than start_step. Found start_step={startStep} and end_step={endStep}.");
     }
 }
+
+/// <summary>
+/// One metric's history as three columns (steps, timestamps, values) instead of an object per point: what the SQL
+/// stores return from <see cref="ITrackingStore.GetMetricHistoryAsync"/>. As a list it makes each <see cref="Metric"/>
+/// when it is read; code that plots or aggregates can use <see cref="Steps"/>, <see cref="Timestamps"/> and
+/// <see cref="Values"/> directly.
+/// </summary>
+public sealed class MetricPoints : IReadOnlyList<Metric>
+{
+    private long[] _steps = new long[16];
+    private long[] _timestamps = new long[16];
+    private double[] _values = new double[16];
+
+    /// <summary>An empty history of <paramref name="key"/>.</summary>
+    public MetricPoints(string key) => Key = key;
+
+    /// <summary>The metric's name.</summary>
+    public string Key { get; }
+
+    /// <inheritdoc />
+    public int Count { get; private set; }
+
+    /// <summary>Steps, in history order.</summary>
+    public ReadOnlySpan<long> Steps => _steps.AsSpan(0, Count);
+
+    /// <summary>Timestamps (ms since the epoch), in history order.</summary>
+    public ReadOnlySpan<long> Timestamps => _timestamps.AsSpan(0, Count);
+
+    /// <summary>Values (NaN kept), in history order.</summary>
+    public ReadOnlySpan<double> Values => _values.AsSpan(0, Count);
+
+    /// <summary>Appends a point.</summary>
+    public void Add(long step, long timestamp, double value)
+    {
+        if (Count == _steps.Length)
+        {
+            Array.Resize(ref _steps, Count * 2);
+            Array.Resize(ref _timestamps, Count * 2);
+            Array.Resize(ref _values, Count * 2);
+        }
+        (_steps[Count], _timestamps[Count], _values[Count]) = (step, timestamp, value);
+        Count++;
+    }
+
+    /// <inheritdoc />
+    public Metric this[int index] => (uint)index < (uint)Count
+        ? new Metric(Key, _values[index], _timestamps[index], _steps[index])
+        : throw new ArgumentOutOfRangeException(nameof(index));
+
+    /// <inheritdoc />
+    public IEnumerator<Metric> GetEnumerator()
+    {
+        for (var i = 0; i < Count; i++) yield return this[i];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+}
