@@ -59,7 +59,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
                     version = 1;
                 }
                 // In the transaction that records the version: a database is migrated whole or not at all.
-                if (version == 1) Exec(MigrateV1ToV2, tx);
+                if (version == 1) Exec(store.MigrateV1ToV2, tx);
                 if (version < SchemaVersion)
                 {
                     Exec("DELETE FROM schema_version", tx);
@@ -136,35 +136,6 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
             PRIMARY KEY (run_uuid, key));
         """;
 
-    private const string MigrateV1ToV2 = """
-        ALTER TABLE runs ADD COLUMN run_key BIGSERIAL;
-        CREATE UNIQUE INDEX ux_runs_key ON runs(run_key);
-        DROP INDEX IF EXISTS ix_runs_experiment;
-        CREATE INDEX ix_runs_order ON runs(experiment_id, start_time DESC, run_uuid);
-        CREATE TABLE metric_keys (key_id BIGSERIAL PRIMARY KEY, key TEXT NOT NULL UNIQUE);
-        INSERT INTO metric_keys(key) SELECT key FROM metrics UNION SELECT key FROM latest_metrics ORDER BY 1;
-        ALTER TABLE metrics RENAME TO metrics_v1;
-        CREATE TABLE metrics (
-            run_key BIGINT NOT NULL,
-            key_id BIGINT NOT NULL,
-            step BIGINT NOT NULL,
-            timestamp BIGINT NOT NULL,
-            seq INTEGER NOT NULL,
-            value DOUBLE PRECISION,
-            CONSTRAINT metric_points_pkey PRIMARY KEY (run_key, key_id, step, timestamp, seq));
-        INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value)
-            SELECT r.run_key, k.key_id, m.step, m.timestamp,
-                   ROW_NUMBER() OVER (PARTITION BY m.run_uuid, m.key, m.step, m.timestamp ORDER BY m.id) - 1,
-                   CASE WHEN m.is_nan = 1 THEN NULL ELSE m.value END
-            FROM metrics_v1 m JOIN runs r ON r.run_uuid = m.run_uuid JOIN metric_keys k ON k.key = m.key;
-        DROP TABLE metrics_v1;
-        ALTER TABLE latest_metrics ADD COLUMN experiment_id BIGINT, ADD COLUMN start_time BIGINT;
-        UPDATE latest_metrics l SET experiment_id = r.experiment_id, start_time = r.start_time FROM runs r WHERE r.run_uuid = l.run_uuid;
-        CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
-        CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
-        CREATE INDEX ix_tags_key_value ON tags(key, value);
-        """;
-
     /// <inheritdoc />
     protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
     {
@@ -219,5 +190,16 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
         public override object IdsArgument(IReadOnlyList<string> ids) => ids.ToArray();
 
         public override string NewRunKey => "DEFAULT";
+
+        // A serial column numbers the existing rows as it is added.
+        public override string AddRunKey => "ALTER TABLE runs ADD COLUMN run_key BIGSERIAL;";
+
+        public override string KeyIdColumn => "BIGSERIAL PRIMARY KEY";
+
+        public override string Integer => "BIGINT";
+
+        public override string Real => "DOUBLE PRECISION";
+
+        public override string InsertionOrder => "id";
     }
 }

@@ -30,6 +30,24 @@ internal abstract class SqlDialect
     /// <summary>The SQL value of <c>runs.run_key</c> for a new run (a sequence default, or the next free number).</summary>
     public abstract string NewRunKey { get; }
 
+    /// <summary>Statements adding <c>runs.run_key</c> to a schema-1 table and numbering the existing runs.</summary>
+    public abstract string AddRunKey { get; }
+
+    /// <summary>The definition of <c>metric_keys.key_id</c>: an integer key the database assigns.</summary>
+    public abstract string KeyIdColumn { get; }
+
+    /// <summary>The 64-bit integer column type.</summary>
+    public abstract string Integer { get; }
+
+    /// <summary>The double-precision column type.</summary>
+    public abstract string Real { get; }
+
+    /// <summary>What follows a table definition to store rows in primary-key order ("" where that is not an option).</summary>
+    public virtual string ClusteredTable => "";
+
+    /// <summary>A schema-1 history column that orders rows by insertion.</summary>
+    public abstract string InsertionOrder { get; }
+
     /// <summary>
     /// The first (in history order) lowest non-NaN point of a history range (<paramref name="range"/>: "FROM metrics
     /// WHERE ..."), as step, timestamp, seq, value; no row or a row of NULLs when there is none.

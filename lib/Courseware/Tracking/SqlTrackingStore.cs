@@ -18,6 +18,46 @@ public abstract class SqlTrackingStore : ITrackingStore
         Dialect = dialect;
     }
 
+    /// <summary>
+    /// Schema 1 → 2 (issue #17), in the dialect's types. Runs get a stable integer key (run_key); metric names are
+    /// stored once (metric_keys); the history becomes a table clustered on (run_key, key_id, step, timestamp, seq) with
+    /// NaN as a NULL value (WITHOUT ROWID on SQLite: ~32 bytes a point instead of ~130), so a history read is one
+    /// primary-key range; seq numbers the points that share (step, timestamp), in insertion order. latest_metrics
+    /// carries each run's experiment and start time, so ordering an experiment's runs by a metric walks an index
+    /// instead of sorting. Every row is carried over; the caller runs this in the transaction that records version 2.
+    /// </summary>
+    private protected string MigrateV1ToV2 => $"""
+        {Dialect.AddRunKey}
+        CREATE UNIQUE INDEX ux_runs_key ON runs(run_key);
+        DROP INDEX IF EXISTS ix_runs_experiment;
+        CREATE INDEX ix_runs_order ON runs(experiment_id, start_time DESC, run_uuid);
+        CREATE TABLE metric_keys (key_id {Dialect.KeyIdColumn}, key TEXT NOT NULL UNIQUE);
+        INSERT INTO metric_keys(key) SELECT key FROM metrics UNION SELECT key FROM latest_metrics ORDER BY 1;
+        ALTER TABLE metrics RENAME TO metrics_v1;
+        CREATE TABLE metrics (
+            run_key {Dialect.Integer} NOT NULL,
+            key_id {Dialect.Integer} NOT NULL,
+            step {Dialect.Integer} NOT NULL,
+            timestamp {Dialect.Integer} NOT NULL,
+            seq INTEGER NOT NULL,
+            value {Dialect.Real},
+            CONSTRAINT metric_points_pkey PRIMARY KEY (run_key, key_id, step, timestamp, seq)){Dialect.ClusteredTable};
+        INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value)
+            SELECT r.run_key, k.key_id, m.step, m.timestamp,
+                   ROW_NUMBER() OVER (PARTITION BY m.run_uuid, m.key, m.step, m.timestamp ORDER BY m.{Dialect.InsertionOrder}) - 1,
+                   CASE WHEN m.is_nan = 1 THEN NULL ELSE m.value END
+            FROM metrics_v1 m JOIN runs r ON r.run_uuid = m.run_uuid JOIN metric_keys k ON k.key = m.key;
+        DROP TABLE metrics_v1;
+        ALTER TABLE latest_metrics ADD COLUMN experiment_id {Dialect.Integer};
+        ALTER TABLE latest_metrics ADD COLUMN start_time {Dialect.Integer};
+        UPDATE latest_metrics SET
+            experiment_id = (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = latest_metrics.run_uuid),
+            start_time = (SELECT r.start_time FROM runs r WHERE r.run_uuid = latest_metrics.run_uuid);
+        CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
+        CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
+        CREATE INDEX ix_tags_key_value ON tags(key, value);
+        """;
+
     /// <summary>Where the data lives, for messages (a folder or a database name).</summary>
     protected string Description { get; }
 

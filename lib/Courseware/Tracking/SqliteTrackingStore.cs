@@ -153,44 +153,6 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
         """;
 
-    // Schema 2 (issue #17). Runs get a stable integer key (run_key); metric names are stored once (metric_keys); the
-    // history becomes a WITHOUT ROWID table clustered on (run_key, key_id, step, timestamp, seq) with NaN as a NULL
-    // value: a history read is one primary-key range, and a point costs ~30 bytes instead of ~130. seq numbers points
-    // that share (step, timestamp), in insertion order. latest_metrics carries the run's experiment and start time so
-    // that ordering an experiment's runs by a metric walks an index instead of sorting.
-    private const string MigrateV1ToV2 = """
-        ALTER TABLE runs ADD COLUMN run_key INTEGER;
-        UPDATE runs SET run_key = rowid;
-        CREATE UNIQUE INDEX ux_runs_key ON runs(run_key);
-        DROP INDEX IF EXISTS ix_runs_experiment;
-        CREATE INDEX ix_runs_order ON runs(experiment_id, start_time DESC, run_uuid);
-        CREATE TABLE metric_keys (key_id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
-        INSERT INTO metric_keys(key) SELECT key FROM metrics UNION SELECT key FROM latest_metrics ORDER BY 1;
-        ALTER TABLE metrics RENAME TO metrics_v1;
-        CREATE TABLE metrics (
-            run_key INTEGER NOT NULL,
-            key_id INTEGER NOT NULL,
-            step INTEGER NOT NULL,
-            timestamp INTEGER NOT NULL,
-            seq INTEGER NOT NULL,
-            value REAL,
-            PRIMARY KEY (run_key, key_id, step, timestamp, seq)) WITHOUT ROWID;
-        INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value)
-            SELECT r.run_key, k.key_id, m.step, m.timestamp,
-                   ROW_NUMBER() OVER (PARTITION BY m.run_uuid, m.key, m.step, m.timestamp ORDER BY m.rowid) - 1,
-                   CASE WHEN m.is_nan = 1 THEN NULL ELSE m.value END
-            FROM metrics_v1 m JOIN runs r ON r.run_uuid = m.run_uuid JOIN metric_keys k ON k.key = m.key;
-        DROP TABLE metrics_v1;
-        ALTER TABLE latest_metrics ADD COLUMN experiment_id INTEGER;
-        ALTER TABLE latest_metrics ADD COLUMN start_time INTEGER;
-        UPDATE latest_metrics SET
-            experiment_id = (SELECT r.experiment_id FROM runs r WHERE r.run_uuid = latest_metrics.run_uuid),
-            start_time = (SELECT r.start_time FROM runs r WHERE r.run_uuid = latest_metrics.run_uuid);
-        CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
-        CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
-        CREATE INDEX ix_tags_key_value ON tags(key, value);
-        """;
-
     /// <inheritdoc />
     protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
     {
@@ -250,6 +212,18 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         public override string LowestPoint(string range) => $"SELECT step, timestamp, seq, MIN(value) {range}";
 
         public override string HighestPoint(string range) => $"SELECT step, timestamp, seq, MAX(value) {range}";
+
+        public override string AddRunKey => "ALTER TABLE runs ADD COLUMN run_key INTEGER; UPDATE runs SET run_key = rowid;";
+
+        public override string KeyIdColumn => "INTEGER PRIMARY KEY";
+
+        public override string Integer => "INTEGER";
+
+        public override string Real => "REAL";
+
+        public override string ClusteredTable => " WITHOUT ROWID";
+
+        public override string InsertionOrder => "rowid";
 
         public override string NewRunKey => "(SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs)";
     }

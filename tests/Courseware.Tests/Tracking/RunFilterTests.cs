@@ -115,5 +115,10 @@ public class RunFilterTests
         public override string InIds(string column, string parameter) => $"{column} = ANY({parameter})";
         public override object IdsArgument(IReadOnlyList<string> ids) => ids.ToArray();
         public override string NewRunKey => "DEFAULT";
+        public override string AddRunKey => "";
+        public override string KeyIdColumn => "BIGSERIAL PRIMARY KEY";
+        public override string Integer => "BIGINT";
+        public override string Real => "DOUBLE PRECISION";
+        public override string InsertionOrder => "id";
     }
 }
