@@ -89,19 +89,12 @@ try
     for (var r = 0; r < Math.Min(rounds, 3); r++)
     {
         var sw = Stopwatch.StartNew();
-        var seen = 0;
-        string? next = null;
-        do
-        {
-            var page = await rest.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, next));
-            seen += page.Count;
-            next = page.NextPageToken;
-        } while (next is not null);
+        var seen = await Seed.PageThroughAsync(rest, experimentId, "metrics.acc DESC");
         keysetTimes.Add(sw.Elapsed.TotalSeconds);
         if (seen != runCount + 1) throw new InvalidOperationException($"paging saw {seen} runs");
         sw.Restart();
         for (var p = 0; p < 5; p++)
-            await rest.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, OffsetToken((runCount / 2) + p * 1000)));
+            await rest.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, Seed.OffsetToken((runCount / 2) + p * 1000)));
         offsetTimes.Add(sw.Elapsed.TotalSeconds / 5);
     }
     Console.WriteLine($"\n## paging through {runCount:N0} runs by metrics.acc DESC via REST, pages of 1,000 — load average {Load()}");
@@ -146,8 +139,6 @@ static double Median(List<double> xs)
     var s = xs.Order().ToList();
     return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
 }
-
-static string OffsetToken(int offset) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{{\"offset\": {offset}}}"));
 
 static string Load() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 

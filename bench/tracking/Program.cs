@@ -106,20 +106,13 @@ try
         for (var r = 0; r < Math.Min(rounds, 3); r++)
         {
             var clock = Stopwatch.StartNew();
-            var seen = 0;
-            string? token = null;
-            do
-            {
-                var page = await store.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, token));
-                seen += page.Count;
-                token = page.NextPageToken;
-            } while (token is not null);
+            var seen = await Seed.PageThroughAsync(store, experimentId, "metrics.acc DESC");
             keyset.Add(clock.Elapsed.TotalSeconds);
             if (seen != runCount + 1) throw new InvalidOperationException($"paging saw {seen} runs");
             const int Pages = 5;
             clock.Restart();
             for (var p = 1; p <= Pages; p++)
-                await store.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, OffsetToken(Math.Min(p * 10_000, runCount))));
+                await store.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, Seed.OffsetToken(Math.Min(p * 10_000, runCount))));
             offsetPerPage.Add(clock.Elapsed.TotalSeconds / Pages);
         }
         var pages = runCount / 1000 + 1;
@@ -233,8 +226,6 @@ static int RawHistory(string file)
 // The database file after a checkpoint (the store checkpoints its WAL when it closes).
 static long StoreBytes(string folder) =>
     Directory.GetFiles(folder, SqliteTrackingStore.DatabaseFileName + "*").Sum(f => new FileInfo(f).Length);
-
-static string OffsetToken(int offset) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{{\"offset\": {offset}}}"));
 
 static async Task<double> TimeAsync<T>(Func<Task<T>> action)
 {

@@ -81,4 +81,21 @@ public static class Seed
         tx.Commit();
         return experimentId;
     }
+
+    /// <summary>Reads every page of a search ordered by <paramref name="order"/> with the store's tokens; returns how many runs came back.</summary>
+    public static async Task<int> PageThroughAsync(ITrackingStore store, string experimentId, string order, int pageSize = 1000)
+    {
+        var seen = 0;
+        string? token = null;
+        do
+        {
+            var page = await store.SearchRunsAsync(new RunQuery([experimentId], null, [order], pageSize, token));
+            seen += page.Count;
+            token = page.NextPageToken;
+        } while (token is not null);
+        return seen;
+    }
+
+    /// <summary>An MLflow offset page token.</summary>
+    public static string OffsetToken(int offset) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{{\"offset\": {offset}}}"));
 }
