@@ -125,14 +125,33 @@ public static class MetricSampling
     /// <summary>Default points per run.</summary>
     public const int DefaultMaxResults = MaxResultsLimit;
 
+    /// <summary>
+    /// Steps per block of the stores' block summaries (each block's lowest and highest point): a sampled read whose
+    /// buckets span at least this many steps reads one summary row per block instead of every point.
+    /// </summary>
+    public const int BlockSteps = 64;
+
+    /// <summary>The block of a step (⌊step / <see cref="BlockSteps"/>⌋).</summary>
+    public static long Block(long step) => step >> 6;
+
+    /// <summary>The first step of a block.</summary>
+    public static long BlockStart(long block) => block << 6;
+
     /// <summary>How many step buckets a read of <paramref name="maxResults"/> points cuts the range into (two points each).</summary>
     public static int Buckets(int maxResults) => Math.Max(1, maxResults / 2);
 
-    /// <summary>Bucket <paramref name="index"/> of <paramref name="count"/> over steps [lo, hi]: [lo + ⌊i·n/count⌋, lo + ⌊(i+1)·n/count⌋ − 1], n = hi − lo + 1 (empty when from &gt; to).</summary>
+    /// <summary>
+    /// Bucket <paramref name="index"/> of <paramref name="count"/> over steps [lo, hi]: the i-th boundary is
+    /// lo + ⌊i·n/count⌋ (n = hi − lo + 1); when a bucket spans at least <see cref="BlockSteps"/> steps, the inner
+    /// boundaries are rounded down to a block start, so buckets are whole blocks but for the range's two ends.
+    /// </summary>
     public static (long From, long To) Bucket(long lo, long hi, int count, int index)
     {
         var span = (Int128)hi - lo + 1;
-        return ((long)(lo + index * span / count), (long)(lo + (index + 1) * span / count - 1));
+        var aligned = span >= (Int128)BlockSteps * count;
+        long Boundary(int i) => i == 0 ? lo : i == count ? hi + 1
+            : aligned ? BlockStart(Block((long)(lo + i * span / count))) : (long)(lo + i * span / count);
+        return (Boundary(index), Boundary(index + 1) - 1);
     }
 
     /// <summary>Checks a request's arguments (MLflow's messages and fields).</summary>

@@ -151,14 +151,10 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
     /// points that met an existing (step, timestamp) get their next seq afterwards. A batch repeating a (key, step,
     /// timestamp) itself goes row by row, so its seq numbers follow the batch's order.
     /// </summary>
-    private protected override void InsertPoints(long runKey, (long KeyId, Metric Metric)[] points, DbTransaction tx)
+    private protected override List<(long KeyId, Metric Metric)>? InsertPoints(long runKey, (long KeyId, Metric Metric)[] points, DbTransaction tx)
     {
         var distinct = points.Select(p => (p.KeyId, p.Metric.Step, p.Metric.Timestamp)).ToHashSet();
-        if (distinct.Count != points.Length)
-        {
-            base.InsertPoints(runKey, points, tx);
-            return;
-        }
+        if (distinct.Count != points.Length) return base.InsertPoints(runKey, points, tx);
         var inserted = new HashSet<(long, long, long)>();
         using (var cmd = Command(
                    "INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) SELECT @r, k, s, t, 0, v FROM unnest(@k, @s, @t, @v) AS p(k, s, t, v) " +
@@ -168,8 +164,10 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
                    ("@v", points.Select(p => double.IsNaN(p.Metric.Value) ? (double?)null : p.Metric.Value).ToArray())))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) inserted.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2)));
-        if (inserted.Count < points.Length)
-            InsertWithNextSeq(runKey, points.Where(p => !inserted.Contains((p.KeyId, p.Metric.Step, p.Metric.Timestamp))), tx);
+        if (inserted.Count == points.Length) return null;
+        var collided = points.Where(p => !inserted.Contains((p.KeyId, p.Metric.Step, p.Metric.Timestamp))).ToList();
+        InsertWithNextSeq(runKey, collided, tx);
+        return collided;
     }
 
     /// <inheritdoc />

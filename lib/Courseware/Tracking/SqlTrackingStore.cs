@@ -56,6 +56,22 @@ public abstract class SqlTrackingStore : ITrackingStore
         CREATE INDEX ix_latest_desc ON latest_metrics(experiment_id, key, value DESC, start_time DESC, run_uuid);
         CREATE INDEX ix_latest_asc ON latest_metrics(experiment_id, key, value, start_time DESC, run_uuid);
         CREATE INDEX ix_tags_key_value ON tags(key, value);
+        CREATE TABLE metric_blocks (
+            run_key {Dialect.Integer} NOT NULL,
+            key_id {Dialect.Integer} NOT NULL,
+            block {Dialect.Integer} NOT NULL,
+            lo_step {Dialect.Integer} NOT NULL, lo_ts {Dialect.Integer} NOT NULL, lo_seq INTEGER NOT NULL, lo_value {Dialect.Real} NOT NULL,
+            hi_step {Dialect.Integer} NOT NULL, hi_ts {Dialect.Integer} NOT NULL, hi_seq INTEGER NOT NULL, hi_value {Dialect.Real} NOT NULL,
+            CONSTRAINT metric_blocks_pkey PRIMARY KEY (run_key, key_id, block)){Dialect.ClusteredTable};
+        WITH ranked AS (   -- step >> 6: the block of MetricSampling.BlockSteps = 64 steps
+            SELECT run_key, key_id, step >> 6 AS block, step, timestamp, seq, value,
+                   ROW_NUMBER() OVER (PARTITION BY run_key, key_id, step >> 6 ORDER BY value, step, timestamp, seq) AS lo_rank,
+                   ROW_NUMBER() OVER (PARTITION BY run_key, key_id, step >> 6 ORDER BY value DESC, step, timestamp, seq) AS hi_rank
+            FROM metrics WHERE value IS NOT NULL)
+        INSERT INTO metric_blocks(run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value)
+            SELECT l.run_key, l.key_id, l.block, l.step, l.timestamp, l.seq, l.value, h.step, h.timestamp, h.seq, h.value
+            FROM ranked l JOIN ranked h ON h.run_key = l.run_key AND h.key_id = l.key_id AND h.block = l.block AND h.hi_rank = 1
+            WHERE l.lo_rank = 1;
         """;
 
     /// <summary>Where the data lives, for messages (a folder or a database name).</summary>
@@ -360,7 +376,7 @@ public abstract class SqlTrackingStore : ITrackingStore
             points[i] = (keyId, m);
             if (!latest.TryGetValue(m.Key, out var best) || Metric.CompareLatest(m, best) > 0) latest[m.Key] = m;
         }
-        InsertPoints(run.RunKey, points, tx);
+        UpdateBlocks(run.RunKey, points, InsertPoints(run.RunKey, points, tx), tx);
         using var upsert = Prepared(tx,
             "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step, experiment_id, start_time) VALUES (@r, @k, @v, @n, @t, @s, @e, @st) " +
             "ON CONFLICT(run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
@@ -385,9 +401,10 @@ public abstract class SqlTrackingStore : ITrackingStore
     /// <summary>
     /// Appends metric points to the history (<c>metrics</c>: run key, key id, step, timestamp, seq, value; NaN is NULL).
     /// A point whose (step, timestamp) the run already has for that key gets the next <c>seq</c>, so history reads
-    /// keep insertion order among equal (step, timestamp). The default inserts row by row with one prepared statement.
+    /// keep insertion order among equal (step, timestamp); those points are returned (null when none). The default
+    /// inserts row by row with one prepared statement.
     /// </summary>
-    private protected virtual void InsertPoints(long runKey, (long KeyId, Metric Metric)[] points, DbTransaction tx)
+    private protected virtual List<(long KeyId, Metric Metric)>? InsertPoints(long runKey, (long KeyId, Metric Metric)[] points, DbTransaction tx)
     {
         using var insert = Prepared(tx, "INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) VALUES (@r, @k, @s, @t, 0, @v) ON CONFLICT DO NOTHING",
             "@r", "@k", "@s", "@t", "@v");
@@ -400,7 +417,65 @@ public abstract class SqlTrackingStore : ITrackingStore
             if (BindPoint(insert, runKey, keyId, m).ExecuteNonQuery() == 0)
                 (collided ??= []).Add((keyId, m));
         if (collided is not null) InsertWithNextSeq(runKey, collided, tx);
+        return collided;
     }
+
+    // metric_blocks keeps, per run, key and block of MetricSampling.BlockSteps steps, the block's first lowest and first
+    // highest non-NaN point (history order), so a sampled read over a long range reads one row per block instead of
+    // every point. A batch's points are merged into their blocks' rows; a block that received a point with a repeated
+    // (step, timestamp) (seq > 0) is recomputed from the history instead.
+    private void UpdateBlocks(long runKey, (long KeyId, Metric Metric)[] points, List<(long KeyId, Metric Metric)>? collided, DbTransaction tx)
+    {
+        var recompute = collided?.Select(c => (c.KeyId, Block: MetricSampling.Block(c.Metric.Step))).ToHashSet() ?? [];
+        var candidates = new Dictionary<(long KeyId, long Block), (Metric Lo, Metric Hi)>();
+        foreach (var (keyId, m) in points)
+        {
+            var block = (keyId, MetricSampling.Block(m.Step));
+            if (double.IsNaN(m.Value) || recompute.Contains(block)) continue;
+            candidates[block] = candidates.TryGetValue(block, out var c)
+                ? (Before(m, c.Lo, m.Value, c.Lo.Value) ? m : c.Lo, Before(m, c.Hi, -m.Value, -c.Hi.Value) ? m : c.Hi)
+                : (m, m);
+        }
+        if (candidates.Count > 0)
+        {
+            // Points of one batch that reach this far all have seq 0 and distinct (step, timestamp), so comparing
+            // (value, step, timestamp) with a stored extreme decides exactly as history order would.
+            using var merge = Prepared(tx,
+                "INSERT INTO metric_blocks(run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value) " +
+                "VALUES (@r, @k, @b, @ls, @lt, 0, @lv, @hs, @ht, 0, @hv) ON CONFLICT (run_key, key_id, block) DO UPDATE SET " +
+                string.Join(", ", new[] { ("lo_step", "lo"), ("lo_ts", "lo"), ("lo_seq", "lo"), ("lo_value", "lo"), ("hi_step", "hi"), ("hi_ts", "hi"), ("hi_seq", "hi"), ("hi_value", "hi") }
+                    .Select(c => $"{c.Item1} = CASE WHEN {BlockKey("excluded", c.Item2)} < {BlockKey("metric_blocks", c.Item2)} THEN excluded.{c.Item1} ELSE metric_blocks.{c.Item1} END")),
+                "@r", "@k", "@b", "@ls", "@lt", "@lv", "@hs", "@ht", "@hv");
+            foreach (var ((keyId, block), (lo, hi)) in candidates)
+            {
+                object?[] values = [runKey, keyId, block, lo.Step, lo.Timestamp, lo.Value, hi.Step, hi.Timestamp, hi.Value];
+                for (var i = 0; i < values.Length; i++) merge.Parameters[i].Value = values[i];
+                merge.ExecuteNonQuery();
+            }
+        }
+        if (recompute.Count == 0) return;
+        const string Range = "FROM metrics WHERE run_key = @r AND key_id = @k AND step >= @lo AND step <= @hi";
+        using var delete = Prepared(tx, "DELETE FROM metric_blocks WHERE run_key = @r AND key_id = @k AND block = @b", "@r", "@k", "@b");
+        using var insert = Prepared(tx,
+            "INSERT INTO metric_blocks(run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value) " +
+            $"SELECT @r, @k, @b, l.step, l.timestamp, l.seq, l.value, h.step, h.timestamp, h.seq, h.value FROM ({Dialect.LowestPoint(Range)}) l CROSS JOIN ({Dialect.HighestPoint(Range)}) h " +
+            "WHERE l.value IS NOT NULL", "@r", "@k", "@b", "@lo", "@hi");
+        foreach (var (keyId, block) in recompute)
+        {
+            object?[] values = [runKey, keyId, block, MetricSampling.BlockStart(block), MetricSampling.BlockStart(block) + MetricSampling.BlockSteps - 1];
+            for (var i = 0; i < 3; i++) delete.Parameters[i].Value = values[i];
+            delete.ExecuteNonQuery();
+            for (var i = 0; i < values.Length; i++) insert.Parameters[i].Value = values[i];
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    // (value, step, timestamp) of a block's lowest ("lo") or highest ("hi", value negated) point, as a row value.
+    private static string BlockKey(string table, string which) =>
+        which == "lo" ? $"({table}.lo_value, {table}.lo_step, {table}.lo_ts)" : $"(-{table}.hi_value, {table}.hi_step, {table}.hi_ts)";
+
+    private static bool Before(Metric a, Metric b, double aValue, double bValue) =>
+        (aValue, a.Step, a.Timestamp).CompareTo((bValue, b.Step, b.Timestamp)) < 0;
 
     /// <summary>Inserts the points that collided on (run, key, step, timestamp, seq 0) with the next free seq each.</summary>
     private protected static void InsertWithNextSeq(long runKey, IEnumerable<(long KeyId, Metric Metric)> points, DbTransaction tx)
@@ -514,55 +589,82 @@ public abstract class SqlTrackingStore : ITrackingStore
         }, cancellationToken);
     }
 
-    // Every point of [lo, hi] when there are at most maxResults of them; otherwise the step range is cut into
-    // maxResults / 2 buckets (MetricSampling.Bucket) and each bucket gives its lowest and highest point, each found
-    // by one ordered range read of the history's primary key.
+    private readonly record struct Point(long Step, long Timestamp, long Seq, double Value);
+
+    // Every point of [lo, hi] when there are at most maxResults of them; otherwise, per bucket (MetricSampling.Bucket),
+    // the first lowest and first highest point. Buckets narrower than a block are read from the history (one ordered
+    // pass per extreme over the bucket's primary-key range); wider ones are whole blocks but for the range's two ends,
+    // and come from metric_blocks, one row per block, with the two partial end blocks read from the history.
     private static List<Metric> SampleRun(SqlDialect dialect, long runKey, long keyId, string key, long lo, long hi, int maxResults, DbTransaction tx)
     {
         const string Range = "FROM metrics WHERE run_key = @r AND key_id = @k AND step >= @lo AND step <= @hi";
-        var points = new List<(long Step, long Timestamp, long Seq, double Value)>();
-        void Read(DbCommand cmd, long from, long to)
+        DbCommand Bound(DbCommand cmd, long from, long to)
         {
-            cmd.Parameters[0].Value = runKey;
-            cmd.Parameters[1].Value = keyId;
-            cmd.Parameters[2].Value = from;
-            cmd.Parameters[3].Value = to;
-            using var r = cmd.ExecuteReader();
-            // An aggregate over an empty bucket answers one row of NULLs.
-            while (r.Read() && !r.IsDBNull(0)) points.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.IsDBNull(3) ? double.NaN : r.GetDouble(3)));
+            (cmd.Parameters[0].Value, cmd.Parameters[1].Value, cmd.Parameters[2].Value, cmd.Parameters[3].Value) = (runKey, keyId, from, to);
+            return cmd;
         }
         using (var count = Prepared(tx, $"SELECT COUNT(*) FROM (SELECT 1 {Range} LIMIT {maxResults + 1}) x", "@r", "@k", "@lo", "@hi"))
-        {
-            count.Parameters[0].Value = runKey;
-            count.Parameters[1].Value = keyId;
-            count.Parameters[2].Value = lo;
-            count.Parameters[3].Value = hi;
-            if (Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture) <= maxResults)
+            if (Convert.ToInt64(Bound(count, lo, hi).ExecuteScalar(), CultureInfo.InvariantCulture) <= maxResults)
             {
-                using var all = Prepared(tx, $"SELECT step, timestamp, seq, value {Range} ORDER BY step, timestamp, seq", "@r", "@k", "@lo", "@hi");
-                Read(all, lo, hi);
-                return points.ConvertAll(p => new Metric(key, p.Value, p.Timestamp, p.Step));
+                using var all = Prepared(tx, $"SELECT step, timestamp, value {Range} ORDER BY step, timestamp, seq", "@r", "@k", "@lo", "@hi");
+                using var r = Bound(all, lo, hi).ExecuteReader();
+                var every = new List<Metric>();
+                while (r.Read()) every.Add(new Metric(key, r.IsDBNull(2) ? double.NaN : r.GetDouble(2), r.GetInt64(1), r.GetInt64(0)));
+                return every;
             }
+        var buckets = MetricSampling.Buckets(maxResults);
+        var best = new (Point? Lo, Point? Hi)[buckets];
+        void Offer(int bucket, Point p)
+        {
+            var (low, high) = best[bucket];
+            if (low is not { } l || (p.Value, p.Step, p.Timestamp, p.Seq).CompareTo((l.Value, l.Step, l.Timestamp, l.Seq)) < 0) low = p;
+            if (high is not { } h || (-p.Value, p.Step, p.Timestamp, p.Seq).CompareTo((-h.Value, h.Step, h.Timestamp, h.Seq)) < 0) high = p;
+            best[bucket] = (low, high);
         }
         using var min = Prepared(tx, dialect.LowestPoint(Range), "@r", "@k", "@lo", "@hi");
         using var max = Prepared(tx, dialect.HighestPoint(Range), "@r", "@k", "@lo", "@hi");
-        var buckets = MetricSampling.Buckets(maxResults);
-        for (var b = 0; b < buckets; b++)
+        void FromHistory(int bucket, long from, long to)
         {
-            var (from, to) = MetricSampling.Bucket(lo, hi, buckets, b);
-            if (from > to) continue;
-            var before = points.Count;
-            Read(min, from, to);
-            Read(max, from, to);
-            // The two in history order, once when the lowest point is also the highest.
-            if (points.Count == before + 2)
+            foreach (var cmd in new[] { min, max })
             {
-                var (a, c) = (points[before], points[before + 1]);
-                if ((a.Step, a.Timestamp, a.Seq) == (c.Step, c.Timestamp, c.Seq)) points.RemoveAt(before + 1);
-                else if ((a.Step, a.Timestamp, a.Seq).CompareTo((c.Step, c.Timestamp, c.Seq)) > 0) (points[before], points[before + 1]) = (c, a);
+                using var r = Bound(cmd, from, to).ExecuteReader();
+                // An aggregate over an empty range answers one row of NULLs.
+                if (r.Read() && !r.IsDBNull(0) && !r.IsDBNull(3)) Offer(bucket, new Point(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetDouble(3)));
             }
         }
-        return points.ConvertAll(p => new Metric(key, p.Value, p.Timestamp, p.Step));
+        var bounds = Enumerable.Range(0, buckets).Select(b => MetricSampling.Bucket(lo, hi, buckets, b)).ToArray();
+        if ((Int128)hi - lo + 1 < (Int128)MetricSampling.BlockSteps * buckets)
+        {
+            for (var b = 0; b < buckets; b++)
+                if (bounds[b].From <= bounds[b].To) FromHistory(b, bounds[b].From, bounds[b].To);
+        }
+        else
+        {
+            var firstFull = MetricSampling.Block(lo) + (lo == MetricSampling.BlockStart(MetricSampling.Block(lo)) ? 0 : 1);
+            var lastFull = MetricSampling.Block(hi) - (hi == MetricSampling.BlockStart(MetricSampling.Block(hi) + 1) - 1 ? 0 : 1);
+            // The partial blocks at the ends lie inside the first and the last bucket (each bucket spans ≥ a block).
+            if (firstFull > MetricSampling.Block(lo)) FromHistory(0, lo, MetricSampling.BlockStart(firstFull) - 1);
+            if (lastFull < MetricSampling.Block(hi)) FromHistory(buckets - 1, MetricSampling.BlockStart(lastFull + 1), hi);
+            using var blocks = Prepared(tx, "SELECT block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value FROM metric_blocks " +
+                                            "WHERE run_key = @r AND key_id = @k AND block >= @lo AND block <= @hi ORDER BY block", "@r", "@k", "@lo", "@hi");
+            using var r = Bound(blocks, firstFull, lastFull).ExecuteReader();
+            var bucket = 0;
+            while (r.Read())
+            {
+                while (MetricSampling.BlockStart(r.GetInt64(0)) > bounds[bucket].To) bucket++;
+                Offer(bucket, new Point(r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetDouble(4)));
+                Offer(bucket, new Point(r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.GetDouble(8)));
+            }
+        }
+        var points = new List<Metric>(buckets * 2);
+        foreach (var (low, high) in best)
+        {
+            if (low is not { } l || high is not { } h) continue;
+            var pair = (l.Step, l.Timestamp, l.Seq).CompareTo((h.Step, h.Timestamp, h.Seq));
+            foreach (var p in pair == 0 ? [l] : pair < 0 ? new[] { l, h } : [h, l])
+                points.Add(new Metric(key, p.Value, p.Timestamp, p.Step));
+        }
+        return points;
     }
 
     private long RunKey(string runId, DbTransaction tx)

@@ -209,9 +209,9 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         // BEGIN IMMEDIATE holds the write lock, so the next number cannot be taken by another writer meanwhile.
         // One aggregate over the range read in primary-key (history) order: with a single min() or max(), SQLite takes
         // the other columns from the row that gave it, and keeps the first on ties. No sorter.
-        public override string LowestPoint(string range) => $"SELECT step, timestamp, seq, MIN(value) {range}";
+        public override string LowestPoint(string range) => $"SELECT step, timestamp, seq, MIN(value) AS value {range}";
 
-        public override string HighestPoint(string range) => $"SELECT step, timestamp, seq, MAX(value) {range}";
+        public override string HighestPoint(string range) => $"SELECT step, timestamp, seq, MAX(value) AS value {range}";
 
         public override string AddRunKey => "ALTER TABLE runs ADD COLUMN run_key INTEGER; UPDATE runs SET run_key = rowid;";
 

@@ -32,6 +32,7 @@ public sealed class SqliteMigrationTests : IDisposable
         Assert.Equal((13, 308), (before.Runs.Count, before.History.Values.Sum(h => h.Count)));
 
         await using (var store = SqliteTrackingStore.Open(_folder.Path)) await before.AssertSameAsync(store);
+        BlockSummaries.AssertMatchHistory(Database);
         var (version, schema, rows) = Describe();
         Assert.Equal(2L, version);
         Assert.Contains(", metrics: 308,", rows);
@@ -235,4 +236,38 @@ internal sealed record V1Snapshot(
     }
 
     private static string Sorted(IReadOnlyDictionary<string, string> d) => string.Join("\n", d.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+}
+
+/// <summary>Checks metric_blocks against the history it summarises, computed here from the raw rows.</summary>
+internal static class BlockSummaries
+{
+    public static void AssertMatchHistory(string database)
+    {
+        using var c = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        c.Open();
+        var expected = new List<string>();
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT run_key, key_id, step, timestamp, seq, value FROM metrics WHERE value IS NOT NULL ORDER BY run_key, key_id, step, timestamp, seq";
+            var rows = new List<(long Run, long Key, long Step, long Ts, long Seq, double Value)>();
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) rows.Add((r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4), r.GetDouble(5)));
+            foreach (var g in rows.GroupBy(x => (x.Run, x.Key, Block: MetricSampling.Block(x.Step))))
+            {
+                var lo = g.First(x => x.Value == g.Min(y => y.Value)); // rows are in history order: the first lowest
+                var hi = g.First(x => x.Value == g.Max(y => y.Value));
+                expected.Add($"{g.Key.Run} {g.Key.Key} {g.Key.Block}: {lo.Step} {lo.Ts} {lo.Seq} {lo.Value:R} / {hi.Step} {hi.Ts} {hi.Seq} {hi.Value:R}");
+            }
+        }
+        var actual = new List<string>();
+        using (var cmd = c.CreateCommand())
+        {
+            cmd.CommandText = "SELECT run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value FROM metric_blocks ORDER BY run_key, key_id, block";
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                actual.Add($"{r.GetInt64(0)} {r.GetInt64(1)} {r.GetInt64(2)}: {r.GetInt64(3)} {r.GetInt64(4)} {r.GetInt64(5)} {r.GetDouble(6):R} / {r.GetInt64(7)} {r.GetInt64(8)} {r.GetInt64(9)} {r.GetDouble(10):R}");
+        }
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, actual);
+    }
 }

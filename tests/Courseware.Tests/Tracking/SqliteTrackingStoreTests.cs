@@ -56,6 +56,19 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
         Assert.Equal(["A*B", "a*b"], await Names("params.p ILIKE 'a*b'"));
     }
 
+    [Fact]
+    public async Task Block_summaries_follow_every_write_out_of_order_repeated_and_nan()
+    {
+        var run = await Store.CreateRunAsync("0", "blocks", 0, "u");
+        var rng = new Random(11);
+        var points = Enumerable.Range(0, 1500).Select(i => new Metric(i % 3 == 0 ? "a" : "b",
+            i % 50 == 7 ? double.NaN : Math.Round(rng.NextDouble() * 10, 1), 100 + i % 4, rng.Next(-100, 900))).ToList();
+        foreach (var batch in points.Chunk(250)) await Store.LogBatchAsync(run.RunId, batch, [], []);
+        // The same points again: every one repeats a (step, timestamp), so their blocks are recomputed.
+        await Store.LogBatchAsync(run.RunId, points.Take(400).ToList(), [], []);
+        BlockSummaries.AssertMatchHistory(System.IO.Path.Combine(_folder.Path, SqliteTrackingStore.DatabaseFileName));
+    }
+
     [Theory]
     [InlineData("metrics.acc DESC", null)]
     [InlineData("metrics.acc ASC", null)]

@@ -524,11 +524,12 @@ public abstract class TrackingStoreContract : IAsyncLifetime
             var value = i % 97 == 5 ? double.NaN : i == 601 ? 1e6 : Math.Round(rng.NextDouble(), 4);
             points.Add(new Metric("loss", value, 1_000 + i - i % 2, step));
         }
-        await Store.LogBatchAsync(big.RunId, points, [], []);
+        // In shuffled batches, so block summaries are merged across batches (and some batches repeat a (step, timestamp)).
+        foreach (var batch in points.OrderBy(_ => rng.Next()).Chunk(300)) await Store.LogBatchAsync(big.RunId, batch, [], []);
         await Store.LogBatchAsync(small.RunId, Enumerable.Range(0, 40).Select(i => new Metric("loss", -i, 7, i * 17)).ToList(), [], []);
         var histories = new[] { await Store.GetMetricHistoryAsync(big.RunId, "loss"), await Store.GetMetricHistoryAsync(small.RunId, "loss") };
 
-        foreach (var (max, lo, hi) in new (int, long?, long?)[] { (50, null, null), (2500, null, null), (7, null, null), (1, null, null), (40, 100, 300), (13, 0, 0) })
+        foreach (var (max, lo, hi) in new (int, long?, long?)[] { (50, null, null), (2500, null, null), (7, null, null), (1, null, null), (20, null, null), (40, 100, 300), (13, 0, 0), (4, 3, 650) })
         {
             var sampled = await Store.GetMetricHistorySampledAsync([big.RunId, small.RunId], "loss", lo, hi, max);
             var (from, to) = lo is null ? (histories.SelectMany(h => h).Min(m => m.Step), histories.SelectMany(h => h).Max(m => m.Step)) : (lo.Value, hi!.Value);
