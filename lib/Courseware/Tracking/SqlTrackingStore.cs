@@ -366,17 +366,33 @@ public abstract class SqlTrackingStore : ITrackingStore
     private void WriteMetrics(ActiveRunRow run, IReadOnlyList<Metric> metrics, DbTransaction tx, List<KeyValuePair<string, long>> newKeys)
     {
         if (metrics.Count == 0) return;
-        var keyIds = new Dictionary<string, long>(StringComparer.Ordinal);
-        var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
+        // One pass and one lookup per point: the key's id, its latest point, and the extremes of the block being
+        // filled (points of a key mostly arrive in step order, so a block's candidates are kept until the block changes).
+        var keys = new Dictionary<string, KeyState>(StringComparer.Ordinal);
+        var candidates = new Dictionary<(long KeyId, long Block), (Metric Lo, Metric Hi)>();
         var points = new (long KeyId, Metric Metric)[metrics.Count];
         for (var i = 0; i < metrics.Count; i++)
         {
             var m = metrics[i];
-            if (!keyIds.TryGetValue(m.Key, out var keyId)) keyIds[m.Key] = keyId = InternKey(m.Key, tx, newKeys);
-            points[i] = (keyId, m);
-            if (!latest.TryGetValue(m.Key, out var best) || Metric.CompareLatest(m, best) > 0) latest[m.Key] = m;
+            if (!keys.TryGetValue(m.Key, out var state)) keys[m.Key] = state = new KeyState(InternKey(m.Key, tx, newKeys), m);
+            else if (Metric.CompareLatest(m, state.Latest) > 0) state.Latest = m;
+            points[i] = (state.KeyId, m);
+            if (double.IsNaN(m.Value)) continue;
+            var block = MetricSampling.Block(m.Step);
+            if (state.Lo is null || block != state.Block)
+            {
+                state.Flush(candidates);
+                (state.Block, state.Lo, state.Hi) = (block, m, m);
+            }
+            else
+            {
+                if (Before(m, state.Lo, m.Value, state.Lo.Value)) state.Lo = m;
+                if (Before(m, state.Hi!, -m.Value, -state.Hi!.Value)) state.Hi = m;
+            }
         }
-        UpdateBlocks(run.RunKey, points, InsertPoints(run.RunKey, points, tx), tx);
+        foreach (var state in keys.Values) state.Flush(candidates);
+        UpdateBlocks(run.RunKey, candidates, InsertPoints(run.RunKey, points, tx), tx);
+        var latest = keys.ToDictionary(k => k.Key, k => k.Value.Latest);
         using var upsert = Prepared(tx,
             "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step, experiment_id, start_time) VALUES (@r, @k, @v, @n, @t, @s, @e, @st) " +
             "ON CONFLICT(run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
@@ -424,18 +440,29 @@ public abstract class SqlTrackingStore : ITrackingStore
     // highest non-NaN point (history order), so a sampled read over a long range reads one row per block instead of
     // every point. A batch's points are merged into their blocks' rows; a block that received a point with a repeated
     // (step, timestamp) (seq > 0) is recomputed from the history instead.
-    private void UpdateBlocks(long runKey, (long KeyId, Metric Metric)[] points, List<(long KeyId, Metric Metric)>? collided, DbTransaction tx)
+    private sealed class KeyState(long keyId, Metric first)
+    {
+        public long KeyId { get; } = keyId;
+        public Metric Latest { get; set; } = first;
+        public long Block { get; set; }
+        public Metric? Lo { get; set; }
+        public Metric? Hi { get; set; }
+
+        // Merges the extremes of the block being filled into the batch's candidates.
+        public void Flush(Dictionary<(long KeyId, long Block), (Metric Lo, Metric Hi)> candidates)
+        {
+            if (Lo is null || Hi is null) return;
+            var at = (KeyId, Block);
+            candidates[at] = candidates.TryGetValue(at, out var c)
+                ? (Before(Lo, c.Lo, Lo.Value, c.Lo.Value) ? Lo : c.Lo, Before(Hi, c.Hi, -Hi.Value, -c.Hi.Value) ? Hi : c.Hi)
+                : (Lo, Hi);
+        }
+    }
+
+    private void UpdateBlocks(long runKey, Dictionary<(long KeyId, long Block), (Metric Lo, Metric Hi)> candidates, List<(long KeyId, Metric Metric)>? collided, DbTransaction tx)
     {
         var recompute = collided?.Select(c => (c.KeyId, Block: MetricSampling.Block(c.Metric.Step))).ToHashSet() ?? [];
-        var candidates = new Dictionary<(long KeyId, long Block), (Metric Lo, Metric Hi)>();
-        foreach (var (keyId, m) in points)
-        {
-            var block = (keyId, MetricSampling.Block(m.Step));
-            if (double.IsNaN(m.Value) || recompute.Contains(block)) continue;
-            candidates[block] = candidates.TryGetValue(block, out var c)
-                ? (Before(m, c.Lo, m.Value, c.Lo.Value) ? m : c.Lo, Before(m, c.Hi, -m.Value, -c.Hi.Value) ? m : c.Hi)
-                : (m, m);
-        }
+        foreach (var block in recompute) candidates.Remove(block);
         if (candidates.Count > 0)
         {
             // Points of one batch that reach this far all have seq 0 and distinct (step, timestamp), so comparing
