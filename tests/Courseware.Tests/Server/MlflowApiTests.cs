@@ -155,6 +155,30 @@ public sealed class MlflowApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_history_bulk_interval_answers_mlflows_shape_with_repeated_run_ids_and_its_errors()
+    {
+        var (a, b) = (await NewRunAsync(), await NewRunAsync());
+        await PostAsync("runs/log-batch", $$"""{"run_id": "{{a}}", "metrics": [{"key": "loss", "value": 0.5, "timestamp": 1, "step": 0}, {"key": "loss", "value": "NaN", "timestamp": 2, "step": 3}]}""");
+        await PostAsync("runs/log-batch", $$"""{"run_id": "{{b}}", "metrics": [{"key": "loss", "value": 2, "timestamp": 3, "step": 1}]}""");
+
+        var (status, body) = await GetAsync($"/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids={a}&run_ids={b}&metric_key=loss&max_results=10");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal($$"""[{"key":"loss","value":0.5,"timestamp":1,"step":0,"run_id":"{{a}}"},{"key":"loss","value":"NaN","timestamp":2,"step":3,"run_id":"{{a}}"},""" +
+                     $$"""{"key":"loss","value":2,"timestamp":3,"step":1,"run_id":"{{b}}"}]""", body["metrics"]!.ToJsonString());
+        var (_, ranged) = await GetAsync($"/ajax-api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids={a}&metric_key=loss&start_step=1&end_step=5");
+        Assert.Single(ranged["metrics"]!.AsArray());
+
+        foreach (var (query, field) in new[] { ($"run_ids={a}&metric_key=loss&start_step=1", "start_step"), ($"run_ids={a}&metric_key=loss&max_results=2501", "max_results"),
+                     ("metric_key=loss", "run_ids"), ($"run_ids={a}", "metric_key") })
+        {
+            var (bad, error) = await GetAsync("/api/2.0/mlflow/metrics/get-history-bulk-interval?" + query);
+            Assert.Equal((HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", field), (bad, error["error_code"]!.GetValue<string>(), error["field"]!.GetValue<string>()));
+        }
+        var (missing, _) = await GetAsync($"/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids={new string('0', 32)}&metric_key=loss");
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+    }
+
+    [Fact]
     public async Task Sql_in_filters_is_data_or_a_syntax_error_never_sql()
     {
         var runId = await NewRunAsync();
