@@ -1,13 +1,14 @@
 // Courseware.Tracking against a named peer in the same process, in interleaved rounds (min and median of each; the load
 // average is printed with every section). See README.md.
-//   dotnet run -c Release --project bench/tracking [-- points=200000 runs=100000 history=1000000 rounds=5]
+//   dotnet run -c Release --project bench/tracking [-- points=200000 runs=100000 history=1000000 rounds=5 pg="Host=..."]
 using System.Diagnostics;
 using System.Globalization;
 using Courseware.Bench;
 using Courseware.Tracking;
 using Microsoft.Data.Sqlite;
 
-var settings = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
+var postgres = args.FirstOrDefault(a => a.StartsWith("pg=", StringComparison.Ordinal))?[3..];
+var settings = args.Select(a => a.Split('=', 2)).Where(p => p.Length == 2 && p[0] != "pg").ToDictionary(p => p[0], p => int.Parse(p[1], CultureInfo.InvariantCulture));
 var points = settings.GetValueOrDefault("points", 200_000);
 var runCount = settings.GetValueOrDefault("runs", 100_000);
 var historyPoints = settings.GetValueOrDefault("history", 1_000_000);
@@ -161,6 +162,10 @@ try
             Row("GetMetricHistorySampledAsync, 320 points", sampled320, "full history read", full, higherIsBetter: false);
         }
     }
+
+    // 4. The same figures on PostgreSQL, when a server is given: pg="Host=...;Username=...;Database=..."
+    if (postgres is not null)
+        await PostgresBench.RunAsync(postgres, Path.Combine(root, "pg-artifacts"), points, historyPoints, rounds, Section, Row);
 }
 finally
 {

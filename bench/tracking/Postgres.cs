@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Courseware.Tracking;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Courseware.Bench;
+
+/// <summary>
+/// The PostgreSQL figures (`pg=&lt;connection string&gt;`): logging through the store against a raw binary COPY of the
+/// same rows into the same table, bytes per point, and the history and sampled reads. Each round uses a fresh schema.
+/// </summary>
+public static class PostgresBench
+{
+    public static async Task RunAsync(string connectionString, string artifacts, int points, int historyPoints, int rounds,
+        Action<string> section, Action<string, List<double>, string, List<double>, bool> row)
+    {
+        var (ours, raw, bytes) = (new List<double>(), new List<double>(), 0.0);
+        for (var r = 0; r < rounds; r++)
+        {
+            var schema = await NewSchemaAsync(connectionString);
+            await using (var store = PostgresTrackingStore.Open(schema, artifacts))
+            {
+                var run = await store.CreateRunAsync("0", "batches", 0, "bench");
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var batches = Enumerable.Range(0, points / 1000).Select(b => Enumerable.Range(b * 1000, 1000)
+                    .Select(i => new Metric(i % 2 == 0 ? "loss" : "acc", 1.0 / (i + 1), now, i / 2)).ToArray()).ToList();
+                var clock = Stopwatch.StartNew();
+                foreach (var batch in batches) await store.LogBatchAsync(run.RunId, batch, [], []);
+                ours.Add(points / clock.Elapsed.TotalSeconds);
+            }
+            await using (var c = new NpgsqlConnection(schema))
+            {
+                await c.OpenAsync();
+                bytes = Convert.ToDouble(await new NpgsqlCommand("SELECT pg_total_relation_size('metrics') + pg_total_relation_size('metric_blocks')", c).ExecuteScalarAsync()) / points;
+                await new NpgsqlCommand("CREATE TABLE raw_points (LIKE metrics INCLUDING ALL)", c).ExecuteNonQueryAsync();
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                var clock = Stopwatch.StartNew();
+                await using (var tx = await c.BeginTransactionAsync())
+                {
+                    await using (var copy = await c.BeginBinaryImportAsync("COPY raw_points (run_key, key_id, step, timestamp, seq, value) FROM STDIN (FORMAT BINARY)"))
+                    {
+                        for (var i = 0; i < points; i++)
+                        {
+                            await copy.StartRowAsync();
+                            await copy.WriteAsync(1L, NpgsqlDbType.Bigint);
+                            await copy.WriteAsync(i % 2 == 0 ? 1L : 2L, NpgsqlDbType.Bigint);
+                            await copy.WriteAsync((long)(i / 2), NpgsqlDbType.Bigint);
+                            await copy.WriteAsync(now, NpgsqlDbType.Bigint);
+                            await copy.WriteAsync(0, NpgsqlDbType.Integer);
+                            await copy.WriteAsync(1.0 / (i + 1), NpgsqlDbType.Double);
+                        }
+                        await copy.CompleteAsync();
+                    }
+                    await tx.CommitAsync();
+                }
+                raw.Add(points / clock.Elapsed.TotalSeconds);
+            }
+        }
+        section($"PostgreSQL: logging {points:N0} points (2 keys)");
+        row("PostgresTrackingStore.LogBatchAsync, 1,000 per call (points/s)", ours, "raw binary COPY, same rows and table, one transaction", raw, true);
+        Console.WriteLine($"bytes per point (metrics + metric_blocks, with indexes): {bytes:N1}");
+
+        if (historyPoints <= 0) return;
+        var historySchema = await NewSchemaAsync(connectionString);
+        await using var history = PostgresTrackingStore.Open(historySchema, artifacts);
+        var longRun = await history.CreateRunAsync("0", "long", 0, "bench");
+        var rng = new Random(2);
+        for (var b = 0; b < historyPoints / 1000; b++)
+            await history.LogBatchAsync(longRun.RunId, Enumerable.Range(b * 1000, 1000).Select(i => new Metric("loss", rng.NextDouble() + (i == historyPoints / 3 ? 50 : 0), 1_700_000_000_000 + i, i)).ToList(), [], []);
+        var (full, sampled, sampled320) = (new List<double>(), new List<double>(), new List<double>());
+        for (var r = 0; r < rounds; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            await history.GetMetricHistoryAsync(longRun.RunId, "loss");
+            full.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
+            await history.GetMetricHistorySampledAsync([longRun.RunId], "loss");
+            sampled.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
+            await history.GetMetricHistorySampledAsync([longRun.RunId], "loss", maxResults: 320);
+            sampled320.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        section($"PostgreSQL: metric history of {historyPoints:N0} points (ms)");
+        row("GetMetricHistorySampledAsync, 2,500 points", sampled, "full history read", full, false);
+        row("GetMetricHistorySampledAsync, 320 points", sampled320, "full history read", full, false);
+    }
+
+    private static async Task<string> NewSchemaAsync(string connectionString)
+    {
+        var schema = "bench_" + Guid.NewGuid().ToString("N")[..10];
+        await using var c = new NpgsqlConnection(connectionString);
+        await c.OpenAsync();
+        await new NpgsqlCommand($"CREATE SCHEMA {schema}", c).ExecuteNonQueryAsync();
+        return connectionString + $";Search Path={schema}";
+    }
+}
