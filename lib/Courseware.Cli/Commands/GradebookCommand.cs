@@ -1,0 +1,89 @@
+using System.CommandLine;
+using Courseware.Cli.Grading;
+using Spectre.Console;
+
+namespace Courseware.Cli.Commands;
+
+/// <summary>`courseware gradebook &lt;db&gt;`: the class's results per lab and exercise; exports for nbgrader, Canvas and Moodle; `merge` for shards.</summary>
+internal static class GradebookCommand
+{
+    public static Command Create()
+    {
+        var db = new Argument<string>("gradebook") { Description = "The gradebook file written by `courseware autograde`" };
+        var export = new Option<string?>("--export") { Description = "Export format: csv (one row per submission), canvas (gradebook import), moodle (grade import), nbgrader (grades.csv)" };
+        export.AcceptOnlyFromAmong("csv", "canvas", "moodle", "nbgrader");
+        var to = new Option<string?>("--to") { Description = "File to write the export to (default: standard output)" };
+        var due = new Option<string?>("--due") { Description = "The duedate column of the nbgrader export" };
+        var command = new Command("gradebook", "Summarise a gradebook (per lab and exercise) or export it for nbgrader, Canvas or Moodle") { db, export, to, due };
+        command.Subcommands.Add(CreateMerge());
+        command.SetAction(parse =>
+        {
+            IReadOnlyList<GradebookEntry> entries;
+            try
+            {
+                using var book = Gradebook.Open(parse.GetValue(db)!, create: false);
+                entries = book.Entries();
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+            if (parse.GetValue(export) is { } format)
+            {
+                var text = format switch
+                {
+                    "canvas" => GradebookExport.Canvas(entries),
+                    "moodle" => GradebookExport.Moodle(entries),
+                    "nbgrader" => GradebookExport.Nbgrader(entries, parse.GetValue(due)),
+                    _ => GradebookExport.Csv(entries),
+                };
+                if (parse.GetValue(to) is { } file) AtomicFile.WriteAllText(file, text);
+                else Console.Out.Write(text);
+                return 0;
+            }
+            Render(entries);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateMerge()
+    {
+        var sources = new Argument<string[]>("gradebooks") { Description = "Gradebooks to merge (e.g. one per shard)", Arity = ArgumentArity.OneOrMore };
+        var into = new Option<string>("--into") { Description = "The merged gradebook (created or added to)", Required = true };
+        var command = new Command("merge", "Merge gradebooks (e.g. from `autograde --shard i/n` jobs); the latest grading of a learner's lab wins") { sources, into };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var count = Gradebook.Merge(parse.GetValue(sources)!, parse.GetValue(into)!);
+                AnsiConsole.MarkupLineInterpolated($"[green]merged[/] {count} submissions into {Path.GetFullPath(parse.GetValue(into)!)}");
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static void Render(IReadOnlyList<GradebookEntry> entries)
+    {
+        var labs = new Table().RoundedBorder().Title("Labs").AddColumn("Lab").AddColumn(new TableColumn("Submissions").RightAligned())
+            .AddColumn(new TableColumn("Mean").RightAligned()).AddColumn(new TableColumn("Median").RightAligned()).AddColumn(new TableColumn("Max").RightAligned())
+            .AddColumn(new TableColumn("Late").RightAligned()).AddColumn(new TableColumn("Not graded").RightAligned());
+        foreach (var l in GradebookExport.Labs(entries))
+            labs.AddRow(l.Lab, l.Submissions.ToString(), $"{l.Mean:0.##}", $"{l.Median:0.##}", $"{l.MaxPoints:0.##}", l.Late.ToString(), l.Failed == 0 ? "0" : $"[red]{l.Failed}[/]");
+        AnsiConsole.Write(labs);
+        var exercises = new Table().RoundedBorder().Title("Exercises (success = every point)").AddColumn("Lab").AddColumn("Exercise")
+            .AddColumn(new TableColumn("Success").RightAligned()).AddColumn(new TableColumn("Mean points").RightAligned());
+        foreach (var e in GradebookExport.Exercises(entries))
+            exercises.AddRow(new Text(e.Lab), new Text($"{e.Exercise}: {e.Title}"),
+                new Markup(e.SuccessRate < 0.5 ? $"[red]{e.SuccessRate:P0}[/]" : $"{e.SuccessRate:P0}"), new Text($"{e.MeanPoints:0.##}/{e.MaxPoints:0.##}"));
+        AnsiConsole.Write(exercises);
+        if (entries.Count == 0) AnsiConsole.MarkupLine("[yellow]the gradebook is empty[/]");
+    }
+}
