@@ -215,6 +215,10 @@ public sealed class ClassTests
 
         var commands = PipelineWorkflowTests.CommandLines(string.Join("\n", steps.Where(s => s.Children.ContainsKey("run")).Select(s => s["run"].ToString()))).ToList();
         Assert.True(commands.Count >= labs.Count, $"found only {commands.Count} courseware commands");
+        var instructor = File.ReadAllText(Path.Combine(RepoRoot, "WORKFLOWS.md")).Split("### Instructor: run a class")[1].Split("<!-- END INSTRUCTOR -->")[0];
+        var documented = PipelineWorkflowTests.CommandLines(instructor).ToList();
+        Assert.True(documented.Count >= 9, $"found only {documented.Count} courseware commands in WORKFLOWS.md's instructor section");
+        commands.AddRange(documented);
         var root = new System.CommandLine.RootCommand();
         foreach (var command in CliCommands.All()) root.Subcommands.Add(command);
         foreach (var line in commands)
