@@ -52,8 +52,7 @@ internal static class AutogradeCommand
             }
             catch (Exception e) when (e is IOException or FormatException or Runner.NotebookException or InvalidDataException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                return CommandErrors.Report(e);
             }
             foreach (var p in problems) AnsiConsole.MarkupLineInterpolated($"[yellow]skipped:[/] {p}");
             var progress = new Progress<AutogradeOutcome>(o => AnsiConsole.MarkupLineInterpolated(
@@ -65,8 +64,7 @@ internal static class AutogradeCommand
             }
             catch (InvalidDataException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                return CommandErrors.Report(e);
             }
             Render(outcomes, options);
             var infra = outcomes.Where(o => o.Entry.InfrastructureFailure).ToList();

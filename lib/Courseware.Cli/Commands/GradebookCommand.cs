@@ -26,8 +26,7 @@ internal static class GradebookCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                return CommandErrors.Report(e);
             }
             if (parse.GetValue(export) is { } format)
             {
@@ -63,8 +62,7 @@ internal static class GradebookCommand
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                return CommandErrors.Report(e);
             }
         });
         return command;
@@ -85,5 +83,15 @@ internal static class GradebookCommand
                 new Markup(e.SuccessRate < 0.5 ? $"[red]{e.SuccessRate:P0}[/]" : $"{e.SuccessRate:P0}"), new Text($"{e.MeanPoints:0.##}/{e.MaxPoints:0.##}"));
         AnsiConsole.Write(exercises);
         if (entries.Count == 0) AnsiConsole.MarkupLine("[yellow]the gradebook is empty[/]");
+    }
+}
+
+/// <summary>Bad input in the class commands: one red line naming the file and what was expected, exit code 2.</summary>
+internal static class CommandErrors
+{
+    public static int Report(Exception e)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+        return 2;
     }
 }

@@ -23,8 +23,7 @@ internal static class ReleaseCommand
             }
             catch (Exception e) when (e is IOException or FormatException or InvalidDataException or UnauthorizedAccessException or Runner.NotebookException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                return CommandErrors.Report(e);
             }
         });
         return command;

@@ -24,8 +24,7 @@ internal static class StartCommand
             }
             catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
+                return CommandErrors.Report(e);
             }
         });
         return command;

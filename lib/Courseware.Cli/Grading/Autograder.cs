@@ -70,8 +70,10 @@ public static class Autograder
                 }
                 else
                 {
-                    var entry = await GradeOneAsync(submission, lab, sha, options, grade, abandoned);
+                    var (entry, executed) = await GradeOneAsync(submission, lab, sha, options, grade, abandoned);
                     gradebook.Put(entry);
+                    if (options.Feedback)
+                        AtomicFile.WriteAllText(Path.Combine(options.OutDir, "feedback", Safe(submission.Learner), submission.Lab + ".html"), Grading.Feedback.Html(entry, executed));
                     outcomes[i] = new AutogradeOutcome(submission, entry, true);
                 }
                 progress?.Report(outcomes[i]);
@@ -85,7 +87,8 @@ public static class Autograder
         return outcomes;
     }
 
-    private static async Task<GradebookEntry> GradeOneAsync(Submission submission, LabInfo lab, string sha, AutogradeOptions options, GradeFunction grade, List<Task> abandoned)
+    /// <summary>The gradebook entry, and the executed notebook when one was written.</summary>
+    private static async Task<(GradebookEntry Entry, string? Executed)> GradeOneAsync(Submission submission, LabInfo lab, string sha, AutogradeOptions options, GradeFunction grade, List<Task> abandoned)
     {
         var graded = Path.Combine(options.OutDir, "graded", Safe(submission.Learner), submission.Lab + ".ipynb");
         if (File.Exists(graded)) File.Delete(graded);
@@ -101,21 +104,18 @@ public static class Autograder
             if (await Task.WhenAny(task, Task.Delay(options.SubmissionTimeout)) != task)
             {
                 lock (abandoned) abandoned.Add(task.ContinueWith(_ => { }, TaskScheduler.Default));
-                return Failed(Gradebook.StatusTimeout, $"{submission.Path}: grading took longer than the submission timeout of {options.SubmissionTimeout.TotalSeconds:0.#} s and was stopped");
+                return (Failed(Gradebook.StatusTimeout, $"{submission.Path}: grading took longer than the submission timeout of {options.SubmissionTimeout.TotalSeconds:0.#} s and was stopped"), null);
             }
             report = await task;
         }
         catch (Exception e)
         {
-            return Failed(Gradebook.StatusError, $"{submission.Path}: grading failed: {e.GetType().Name}: {e.Message}");
+            return (Failed(Gradebook.StatusError, $"{submission.Path}: grading failed: {e.GetType().Name}: {e.Message}"), null);
         }
         var (status, error) = Classify(report);
         var entry = new GradebookEntry(submission.Learner, submission.Lab, submission.LmsId, submission.Relative, sha, lab.SolutionSha256, Now(),
             submission.SubmittedAt, submission.Late, status, error, report.Points, report.MaxPoints, report.Exercises);
-        if (options.Feedback)
-            AtomicFile.WriteAllText(Path.Combine(options.OutDir, "feedback", Safe(submission.Learner), submission.Lab + ".html"),
-                Grading.Feedback.Html(entry, report.Run.OutputPath ?? (File.Exists(graded) ? graded : null)));
-        return entry;
+        return (entry, report.Run.OutputPath ?? (File.Exists(graded) ? graded : null));
     }
 
     /// <summary>graded, or what stopped the notebook: a load error (the learner's file), a timeout, a kernel crash, or a worker that never started (infrastructure).</summary>

@@ -170,6 +170,25 @@ public sealed class ClassTests
     }
 
     [Fact]
+    public async Task A_submission_past_its_timeout_or_an_infrastructure_failure_is_recorded_and_the_batch_goes_on()
+    {
+        var (subs, labs) = TwoLabClass();
+        var found = Submissions.Find(subs, labs, null).Found.Where(s => s.Lab == "stats").Take(3).ToList();
+        var outDir = NewOutputFolder();
+        Task<GradeReport> Grade(string learner, string solution, string? output, RunOptions options) =>
+            learner.Contains("learner00") ? new TaskCompletionSource<GradeReport>().Task                         // never finishes
+            : learner.Contains("learner01") ? throw new IOException("disk full")                                 // not the learner's fault
+            : FakeGrade(learner, solution, output, options);
+        var outcomes = await Autograder.RunAsync(found, labs, new AutogradeOptions { OutDir = outDir, SubmissionTimeout = TimeSpan.FromSeconds(1) }, grade: Grade);
+        Assert.Equal(["timeout", "error", "graded"], outcomes.Select(o => o.Entry.Status));
+        Assert.Equal((0.0, 3.0), (outcomes[0].Entry.Points, outcomes[0].Entry.MaxPoints));
+        Assert.EndsWith("grading took longer than the submission timeout of 1 s and was stopped", outcomes[0].Entry.Error);
+        Assert.True(outcomes[1].Entry.InfrastructureFailure);
+        Assert.Contains("IOException: disk full", outcomes[1].Entry.Error);
+        Assert.Contains("grading took longer than the submission timeout", File.ReadAllText(Path.Combine(outDir, "feedback", "learner00", "stats.html")));
+    }
+
+    [Fact]
     public void Bad_input_names_the_file_and_what_was_expected()
     {
         var root = NewOutputFolder();
