@@ -37,6 +37,14 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         },
         // Redefining the lab's data so the visible check holds.
         ["shadow-data"] = new() { ["ex1"] = "var numbers = new[] { 2.5 };\ndouble Mean(double[] values) => 2.5;", ["ex2"] = RightLargest },
+        // Changing the lab's data in place rather than redefining it.
+        ["mutate-data"] = new() { ["ex1"] = "numbers[0] = 1.0;\nnumbers[3] = 5.0;\ndouble Mean(double[] values) => 2.75;", ["ex2"] = RightLargest },
+        // A grade file of its own making, where the grader might write one.
+        ["fake-grade"] = new()
+        {
+            ["ex1"] = "Directory.CreateDirectory(\"../out/grade\");\nFile.WriteAllText(\"../out/grade/guarded.grade.json\", \"{\\\"points\\\": 3, \\\"maxPoints\\\": 3}\");\ndouble Mean(double[] values) => 0;",
+            ["ex2"] = "double Largest(double[] values) => 0;",
+        },
         // Reaching into the kernel (a middleware could turn failed checks into passed ones).
         ["kernel"] = new() { ["ex1"] = RightMean + "\nvar root = Microsoft.DotNet.Interactive.Kernel.Root;", ["ex2"] = RightLargest },
         ["reflection"] = new()
@@ -136,6 +144,20 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
     {
         Assert.Equal((0.0, ex2), Points(cheat));
         Assert.Contains(name, Named(cheat));
+    }
+
+    [Fact]
+    public void Changing_the_labs_data_in_place_is_named_and_scores_nothing()
+    {
+        Assert.Equal((0.0, 0.0), Points("mutate-data"));
+        Assert.Equal(["numbers"], Named("mutate-data"));
+    }
+
+    [Fact]
+    public void A_grade_file_written_by_the_notebook_counts_for_nothing()
+    {
+        Assert.Equal((0.0, 0.0), Points("fake-grade"));
+        Assert.Equal(CellStatus.Succeeded, Cell(graded.Reports["fake-grade"].Run, "ex1").Status); // it wrote its file, into its own folder
     }
 
     [Theory]
