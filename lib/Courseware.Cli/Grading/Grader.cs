@@ -28,14 +28,14 @@ public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> E
     /// <summary>Every point awarded, no locked cell edited, and the notebook loaded.</summary>
     public bool FullMarks => Run.Error is null && Points == MaxPoints && EditedLockedCells.Count == 0;
 
-    /// <summary>The report as JSON.</summary>
+    /// <summary>The report as JSON, with paths as the console shows them (relative to the current directory when under it).</summary>
     public string ToJson() => new JsonObject
     {
-        ["notebook"] = Notebook,
+        ["notebook"] = RunPaths.Display(Notebook),
         ["points"] = Points,
         ["maxPoints"] = MaxPoints,
         ["fullMarks"] = FullMarks,
-        ["error"] = Run.Error,
+        ["error"] = RunReports.Shown([Run])[0].Error,
         ["editedLockedCells"] = new JsonArray(EditedLockedCells.Select(c => (JsonNode?)c).ToArray()),
         ["exercises"] = new JsonArray(Exercises.Select(e => (JsonNode?)new JsonObject
         {
