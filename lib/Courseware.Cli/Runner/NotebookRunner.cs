@@ -93,7 +93,7 @@ public static class NotebookRunner
     }
 
     /// <summary>A notebook loaded, cleared of an earlier run and given its parameters; ready for a worker.</summary>
-    private sealed record Prepared(NotebookDocument Notebook, IReadOnlyList<string> Warnings, Stopwatch Clock);
+    private sealed record Prepared(NotebookDocument Notebook, IReadOnlyList<string> Warnings);
 
     private static object Prepare(NotebookJob job, RunOptions options, IReadOnlyDictionary<string, string> inputs)
     {
@@ -107,7 +107,7 @@ public static class NotebookRunner
             var notebook = (job.Document ?? NotebookDocument.Load(path)).Clone();
             ClearPreviousRun(notebook);
             var warning = Parameters.Inject(notebook, options.Parameters);
-            return new Prepared(notebook, warning is null ? [] : [warning], clock);
+            return new Prepared(notebook, warning is null ? [] : [warning]);
         }
         catch (Exception e) when (e is NotebookException or ArgumentException or IOException or UnauthorizedAccessException)
         {
@@ -126,7 +126,9 @@ public static class NotebookRunner
 
     private static async Task<NotebookResult> RunOneAsync(NotebookJob job, Prepared prepared, RunOptions options, WorkerPool pool, IProgress<RunProgress>? progress)
     {
-        var (notebook, warnings, clock) = prepared;
+        // The notebook's time starts when a lane takes it up, not while it waits for one.
+        var clock = Stopwatch.StartNew();
+        var (notebook, warnings) = prepared;
         var path = Path.GetFullPath(job.Path);
         var codeCells = notebook.Cells.Select((c, i) => (Cell: (JsonObject)c!, Index: i))
             .Where(c => (string?)c.Cell["cell_type"] == "code").ToList();

@@ -20,9 +20,14 @@ public sealed class RunnerFixture
         OutDir = NewOutputFolder();
         SourceHashes = Notebooks.Where(n => File.Exists(Fixture(n))).ToDictionary(n => n, n => Hash(Fixture(n)));
         var jobs = Notebooks.Select(n => new NotebookJob(Fixture(n), Path.Combine(OutDir, Path.ChangeExtension(n, ".ipynb")))).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Results = NotebookRunner.RunAsync(jobs, new RunOptions { Parallel = 2, ContinueOnError = true, CellTimeout = TimeSpan.FromMinutes(3) })
             .GetAwaiter().GetResult();
+        Wall = clock.Elapsed;
     }
+
+    /// <summary>Wall time of the whole run (two notebooks at a time).</summary>
+    public TimeSpan Wall { get; }
 
     public string OutDir { get; }
     public IReadOnlyList<NotebookResult> Results { get; }
@@ -236,6 +241,14 @@ public sealed class NotebookRunnerTests(RunnerFixture run)
         foreach (var (name, hash) in run.SourceHashes)
             Assert.Equal(hash, RunnerFixture.Hash(Fixture(name)));
         Assert.Empty(Directory.EnumerateFiles(run.OutDir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_notebooks_time_does_not_include_waiting_for_a_free_worker()
+    {
+        // Two lanes: the notebooks' own times add up to at most twice the run's wall time.
+        var total = TimeSpan.FromTicks(run.Results.Sum(r => r.Duration.Ticks));
+        Assert.True(total <= run.Wall * 2, $"sum of notebook times {total} > 2 × wall time {run.Wall}");
     }
 
     [Fact]
