@@ -30,14 +30,14 @@ public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> E
     /// <summary>Every point awarded, no locked cell edited, nothing tampered with, and the notebook loaded.</summary>
     public bool FullMarks => Run.Error is null && Points == MaxPoints && EditedLockedCells.Count == 0 && (Tampering?.Count ?? 0) == 0;
 
-    /// <summary>The report as JSON.</summary>
+    /// <summary>The report as JSON, with paths as the console shows them (relative to the current directory when under it).</summary>
     public string ToJson() => new JsonObject
     {
-        ["notebook"] = Notebook,
+        ["notebook"] = RunPaths.Display(Notebook),
         ["points"] = Points,
         ["maxPoints"] = MaxPoints,
         ["fullMarks"] = FullMarks,
-        ["error"] = Run.Error,
+        ["error"] = RunReports.Shown([Run])[0].Error,
         ["editedLockedCells"] = new JsonArray(EditedLockedCells.Select(c => (JsonNode?)c).ToArray()),
         ["tampering"] = new JsonArray((Tampering ?? []).Select(t => (JsonNode?)new JsonObject
         {
