@@ -15,7 +15,7 @@ internal static class AutogradeCommand
         var output = new Option<string>("--out", "-o") { Description = "Folder for gradebook.db, graded/ notebooks and feedback/ pages", DefaultValueFactory = _ => Path.Combine("out", "autograde") };
         var gradebook = new Option<string?>("--gradebook") { Description = "The gradebook file (default <out>/gradebook.db); a re-run grades only new or changed submissions" };
         var parallel = new Option<int>("--parallel") { Description = "Submissions graded at once, each in its own worker process", DefaultValueFactory = _ => 2 };
-        var timeout = new Option<double>("--timeout") { Description = "Per-cell timeout in seconds", DefaultValueFactory = _ => 600 };
+        var timeout = CellTimeoutOption.Create();
         var submissionTimeout = new Option<double>("--submission-timeout") { Description = "Per-submission timeout in seconds (recorded as timeout, 0 points)", DefaultValueFactory = _ => 1800 };
         var shard = new Option<string?>("--shard") { Description = "Grade only shard i/n (1-based; stable hash of each submission's path), e.g. for a CI matrix; merge with `gradebook merge`" };
         var due = new Option<string?>("--due") { Description = "Due date (ISO 8601, UTC unless it has an offset): later submissions (timestamp.txt, else file time) are marked late" };
@@ -42,7 +42,7 @@ internal static class AutogradeCommand
                     OutDir = Path.GetFullPath(parse.GetValue(output)!),
                     GradebookPath = parse.GetValue(gradebook),
                     Parallel = Math.Max(1, parse.GetValue(parallel)),
-                    CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                    CellTimeout = CellTimeoutOption.ToTimeSpan(parse.GetValue(timeout)),
                     SubmissionTimeout = TimeSpan.FromSeconds(parse.GetValue(submissionTimeout)),
                     Shard = parse.GetValue(shard) is { } s ? Submissions.ParseShard(s) : null,
                     Feedback = !parse.GetValue(noFeedback),

@@ -32,8 +32,7 @@ internal static class DriftCommand
                 suite = parse.GetValue(tests) is { } yaml ? TestSuite.Load(yaml) : new TestSuite([]);
                 if (parse.GetValue(driftShare) is { } share)
                     suite = new TestSuite(suite.Tests, CopyWithDriftShare(suite.Options, share));
-                refData = await TableReader.ReadAsync(parse.GetValue(reference)!, cancellationToken: ct);
-                curData = await TableReader.ReadAsync(parse.GetValue(current)!, cancellationToken: ct);
+                (refData, curData) = await TableReader.ReadPairAsync(parse.GetValue(reference)!, parse.GetValue(current)!, suite.Options, ct);
                 foreach (var (data, path) in new[] { (refData, parse.GetValue(reference)!), (curData, parse.GetValue(current)!) })
                     if (data.Rows.Count == 0) throw new InvalidDataException($"'{path}' has a header but no rows; drift needs data on both sides.");
             }

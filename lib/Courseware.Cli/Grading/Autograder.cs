@@ -92,7 +92,7 @@ public static class Autograder
     {
         var graded = Path.Combine(options.OutDir, "graded", Safe(submission.Learner), submission.Lab + ".ipynb");
         if (File.Exists(graded)) File.Delete(graded);
-        var run = new RunOptions { CellTimeout = options.CellTimeout < options.SubmissionTimeout ? options.CellTimeout : options.SubmissionTimeout, Parallel = 1 };
+        var run = new RunOptions { CellTimeout = options.CellTimeout != Timeout.InfiniteTimeSpan && options.CellTimeout < options.SubmissionTimeout ? options.CellTimeout : options.SubmissionTimeout, Parallel = 1 };
         string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         GradebookEntry Failed(string status, string error) =>
             new(submission.Learner, submission.Lab, submission.LmsId, submission.Relative, sha, lab.SolutionSha256, Now(), submission.SubmittedAt,

@@ -15,9 +15,11 @@ public sealed record ExerciseScore(string Exercise, string Title, double Points,
 /// <summary>A graded notebook.</summary>
 /// <param name="Notebook">The graded (learner's or solution) notebook.</param>
 /// <param name="Exercises">Scores per exercise, in notebook order.</param>
-/// <param name="EditedLockedCells">Ids of read-only cells whose source differs from the lab's recorded checksum (or that were deleted).</param>
+/// <param name="EditedLockedCells">Ids of read-only cells whose source differs from the lab's recorded checksum (or that were deleted); the lab's version ran instead.</param>
 /// <param name="Run">The runner's result for the graded notebook.</param>
-public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> Exercises, IReadOnlyList<string> EditedLockedCells, NotebookResult Run)
+/// <param name="Tampering">Learner cells that redefine what the checks rely on or reach into the kernel; the exercises they touch score 0.</param>
+public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> Exercises, IReadOnlyList<string> EditedLockedCells, NotebookResult Run,
+    IReadOnlyList<TamperingFinding>? Tampering = null)
 {
     /// <summary>Points awarded.</summary>
     public double Points => Exercises.Sum(e => e.Points);
@@ -25,18 +27,25 @@ public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> E
     /// <summary>Points available.</summary>
     public double MaxPoints => Exercises.Sum(e => e.MaxPoints);
 
-    /// <summary>Every point awarded, no locked cell edited, and the notebook loaded.</summary>
-    public bool FullMarks => Run.Error is null && Points == MaxPoints && EditedLockedCells.Count == 0;
+    /// <summary>Every point awarded, no locked cell edited, nothing tampered with, and the notebook loaded.</summary>
+    public bool FullMarks => Run.Error is null && Points == MaxPoints && EditedLockedCells.Count == 0 && (Tampering?.Count ?? 0) == 0;
 
-    /// <summary>The report as JSON.</summary>
+    /// <summary>The report as JSON, with paths as the console shows them (relative to the current directory when under it).</summary>
     public string ToJson() => new JsonObject
     {
-        ["notebook"] = Notebook,
+        ["notebook"] = RunPaths.Display(Notebook),
         ["points"] = Points,
         ["maxPoints"] = MaxPoints,
         ["fullMarks"] = FullMarks,
-        ["error"] = Run.Error,
+        ["error"] = RunReports.Shown([Run])[0].Error,
         ["editedLockedCells"] = new JsonArray(EditedLockedCells.Select(c => (JsonNode?)c).ToArray()),
+        ["tampering"] = new JsonArray((Tampering ?? []).Select(t => (JsonNode?)new JsonObject
+        {
+            ["cell"] = t.CellId,
+            ["name"] = t.Name,
+            ["description"] = t.Description,
+            ["exercises"] = new JsonArray(t.Exercises.Select(e => (JsonNode?)e).ToArray()),
+        }).ToArray()),
         ["exercises"] = new JsonArray(Exercises.Select(e => (JsonNode?)new JsonObject
         {
             ["exercise"] = e.Exercise,
@@ -54,7 +63,14 @@ public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> E
 /// </summary>
 public static class Grader
 {
-    /// <summary>Grades a learner's lab against its solution; the executed notebook goes to <paramref name="outputPath"/> when given.</summary>
+    /// <summary>
+    /// Grades a learner's lab against its solution; the executed notebook goes to <paramref name="outputPath"/> when given.
+    /// Before anything runs, the learner's cells are read for tampering (<see cref="Tampering"/>), read-only cells get
+    /// the lab's source back and check cells the solution's (hidden checks included), and each check starts in the
+    /// lab's folder whatever a learner cell did to the working directory. The notebook runs in a fresh folder laid out
+    /// like the course (<c>labs/</c>, a copy of <c>datasets/</c>, the course's <c>build/</c>), so a submission grades the
+    /// same wherever it was saved, never sees <c>solutions/</c>, and writes nothing into the instructor's folders.
+    /// </summary>
     public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options, IProgress<RunProgress>? progress = null)
     {
         var solution = NotebookDocument.Load(solutionPath);
@@ -66,12 +82,18 @@ public static class Grader
         catch (NotebookException e)
         {
             var failed = new NotebookResult(Path.GetFullPath(learnerPath), null, [], e.Message, TimeSpan.Zero);
-            return new GradeReport(failed.Path, Score(solution, failed), [], failed);
+            return new GradeReport(failed.Path, Score(solution, failed, []), [], failed);
         }
-        var edited = EditedLockedCells(solution, learner);
-        RestoreChecks(solution, learner);
-        var run = (await NotebookRunner.RunAsync([new NotebookJob(learner.Path, outputPath, learner)], options with { ContinueOnError = true }, progress))[0];
-        return new GradeReport(run.Path, Score(solution, run), edited, run);
+        var lab = NotebookDocument.FromIpynb(solution.Path, LabMaker.MakeLab(solution));
+        var edited = EditedLockedCells(lab, learner);
+        var tampering = Tampering.Find(solution, lab, learner);
+        RestoreCourseCells(solution, lab, learner);
+        using var stage = new GradingFolder(Path.GetDirectoryName(solution.Path)!);
+        var staged = NotebookDocument.FromIpynb(Path.Combine(stage.Labs, Path.GetFileName(solution.Path)), learner.ToJson());
+        ResetWorkingDirectoryBeforeChecks(solution, staged, stage.Labs);
+        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options with { ContinueOnError = true }, progress))[0];
+        run = run with { Path = Path.GetFullPath(learnerPath) };
+        return new GradeReport(run.Path, Score(solution, run, tampering), edited, run, tampering);
     }
 
     /// <summary>Runs solutions with all their checks (the instructor's check); every one must get full marks.</summary>
@@ -90,20 +112,19 @@ public static class Grader
             var solution = NotebookDocument.Load(run.Path);
             // A solution cell that fails is a broken solution even when it carries no points.
             var broken = run.Failures.Select(f => $"cell {f.Index} (id {f.Id}) {f.ErrorLine}").ToList();
-            var scores = Score(solution, run).ToList();
+            var scores = Score(solution, run, []).ToList();
             if (broken.Count > 0) scores.Add(new ExerciseScore("(solution cells)", "cells that must run without error", 0, broken.Count, broken));
             reports.Add(new GradeReport(run.Path, scores, [], run));
         }
         return reports;
     }
 
-    /// <summary>Locked cells of the lab (per the solution) whose learner source no longer matches the checksum recorded by make-labs.</summary>
-    internal static IReadOnlyList<string> EditedLockedCells(NotebookDocument solution, NotebookDocument learner)
+    /// <summary>Locked cells of the lab whose learner source no longer matches the checksum recorded by make-labs (or that were deleted).</summary>
+    internal static IReadOnlyList<string> EditedLockedCells(NotebookDocument lab, NotebookDocument learner)
     {
-        var expected = NotebookDocument.FromIpynb(solution.Path, LabMaker.MakeLab(solution));
         var learnerCells = learner.Cells.OfType<JsonObject>().ToDictionary(c => (string)c["id"]!, c => c, StringComparer.Ordinal);
         var edited = new List<string>();
-        foreach (var cell in expected.Cells.OfType<JsonObject>())
+        foreach (var cell in lab.Cells.OfType<JsonObject>())
         {
             if (cell["metadata"]?[CellRole.Key]?["checksum"] is not JsonValue checksum) continue;
             var id = (string)cell["id"]!;
@@ -113,31 +134,61 @@ public static class Grader
         return edited;
     }
 
-    /// <summary>Puts the solution's check cells (hidden checks included) into the learner's notebook, by cell id; re-inserts deleted ones.</summary>
-    internal static void RestoreChecks(NotebookDocument solution, NotebookDocument learner)
+    /// <summary>
+    /// Puts the course's cells back into the learner's notebook by cell id, re-inserting deleted ones after the cell
+    /// that precedes them in the solution: check cells from the solution (hidden checks included), other read-only
+    /// cells as the lab shipped them (nbgrader restores locked cells the same way).
+    /// </summary>
+    internal static void RestoreCourseCells(NotebookDocument solution, NotebookDocument lab, NotebookDocument learner)
     {
+        var shipped = lab.Cells.OfType<JsonObject>().ToDictionary(c => (string)c["id"]!, c => c, StringComparer.Ordinal);
         string? previousId = null;
         foreach (var cell in solution.Cells.OfType<JsonObject>())
         {
             var id = (string)cell["id"]!;
-            if (CellRole.Of(cell).IsCheck)
+            var role = CellRole.Of(cell);
+            if (role.IsCheck || (role.Locked && shipped.ContainsKey(id)))
             {
+                var source = role.IsCheck ? cell : shipped[id];
                 var mine = learner.Cells.OfType<JsonObject>().FirstOrDefault(c => (string?)c["id"] == id);
                 if (mine is null)
                 {
-                    mine = (JsonObject)cell.DeepClone();
+                    mine = (JsonObject)source.DeepClone();
                     var after = learner.Cells.OfType<JsonObject>().Select((c, i) => (c, i)).FirstOrDefault(x => (string?)x.c["id"] == previousId);
                     learner.Cells.Insert(after.c is null ? learner.Cells.Count : after.i + 1, mine);
                 }
-                mine["source"] = cell["source"]!.DeepClone();
-                mine["metadata"] = cell["metadata"]!.DeepClone();
+                mine["cell_type"] = source["cell_type"]!.DeepClone();
+                mine["source"] = source["source"]!.DeepClone();
+                mine["metadata"] = source["metadata"]!.DeepClone();
             }
             previousId = id;
         }
     }
 
-    /// <summary>Points per exercise: a check cell scores its points when it ran without error.</summary>
-    internal static IReadOnlyList<ExerciseScore> Score(NotebookDocument solution, NotebookResult run)
+    /// <summary>The id of the cell the grader puts before each check cell to restore the working directory.</summary>
+    internal static string WorkingDirectoryCellId(string checkId) => checkId + "-grader-cwd";
+
+    // A learner cell may change the working directory (to make a check read files of its choosing); each check starts from the lab's folder.
+    private static void ResetWorkingDirectoryBeforeChecks(NotebookDocument solution, NotebookDocument staged, string folder)
+    {
+        var checkIds = solution.Cells.OfType<JsonObject>().Where(c => CellRole.Of(c).IsCheck).Select(c => (string)c["id"]!).ToHashSet(StringComparer.Ordinal);
+        for (var i = staged.Cells.Count - 1; i >= 0; i--)
+        {
+            if (staged.Cells[i] is not JsonObject cell || !checkIds.Contains((string?)cell["id"] ?? "")) continue;
+            staged.Cells.Insert(i, new JsonObject
+            {
+                ["cell_type"] = "code",
+                ["id"] = WorkingDirectoryCellId((string)cell["id"]!),
+                ["metadata"] = cell["metadata"]?["dotnet_interactive"]?.DeepClone() is { } kernel ? new JsonObject { ["dotnet_interactive"] = kernel } : new JsonObject(),
+                ["source"] = NotebookDocument.SourceLines($"global::System.IO.Directory.SetCurrentDirectory({Runner.Parameters.Literal("folder", folder, "string")});"),
+                ["outputs"] = new JsonArray(),
+                ["execution_count"] = null,
+            });
+        }
+    }
+
+    /// <summary>Points per exercise: a check cell scores its points when it ran without error, unless tampering touches its exercise.</summary>
+    internal static IReadOnlyList<ExerciseScore> Score(NotebookDocument solution, NotebookResult run, IReadOnlyList<TamperingFinding> tampering)
     {
         var titles = LabMaker.ExerciseTitles(solution);
         var results = run.Cells.ToDictionary(c => c.Id, StringComparer.Ordinal);
@@ -154,6 +205,8 @@ public static class Grader
                 if (results.TryGetValue(id, out var result) && result.Succeeded) points += role.Points;
                 else failures.Add($"{id}: {(result is null ? "not run" : result.ErrorLine ?? result.Status.ToString())}");
             }
+            var touched = tampering.Where(t => t.Exercises.Contains(group.Key)).Select(t => $"{t.CellId}: {t.Description}").ToList();
+            if (touched.Count > 0) (points, failures) = (0, [.. touched.Select(t => "tampering: " + t), .. failures]);
             scores.Add(new ExerciseScore(group.Key, titles.GetValueOrDefault(group.Key, group.Key), points, max, failures));
         }
         return scores;

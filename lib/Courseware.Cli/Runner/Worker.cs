@@ -20,14 +20,28 @@ internal static class WorkerProtocol
 /// <summary>The worker side: one process, one kernel, one notebook (its folder is the working directory).</summary>
 internal static class WorkerHost
 {
-    /// <summary>Runs the worker loop until stdin closes.</summary>
+    /// <summary>Runs the worker loop until stdin closes; a fatal error is written to the real stderr, where the runner reports it from.</summary>
     public static async Task<int> RunAsync()
     {
-        // Our own writer on the raw stdout: the kernel redirects Console.Out while cells run.
+        // Our own writers on the raw stdout/stderr: the kernel redirects Console.Out and Console.Error while cells run.
         await using var raw = Console.OpenStandardOutput();
         await using var output = new StreamWriter(raw, new UTF8Encoding(false)) { AutoFlush = true };
-        using var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
+        try
+        {
+            await ServeAsync(output);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            await using var stderr = new StreamWriter(Console.OpenStandardError(), new UTF8Encoding(false)) { AutoFlush = true };
+            await stderr.WriteLineAsync($"courseware run-worker: {e}");
+            return 70; // EX_SOFTWARE
+        }
+    }
 
+    private static async Task ServeAsync(StreamWriter output)
+    {
+        using var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
         using var session = new KernelSession();
         await session.WarmUpAsync();
         await SendAsync(output, new JsonObject { ["op"] = "ready" });
@@ -41,19 +55,25 @@ internal static class WorkerHost
                     Directory.SetCurrentDirectory((string)message["directory"]!);
                     break;
                 case "cell":
-                    var execution = await session.ExecuteAsync((string)message["code"]!, (string)message["kernel"]!);
-                    await SendAsync(output, new JsonObject
+                    // Each output goes out as it is produced, so a cell stopped by its timeout keeps what it printed.
+                    // The kernel publishes from one cell at a time but from any thread: writes are serialised.
+                    var gate = new object();
+                    var execution = await session.ExecuteAsync((string)message["code"]!, (string)message["kernel"]!, operation =>
                     {
-                        ["op"] = "result",
-                        ["outputs"] = execution.Outputs,
-                        ["failed"] = execution.Failed,
-                        ["errorName"] = execution.ErrorName,
-                        ["errorMessage"] = execution.ErrorMessage,
+                        operation["op"] = "output";
+                        lock (gate) output.WriteLine(WorkerProtocol.Prefix + operation.ToJsonString());
                     });
+                    lock (gate)
+                        output.WriteLine(WorkerProtocol.Prefix + new JsonObject
+                        {
+                            ["op"] = "result",
+                            ["failed"] = execution.Failed,
+                            ["errorName"] = execution.ErrorName,
+                            ["errorMessage"] = execution.ErrorMessage,
+                        }.ToJsonString());
                     break;
             }
         }
-        return 0;
     }
 
     private static Task SendAsync(StreamWriter output, JsonObject message) =>
@@ -122,30 +142,36 @@ internal sealed class WorkerClient : IAsyncDisposable
 
     /// <summary>
     /// Runs one cell. Execution is null when the worker did not answer: <c>TimedOut</c> tells a cell that ran past
-    /// <paramref name="timeout"/> (the worker is then killed) from a worker that died.
+    /// <paramref name="timeout"/> (the worker is then killed; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever)
+    /// from a worker that died; <c>Partial</c> holds what the cell had output until then.
     /// </summary>
-    public async Task<(CellExecution? Execution, bool TimedOut)> ExecuteAsync(string code, string kernel, TimeSpan timeout)
+    public async Task<(CellExecution? Execution, bool TimedOut, JsonArray Partial)> ExecuteAsync(string code, string kernel, TimeSpan timeout)
     {
+        var outputs = new CellOutputs();
         using var cts = new CancellationTokenSource(timeout);
         try
         {
             await WriteAsync(new JsonObject { ["op"] = "cell", ["kernel"] = kernel, ["code"] = code });
-            var message = await _messages.Reader.ReadAsync(cts.Token);
-            return (new CellExecution(
-                (JsonArray)message["outputs"]!.DeepClone(),
-                (bool)message["failed"]!,
-                (string?)message["errorName"],
-                (string?)message["errorMessage"]), false);
+            while (true)
+            {
+                var message = await _messages.Reader.ReadAsync(cts.Token);
+                if ((string?)message["op"] == "output")
+                {
+                    outputs.Apply(message);
+                    continue;
+                }
+                return (new CellExecution(outputs.ToArray(), (bool)message["failed"]!, (string?)message["errorName"], (string?)message["errorMessage"]), false, []);
+            }
         }
         catch (OperationCanceledException)
         {
             Kill();
-            return (null, true);
+            return (null, true, outputs.ToArray());
         }
         catch (Exception e) when (e is System.Threading.Channels.ChannelClosedException or IOException)
         {
             Kill();
-            return (null, false);
+            return (null, false, outputs.ToArray());
         }
     }
 

@@ -38,7 +38,7 @@ public static class Arc
     {
         var reader = new RowReader(file, strict);
         var documents = new List<BenchmarkDocument>();
-        foreach (var (line, row) in reader.JsonLines())
+        foreach (var (line, row) in reader.JsonRows())
         {
             string? question, key = JsonFields.String(row, "answerKey");
             List<string>? texts, labels;

@@ -19,7 +19,7 @@ public sealed record BenchmarkDocument(string Id, string Query, IReadOnlyList<st
     /// <summary>The text checked for overlap with training data (the harness's doc_to_decontamination_query); the query when not set.</summary>
     public string? DecontaminationText { get; init; }
 
-    /// <summary>Where the item was read from ("file:line").</summary>
+    /// <summary>Where the item was read from ("file:line", or "file:line[index]" for an element of a JSON array).</summary>
     public string? Source { get; init; }
 
     /// <summary>A few-shot example: the query followed by the delimiter and the gold choice.</summary>
@@ -29,8 +29,11 @@ public sealed record BenchmarkDocument(string Id, string Query, IReadOnlyList<st
 /// <summary>A row that could not be read: the file, the 1-based line where the row starts, and what was wrong.</summary>
 public sealed record DataProblem(string File, int Line, string Message)
 {
+    /// <summary>The 0-based index of the row in a JSON array file (several may share a line); null for other files.</summary>
+    public int? Index { get; init; }
+
     /// <inheritdoc />
-    public override string ToString() => $"{File}:{Line}: {Message}";
+    public override string ToString() => Index is { } index ? $"{File}:{Line}: array element {index}: {Message}" : $"{File}:{Line}: {Message}";
 }
 
 /// <summary>Benchmark data that cannot be used at all (missing file, no readable row, strict mode and a bad row).</summary>

@@ -80,7 +80,7 @@ public static class BenchmarkEvaluator
                 throw new ArgumentException($"Task '{task.Name}' has no few-shot examples; run it with 0 shots.", nameof(options));
             var documents = task.Documents.Take(options.Limit ?? int.MaxValue).ToList();
             IReadOnlyList<string> contexts = task.Contexts(shots, options.FewShotSeed, options.Limit);
-            var requests = documents.Select((d, i) => d.Choices.Select(c => new LogLikelihoodRequest(contexts[i], task.TargetDelimiter + c)).ToArray()).ToList();
+            var requests = documents.Select((d, i) => task.Continuations(d).Select(c => new LogLikelihoodRequest(contexts[i], c)).ToArray()).ToList();
             try
             {
                 for (int i = 0; i < documents.Count; i++)

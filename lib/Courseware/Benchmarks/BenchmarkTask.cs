@@ -55,6 +55,9 @@ public sealed record BenchmarkTask
     /// <summary>Between the context and a choice (" ").</summary>
     public string TargetDelimiter { get; init; } = " ";
 
+    /// <summary>The continuations scored for a document: each choice after <see cref="TargetDelimiter"/> (" Paris").</summary>
+    public IEnumerable<string> Continuations(BenchmarkDocument document) => document.Choices.Select(c => TargetDelimiter + c);
+
     /// <summary>Between few-shot examples, and between the last example and the query ("\n\n").</summary>
     public string FewShotDelimiter { get; init; } = "\n\n";
 

@@ -51,7 +51,7 @@ public sealed class ContaminationCheck
             return File.ReadLines(path).Where(l => l.Length > 0).ToList();
         }
         var documents = new List<string>();
-        foreach (var (line, row) in reader.JsonLines())
+        foreach (var (line, row) in reader.JsonRows())
         {
             documents.Add(JsonFields.String(row, "text") ?? throw new BenchmarkDataException($"{path}:{line}: expected a string field 'text'."));
         }

@@ -89,7 +89,7 @@ public static partial class CustomTask
     private static (List<BenchmarkDocument>, IReadOnlyList<DataProblem>) Read(string file, List<string>? columns, string text, JsonNode choice, string target, bool strict)
     {
         var reader = new RowReader(file, strict);
-        IEnumerable<(int Line, JsonObject Row)> rows;
+        IEnumerable<(RowAt At, JsonObject Row)> rows;
         if (file.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
         {
             if (columns is null) throw new BenchmarkDataException($"{file}: a CSV dataset needs 'columns' in the task description.");
@@ -98,10 +98,10 @@ public static partial class CustomTask
                 var row = new JsonObject();
                 for (int i = 0; i < Math.Min(columns.Count, r.Fields.Count); i++) row[columns[i]] = r.Fields[i];
                 if (r.Fields.Count != columns.Count) row["__columns"] = r.Fields.Count;
-                return (r.Line, row);
+                return (new RowAt(r.Line), row);
             });
         }
-        else rows = reader.JsonLines();
+        else rows = reader.JsonRows();
 
         var documents = new List<BenchmarkDocument>();
         foreach (var (line, row) in rows)

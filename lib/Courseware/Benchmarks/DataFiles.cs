@@ -20,9 +20,12 @@ internal sealed class RowReader(string file, bool strict)
     public IReadOnlyList<DataProblem> Problems => _problems;
 
     /// <summary>Records a bad row (or throws under strict).</summary>
-    public void Problem(int line, string message)
+    public void Problem(int line, string message) => Problem(new RowAt(line), message);
+
+    /// <summary>Records a bad row (or throws under strict), naming its index when it is an element of a JSON array.</summary>
+    public void Problem(RowAt at, string message)
     {
-        var problem = new DataProblem(File, line, message);
+        var problem = new DataProblem(File, at.Line, message) { Index = at.Index };
         if (strict) throw new BenchmarkDataException($"{problem} (strict mode stops at the first malformed row)", [problem]);
         _problems.Add(problem);
     }
@@ -40,10 +43,58 @@ internal sealed class RowReader(string file, bool strict)
         if (!System.IO.File.Exists(path)) throw new BenchmarkDataException($"{path}: file not found.");
     }
 
-    /// <summary>JSON Lines: one object per non-blank line; an unparsable line is a problem.</summary>
-    public IEnumerable<(int Line, JsonObject Row)> JsonLines()
+    /// <summary>
+    /// JSON rows in either shape the benchmarks ship in: one JSON array of objects (a '[' first, after any BOM and
+    /// whitespace, as TruthfulQA's mc_task.json) or JSON Lines.
+    /// </summary>
+    public IEnumerable<(RowAt At, JsonObject Row)> JsonRows()
     {
         RequireFile(File);
+        return StartsWithBracket() ? JsonArray() : JsonLines();
+    }
+
+    private bool StartsWithBracket()
+    {
+        using var text = new StreamReader(File, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        int c;
+        while ((c = text.Read()) >= 0 && char.IsWhiteSpace((char)c)) { }
+        return c == '[';
+    }
+
+    /// <summary>A JSON array: each element with the line it starts on; a syntax error fails the file (the rest cannot be trusted).</summary>
+    private IEnumerable<(RowAt At, JsonObject Row)> JsonArray()
+    {
+        foreach (var (at, node) in ArrayElements(System.IO.File.ReadAllBytes(File)))
+        {
+            if (node is JsonObject row) yield return (at, row);
+            else Problem(at, "expected a JSON object");
+        }
+    }
+
+    private List<(RowAt At, JsonNode? Node)> ArrayElements(byte[] bytes)
+    {
+        var utf8 = bytes.AsSpan(Utf8Lines.BomLength(bytes));
+        var lines = new Utf8Lines();
+        var elements = new List<(RowAt, JsonNode?)>();
+        var reader = new Utf8JsonReader(utf8);
+        try
+        {
+            reader.Read(); // the '['
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                elements.Add((new RowAt(lines.Line(utf8, reader.TokenStartIndex), elements.Count), JsonNode.Parse(ref reader)));
+            reader.Read(); // throws on anything after the array
+        }
+        catch (JsonException e)
+        {
+            var problem = new DataProblem(File, (int)(e.LineNumber ?? 0) + 1, $"not valid JSON (column {e.BytePositionInLine + 1}): {e.Message}");
+            throw new BenchmarkDataException(problem.ToString(), [problem], e);
+        }
+        return elements;
+    }
+
+    /// <summary>JSON Lines: one object per non-blank line; an unparsable line is a problem.</summary>
+    private IEnumerable<(RowAt At, JsonObject Row)> JsonLines()
+    {
         int lineNumber = 0;
         foreach (string line in System.IO.File.ReadLines(File))
         {
@@ -59,7 +110,7 @@ internal sealed class RowReader(string file, bool strict)
                 Problem(lineNumber, $"not valid JSON (column {e.BytePositionInLine + 1}): {e.Message}");
                 continue;
             }
-            if (node is JsonObject row) yield return (lineNumber, row);
+            if (node is JsonObject row) yield return (new RowAt(lineNumber), row);
             else Problem(lineNumber, "expected a JSON object");
         }
     }
@@ -125,6 +176,13 @@ internal sealed class RowReader(string file, bool strict)
             else yield return (start, fields);
         }
     }
+}
+
+/// <summary>Where a row starts: its 1-based line and, for an element of a JSON array, its 0-based index.</summary>
+internal readonly record struct RowAt(int Line, int? Index = null)
+{
+    /// <summary>"12", or "12[3]" for an array element: with the file name, a unique document id.</summary>
+    public override string ToString() => Index is { } index ? $"{Line}[{index}]" : Line.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }
 
 /// <summary>Small helpers to read typed fields out of JSON rows with clear messages.</summary>

@@ -277,7 +277,8 @@ public sealed class EvaluationResults : HtmlDisplayable
 
     /// <summary>
     /// Writes one samples_{task}.jsonl per task into <paramref name="folder"/>, like the harness's --log_samples: per item
-    /// its id, gold, prediction, prompt, choices, log-likelihoods and scores, to read what the model got wrong and why.
+    /// its id, gold, prediction, prompt, choices (as scored, after the target delimiter: " Paris"), log-likelihoods and
+    /// scores, to read what the model got wrong and why.
     /// </summary>
     public IReadOnlyList<string> SaveSamples(string folder)
     {
@@ -297,7 +298,8 @@ public sealed class EvaluationResults : HtmlDisplayable
                     ["target"] = sample.Gold,
                     ["predicted"] = sample.Predicted,
                     ["context"] = sample.Context,
-                    ["choices"] = new JsonArray((document?.Choices ?? []).Select(c => (JsonNode)c).ToArray()),
+                    // As the harness logs them: with the target delimiter, exactly the strings scored.
+                    ["choices"] = new JsonArray((document is null ? [] : task.Task.Continuations(document)).Select(c => (JsonNode)c).ToArray()),
                     ["loglikelihoods"] = new JsonArray(sample.LogLikelihoods.Select(l => (JsonNode)l).ToArray()),
                     ["truncated"] = sample.Truncated,
                 };

@@ -57,7 +57,7 @@ public static partial class HellaSwag
     {
         var reader = new RowReader(file, strict);
         var documents = new List<BenchmarkDocument>();
-        foreach (var (line, row) in reader.JsonLines())
+        foreach (var (line, row) in reader.JsonRows())
         {
             string? label = JsonFields.String(row, "activity_label"), a = JsonFields.String(row, "ctx_a"), b = JsonFields.String(row, "ctx_b");
             List<string>? endings = JsonFields.Strings(row["endings"]);

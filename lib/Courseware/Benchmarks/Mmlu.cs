@@ -157,7 +157,7 @@ public static class Mmlu
     {
         var reader = new RowReader(file, strict);
         var documents = new List<BenchmarkDocument>();
-        foreach (var (line, row) in reader.JsonLines())
+        foreach (var (line, row) in reader.JsonRows())
         {
             string? question = JsonFields.String(row, "question"), subject = JsonFields.String(row, "subject");
             List<string>? choices = JsonFields.Strings(row["choices"]);

@@ -7,9 +7,9 @@ namespace Courseware.Benchmarks;
 /// six-pair QA prefix written into the prompt; mc1 scores mc1_targets with gold index 0 (metric acc), mc2 scores
 /// mc2_targets by the normalised probability mass of the true answers (reported as acc). Reads HF records
 /// (<c>truthful_qa</c>, multiple_choice: targets as {choices: [...], labels: [...]}) and the original mc_task.json
-/// layout (targets as {"answer": label, ...}) given as JSON Lines.
+/// layout (targets as {"answer": label, ...}), as JSON Lines or as the original file's one JSON array (mc_task.json).
 /// </summary>
-/// <example><code>var (mc1, mc2) = TruthfulQA.Load("truthfulqa_mc.jsonl");</code></example>
+/// <example><code>var (mc1, mc2) = TruthfulQA.Load("TruthfulQA/data/mc_task.json");</code></example>
 public static class TruthfulQA
 {
     /// <summary>The harness's fixed prefix (lm_eval/tasks/truthfulqa/truthfulqa_mc1.yaml).</summary>
@@ -36,7 +36,7 @@ public static class TruthfulQA
         var reader = new RowReader(file, strict);
         var mc1 = new List<BenchmarkDocument>();
         var mc2 = new List<BenchmarkDocument>();
-        foreach (var (line, row) in reader.JsonLines())
+        foreach (var (line, row) in reader.JsonRows())
         {
             string? question = JsonFields.String(row, "question");
             if (question is null) { reader.Problem(line, "expected a string field 'question'"); continue; }

@@ -32,8 +32,9 @@ public sealed record MonitorSpec(string Name, MonitorData Reference, MonitorData
     /// <exception cref="InvalidDataException">A file, column or window problem; the message names the monitor and the YAML field.</exception>
     public async Task<MonitoringResult> RunAsync(CancellationToken cancellationToken = default)
     {
-        var reference = await ReadAsync(Reference, "reference", cancellationToken).ConfigureAwait(false);
-        var current = await ReadAsync(Current, "current", cancellationToken).ConfigureAwait(false);
+        var reference = await ReadAsync(Reference, "reference", TableReader.Expecting(Options), cancellationToken).ConfigureAwait(false);
+        // Read with the reference's types, so a value that does not fit is named with its file, line and column.
+        var current = await ReadAsync(Current, "current", TableReader.Like(reference), cancellationToken).ConfigureAwait(false);
         try
         {
             var windows = Window is { } size ? DriftMonitor.Split(current, TimeColumn!, size)
@@ -46,13 +47,13 @@ public sealed record MonitorSpec(string Name, MonitorData Reference, MonitorData
         }
     }
 
-    private async Task<DataFrame> ReadAsync(MonitorData data, string side, CancellationToken cancellationToken)
+    private async Task<DataFrame> ReadAsync(MonitorData data, string side, TableReadOptions options, CancellationToken cancellationToken)
     {
         var where = data.Where ?? $"monitor '{Name}' {side}";
         DataFrame frame;
         try
         {
-            frame = await TableReader.ReadAsync(data.Path, cancellationToken: cancellationToken).ConfigureAwait(false);
+            frame = await TableReader.ReadAsync(data.Path, options, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or FormatException or InvalidDataException or NotSupportedException or UnauthorizedAccessException)
         {

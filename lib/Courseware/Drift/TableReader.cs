@@ -26,6 +26,13 @@ public sealed class TableReadOptions
     /// <summary>Types to force per column, overriding inference (for example a numeric code that is really a category).</summary>
     public Dictionary<string, ColumnType> ColumnTypes { get; init; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Types the columns should have where the file has them, such as the reference data's types when reading current
+    /// data: a value that does not fit is an error naming the file, line, column and value. Unlike
+    /// <see cref="ColumnTypes"/>, a column the file lacks is not an error; <see cref="ColumnTypes"/> wins where both name one.
+    /// </summary>
+    public Dictionary<string, ColumnType> ExpectedTypes { get; init; } = new(StringComparer.Ordinal);
+
     /// <summary>Text read as a missing value in CSV and JSON strings (compared exactly).</summary>
     public HashSet<string> MissingValues { get; init; } = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"];
 }
@@ -55,6 +62,35 @@ public static class TableReader
         };
         if (frame.Columns.Count == 0) throw new InvalidDataException($"'{name}' has no columns.");
         return frame;
+    }
+
+    /// <summary>
+    /// Reads both sides of a drift comparison: the reference with the types <paramref name="options"/> gives per column,
+    /// the current data with the reference's types. So 'abc' in a column of numbers is reported with its file, line,
+    /// column and value, not as a column whose type differs between the sides.
+    /// </summary>
+    public static async Task<(DataFrame Reference, DataFrame Current)> ReadPairAsync(string reference, string current, DriftOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var referenceData = await ReadAsync(reference, Expecting(options), cancellationToken).ConfigureAwait(false);
+        var currentData = await ReadAsync(current, Like(referenceData), cancellationToken).ConfigureAwait(false);
+        return (referenceData, currentData);
+    }
+
+    /// <summary>Options that expect the types <paramref name="options"/> gives per column (<see cref="ColumnOptions.Type"/>).</summary>
+    public static TableReadOptions Expecting(DriftOptions? options)
+    {
+        var read = new TableReadOptions();
+        foreach (var (name, column) in options?.PerColumn ?? [])
+            if (column.Type is { } type) read.ExpectedTypes[name] = type;
+        return read;
+    }
+
+    /// <summary>Options that expect each column to have the type it has in <paramref name="reference"/>.</summary>
+    public static TableReadOptions Like(DataFrame reference)
+    {
+        var options = new TableReadOptions();
+        foreach (var column in reference.Columns) options.ExpectedTypes[column.Name] = TypeOf(column);
+        return options;
     }
 
     /// <summary>The drift type of a DataFrame column (numbers → numerical, dates → datetime, everything else categorical).</summary>
@@ -129,58 +165,81 @@ public static class TableReader
 
     // ---- JSON --------------------------------------------------------------------------------------------------
 
-    /// <summary>Parses a JSON array of flat records; a field absent from a record is missing there.</summary>
+    /// <summary>
+    /// Parses a JSON array of flat records; a field absent from a record is missing there. Errors name the line of the
+    /// value and the record (pandas writes all records on one line).
+    /// </summary>
     public static DataFrame ReadJson(ReadOnlySpan<byte> utf8, string source, TableReadOptions? options = null)
     {
         options ??= new TableReadOptions();
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(utf8.ToArray()); }
-        catch (JsonException e) { throw new InvalidDataException($"'{source}' is not valid JSON (line {e.LineNumber + 1}): {e.Message}", e); }
-        using (doc)
+        utf8 = utf8[Utf8Lines.BomLength(utf8)..];
+        var lines = new Utf8Lines();
+        var names = new List<string>();
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        var records = new List<(int Line, List<(int Column, Cell Cell)> Fields)>();
+        var reader = new Utf8JsonReader(utf8);
+        try
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Array)
-                throw new InvalidDataException($"'{source}': expected a JSON array of records, found {doc.RootElement.ValueKind}.");
-            var names = new List<string>();
-            var index = new Dictionary<string, int>(StringComparer.Ordinal);
-            var records = doc.RootElement.EnumerateArray().ToList();
-            foreach (var (record, r) in records.Select((x, r) => (x, r)))
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartArray)
+                throw new InvalidDataException($"'{source}': expected a JSON array of records, found {Kind(reader.TokenType)}.");
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                if (record.ValueKind != JsonValueKind.Object)
-                    throw new InvalidDataException($"'{source}' record {r + 1}: expected an object, found {record.ValueKind}.");
-                foreach (var p in record.EnumerateObject())
-                    if (index.TryAdd(p.Name, names.Count)) names.Add(p.Name);
-            }
-            var cells = names.Select(_ => new List<Cell>(records.Count)).ToArray();
-            for (int r = 0; r < records.Count; r++)
-            {
-                var row = new Cell[names.Count];
-                for (int c = 0; c < row.Length; c++) row[c] = Cell.Missing(r + 1);
-                foreach (var p in records[r].EnumerateObject())
+                int record = records.Count + 1, line = lines.Line(utf8, reader.TokenStartIndex);
+                if (reader.TokenType != JsonTokenType.StartObject)
+                    throw new InvalidDataException($"'{source}' line {line} (record {record}): expected an object, found {Kind(reader.TokenType)}.");
+                var fields = new List<(int, Cell)>();
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var v = p.Value;
-                    row[index[p.Name]] = v.ValueKind switch
+                    var name = reader.GetString()!;
+                    reader.Read();
+                    var at = lines.Line(utf8, reader.TokenStartIndex);
+                    var cell = reader.TokenType switch
                     {
-                        JsonValueKind.Null => Cell.Missing(r + 1),
-                        JsonValueKind.Number => new Cell(v.GetRawText(), CellKind.Number, r + 1),
-                        JsonValueKind.True or JsonValueKind.False => new Cell(v.GetRawText(), CellKind.Boolean, r + 1),
-                        JsonValueKind.String => options.MissingValues.Contains(v.GetString()!)
-                            ? Cell.Missing(r + 1) : new Cell(v.GetString()!, CellKind.Text, r + 1),
-                        _ => throw new InvalidDataException($"'{source}' record {r + 1}, field '{p.Name}': nested {v.ValueKind} values are not supported; expected a number, string, boolean or null."),
+                        JsonTokenType.Null => Cell.Missing(at, record),
+                        JsonTokenType.Number => new Cell(Encoding.UTF8.GetString(reader.ValueSpan), CellKind.Number, at, record),
+                        JsonTokenType.True => new Cell("true", CellKind.Boolean, at, record),
+                        JsonTokenType.False => new Cell("false", CellKind.Boolean, at, record),
+                        JsonTokenType.String => reader.GetString()! is var text && options.MissingValues.Contains(text)
+                            ? Cell.Missing(at, record) : new Cell(text, CellKind.Text, at, record),
+                        _ => throw new InvalidDataException($"'{source}' line {at} (record {record}), field '{name}': nested {Kind(reader.TokenType)} values are not supported; expected a number, string, boolean or null."),
                     };
+                    if (index.TryAdd(name, names.Count)) names.Add(name);
+                    fields.Add((index[name], cell));
                 }
-                for (int c = 0; c < row.Length; c++) cells[c].Add(row[c]);
+                records.Add((line, fields));
             }
-            return Build([.. names], cells, source, "record", options);
+            reader.Read(); // throws on anything after the array
         }
+        catch (JsonException e) { throw new InvalidDataException($"'{source}' is not valid JSON (line {e.LineNumber + 1}): {e.Message}", e); }
+
+        var cells = names.Select(_ => new List<Cell>(records.Count)).ToArray();
+        for (int r = 0; r < records.Count; r++)
+        {
+            var row = new Cell[names.Count];
+            for (int c = 0; c < row.Length; c++) row[c] = Cell.Missing(records[r].Line, r + 1);
+            foreach (var (c, cell) in records[r].Fields) row[c] = cell;
+            for (int c = 0; c < row.Length; c++) cells[c].Add(row[c]);
+        }
+        return Build([.. names], cells, source, "line", options);
     }
+
+    // Named as JsonValueKind names them.
+    static string Kind(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => "Object", JsonTokenType.StartArray => "Array", JsonTokenType.True => "True", JsonTokenType.False => "False",
+        JsonTokenType.None => "nothing", var other => other.ToString(),
+    };
 
     // ---- typing shared by CSV and JSON -------------------------------------------------------------------------
 
     enum CellKind { Missing, Text, Number, Boolean }
 
-    readonly record struct Cell(string Text, CellKind Kind, int Position)
+    // Position: the line (CSV, JSON) or row (Parquet, Arrow); Record: the JSON record, 0 elsewhere.
+    readonly record struct Cell(string Text, CellKind Kind, int Position, int Record = 0)
     {
-        public static Cell Missing(int position) => new("", CellKind.Missing, position);
+        public static Cell Missing(int position, int record = 0) => new("", CellKind.Missing, position, record);
+
+        public string Where(string unit) => Record > 0 ? $"{unit} {Position} (record {Record})" : $"{unit} {Position}";
     }
 
     static readonly string[] DateFormats =
@@ -189,8 +248,12 @@ public static class TableReader
         "yyyy-MM-ddTHH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm:ss.FFFFFFF", "yyyy-MM-ddTHH:mm:ssK", "yyyy-MM-ddTHH:mm:ss.FFFFFFFK",
     ];
 
-    static bool TryNumber(string s, out double value) =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    // .NET's parser ignores trailing NUL characters ("1\0" is 1); a cell holding one is not a number.
+    static bool TryNumber(string s, out double value)
+    {
+        value = 0;
+        return !s.Contains('\0') && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+    }
 
     static bool TryDate(string s, out DateTime value) =>
         DateTime.TryParseExact(s, DateFormats, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out value);
@@ -203,15 +266,16 @@ public static class TableReader
         for (int c = 0; c < names.Length; c++)
         {
             var present = cells[c].Where(x => x.Kind != CellKind.Missing).ToList();
-            var type = options.ColumnTypes.TryGetValue(names[c], out var t) ? t : Infer(present, names[c], source, unit);
+            var type = options.ColumnTypes.TryGetValue(names[c], out var t) || options.ExpectedTypes.TryGetValue(names[c], out t)
+                ? t : Infer(present, names[c], source, unit);
             columns.Add(type switch
             {
                 ColumnType.Numerical => new DoubleDataFrameColumn(names[c], cells[c].Select(x => x.Kind == CellKind.Missing ? (double?)null
                     : TryNumber(x.Text, out var v) ? v
-                    : throw new InvalidDataException($"'{source}' {unit} {x.Position}, column '{names[c]}': expected a number, found '{x.Text}'."))),
+                    : throw new InvalidDataException($"'{source}' {x.Where(unit)}, column '{names[c]}': expected a number, found '{x.Text}'."))),
                 ColumnType.DateTime => new PrimitiveDataFrameColumn<DateTime>(names[c], cells[c].Select(x => x.Kind == CellKind.Missing ? (DateTime?)null
                     : TryDate(x.Text, out var d) ? d
-                    : throw new InvalidDataException($"'{source}' {unit} {x.Position}, column '{names[c]}': expected a date such as 2012-01-31 or 2001/01/01 00:47, found '{x.Text}'."))),
+                    : throw new InvalidDataException($"'{source}' {x.Where(unit)}, column '{names[c]}': expected a date such as 2012-01-31 or 2001/01/01 00:47, found '{x.Text}'."))),
                 _ => new StringDataFrameColumn(names[c], cells[c].Select(x => x.Kind == CellKind.Missing ? null : x.Text)),
             });
         }
@@ -228,7 +292,7 @@ public static class TableReader
         {
             var first = present[0];
             var other = present.First(x => x.Kind != first.Kind);
-            throw new InvalidDataException($"'{source}' {unit} {other.Position}, column '{name}': found a {Describe(other.Kind)} where {unit} {first.Position} has a {Describe(first.Kind)}; give the column a type in TableReadOptions.ColumnTypes to read it anyway.");
+            throw new InvalidDataException($"'{source}' {other.Where(unit)}, column '{name}': found {Describe(other)} where {first.Where(unit)} has {Describe(first)}; give the column a type in TableReadOptions.ColumnTypes to read it anyway.");
         }
         return kinds[0] switch
         {
@@ -240,7 +304,10 @@ public static class TableReader
         };
     }
 
-    static string Describe(CellKind kind) => kind switch { CellKind.Number => "number", CellKind.Boolean => "boolean", _ => "string" };
+    static string Describe(Cell cell) => cell.Kind switch
+    {
+        CellKind.Number => $"the number {cell.Text}", CellKind.Boolean => $"the boolean {cell.Text}", _ => $"the string '{cell.Text}'",
+    };
 
     // ---- Parquet -----------------------------------------------------------------------------------------------
 
@@ -400,7 +467,8 @@ public static class TableReader
     // Type overrides for binary formats: numbers or dates to categories, text to numbers or dates.
     static DataFrameColumn Retype(DataFrameColumn column, TableReadOptions options, string source)
     {
-        if (!options.ColumnTypes.TryGetValue(column.Name, out var wanted) || TypeOf(column) == wanted) return column;
+        if (!(options.ColumnTypes.TryGetValue(column.Name, out var wanted) || options.ExpectedTypes.TryGetValue(column.Name, out wanted))
+            || TypeOf(column) == wanted) return column;
         var cells = new List<Cell>((int)column.Length);
         for (long i = 0; i < column.Length; i++)
             cells.Add(column[i] switch

@@ -18,7 +18,7 @@ public enum BleuSmoothing
 /// <summary>BLEU settings; the defaults are sacreBLEU's corpus defaults (13a tokens, mixed case, exp smoothing, 4-grams).</summary>
 public sealed record BleuOptions
 {
-    /// <summary>Lower-case hypotheses and references first (sacreBLEU <c>-lc</c>).</summary>
+    /// <summary>Lower-case hypotheses and references first (sacreBLEU <c>-lc</c>), with Python's <c>str.lower()</c> (final sigma, 'İ' → "i̇").</summary>
     public bool Lowercase { get; init; }
     /// <summary>Apply <see cref="Tokenizer13a"/> (true, the default) or split on whitespace only ("none").</summary>
     public bool Tokenize13a { get; init; } = true;
@@ -148,10 +148,11 @@ public static class Bleu
 
     private static string[] Preprocess(string segment, BleuOptions options)
     {
-        if (options.Lowercase) segment = segment.ToLowerInvariant();
-        segment = segment.TrimEnd();
+        // sacreBLEU: sent.lower(), sent.rstrip(), then line.split(): Python's case mapping and whitespace.
+        if (options.Lowercase) segment = PythonText.Lower(segment);
+        segment = PythonText.TrimEnd(segment);
         if (options.Tokenize13a) segment = Tokenizer13a.Tokenize(segment);
-        return segment.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        return PythonText.Split(segment);
     }
 
     private static (Dictionary<string, int> Counts, int Length) NGrams(string[] tokens, int maxOrder)

@@ -2,8 +2,26 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Numerics;
 using Courseware.Notebooks;
+using MathNet.Numerics.Distributions;
 
 namespace Courseware.Evaluation;
+
+/// <summary>How a bootstrap confidence interval is read off the resampled statistics.</summary>
+public enum BootstrapMethod
+{
+    /// <summary>
+    /// The (1 − c)/2 and (1 + c)/2 percentiles of the resampled statistics. Simple, but with few items it is too narrow:
+    /// a nominal 95 % interval covers about 90 % at n ≤ 15 (Efron &amp; Tibshirani 1993, ch. 14).
+    /// </summary>
+    Percentile,
+    /// <summary>
+    /// Bias-corrected and accelerated (BCa; Efron 1987), as scipy's <c>bootstrap(method="BCa")</c>: the percentiles are
+    /// shifted by the bias z₀ = Φ⁻¹(share of resampled statistics below the observed one, ties counting half) and the
+    /// acceleration a = Σ dᵢ³ / (6 (Σ dᵢ²)^{3/2}) from the jackknife (dᵢ = mean of the leave-one-out statistics − the i-th),
+    /// to Φ(z₀ + (z₀ + z_q) / (1 − a (z₀ + z_q))). Better coverage for small or skewed samples; costs n extra evaluations.
+    /// </summary>
+    BiasCorrectedAccelerated,
+}
 
 /// <summary>
 /// A confidence interval for the difference of a metric between two systems, from a paired bootstrap over items.
@@ -20,12 +38,15 @@ namespace Courseware.Evaluation;
 /// <param name="Seed">The random seed of the resampling; the same seed and data give the same interval.</param>
 public sealed record BootstrapInterval(double Difference, double Low, double High, double PValue, double Confidence, int Resamples, int Seed)
 {
+    /// <summary>How <see cref="Low"/> and <see cref="High"/> were read off the resamples.</summary>
+    public BootstrapMethod Method { get; init; } = BootstrapMethod.Percentile;
+
     /// <summary>True when the interval excludes 0.</summary>
     public bool ExcludesZero => Low > 0 || High < 0;
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Html.FormatNumber(Difference)} ({Confidence * 100:0.#} % CI {Html.FormatNumber(Low)} to {Html.FormatNumber(High)}, {Resamples:N0} paired resamples, seed {Seed})";
+        $"{Html.FormatNumber(Difference)} ({Confidence * 100:0.#} % {(Method == BootstrapMethod.BiasCorrectedAccelerated ? "BCa " : "")}CI {Html.FormatNumber(Low)} to {Html.FormatNumber(High)}, {Resamples:N0} paired resamples, seed {Seed})";
 }
 
 public static partial class Stats
@@ -33,12 +54,16 @@ public static partial class Stats
     /// <summary>
     /// Paired bootstrap of the mean difference mean(a) − mean(b) over items scored by both systems (Efron &amp; Tibshirani
     /// 1993; Koehn 2004): draw n item indices with replacement <paramref name="resamples"/> times, take the mean of
-    /// aᵢ − bᵢ over each draw, and report the percentile interval (numpy's linear interpolation). Seeded: the same
-    /// inputs and seed give the same interval on any machine and thread count.
+    /// aᵢ − bᵢ over each draw, and report the percentile interval (numpy's linear interpolation) or, with
+    /// <paramref name="method"/> = <see cref="BootstrapMethod.BiasCorrectedAccelerated"/>, the BCa interval. The percentile
+    /// interval covers only about 90 % instead of 95 % with 15 items or fewer; prefer BCa there. Seeded: the same inputs
+    /// and seed give the same interval on any machine and thread count.
+    /// With one item, or the same difference on every item, every resample is that difference and so is the interval
+    /// (scipy's <c>bootstrap</c> refuses one item and returns NaN for BCa on constant data).
     /// </summary>
-    /// <example><code>Stats.PairedBootstrap(correctLarge, correctSmall).ExcludesZero</code></example>
+    /// <example><code>Stats.PairedBootstrap(correctLarge, correctSmall, method: BootstrapMethod.BiasCorrectedAccelerated).ExcludesZero</code></example>
     public static BootstrapInterval PairedBootstrap(IReadOnlyList<double> a, IReadOnlyList<double> b,
-        int resamples = 10_000, double confidence = 0.95, int seed = 0)
+        int resamples = 10_000, double confidence = 0.95, int seed = 0, BootstrapMethod method = BootstrapMethod.Percentile)
     {
         Check.SameLength(a, b, nameof(a), nameof(b));
         Check.Finite(a, nameof(a));
@@ -51,7 +76,11 @@ public static partial class Stats
         // Each resample has its own random stream derived from (seed, resample), so the work can be split across
         // threads without changing a single draw.
         Parallel.For(0, resamples, r => means[r] = ResampleMean(d, seed, r));
-        return Interval(d.Average(), means, confidence, seed);
+        return Interval(d.Average(), means, confidence, seed, method, () =>
+        {
+            double sum = d.Sum();
+            return d.Select(x => (sum - x) / (n - 1)).ToArray(); // leave-one-out means
+        });
     }
 
     // The hot loop of the bootstrap: n random reads. Two accumulators halve the floating-point add dependency chain,
@@ -75,11 +104,12 @@ public static partial class Stats
     /// Paired bootstrap for any corpus-level metric (BLEU, F1, AUC …): each resample is a list of item indices drawn
     /// with replacement, and <paramref name="metricA"/> / <paramref name="metricB"/> compute the metric of each system
     /// on those items. The draws are the same as in the mean-difference overload with the same seed.
-    /// The metric functions run one resample at a time, so they need not be thread-safe.
+    /// The metric functions run one resample at a time, so they need not be thread-safe. <paramref name="method"/> as in
+    /// the mean-difference overload; BCa also evaluates both metrics on the n leave-one-out item sets.
     /// </summary>
     /// <example><code>Stats.PairedBootstrap(n, idx => Bleu.Corpus(Pick(hypA, idx), Pick(refs, idx)).Score, idx => …)</code></example>
     public static BootstrapInterval PairedBootstrap(int items, Func<IReadOnlyList<int>, double> metricA, Func<IReadOnlyList<int>, double> metricB,
-        int resamples = 1_000, double confidence = 0.95, int seed = 0)
+        int resamples = 1_000, double confidence = 0.95, int seed = 0, BootstrapMethod method = BootstrapMethod.Percentile)
     {
         if (items < 1) throw new ArgumentOutOfRangeException(nameof(items), items, "expected at least one item.");
         ArgumentNullException.ThrowIfNull(metricA);
@@ -95,7 +125,11 @@ public static partial class Stats
             for (int i = 0; i < items; i++) sample[i] = rng.Next(items);
             differences[r] = metricA(sample) - metricB(sample);
         }
-        return Interval(observed, differences, confidence, seed);
+        return Interval(observed, differences, confidence, seed, method, () => Enumerable.Range(0, items).Select(left =>
+        {
+            var rest = all.Where(i => i != left).ToArray();
+            return metricA(rest) - metricB(rest);
+        }).ToArray());
     }
 
     /// <summary>The q-th quantile (0…1) of sorted values with numpy's default linear interpolation.</summary>
@@ -107,13 +141,40 @@ public static partial class Stats
         return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
     }
 
-    private static BootstrapInterval Interval(double observed, double[] differences, double confidence, int seed)
+    private static BootstrapInterval Interval(double observed, double[] differences, double confidence, int seed,
+        BootstrapMethod method, Func<double[]> jackknife)
     {
         Array.Sort(differences);
         int atMost0 = differences.Count(x => x <= 0), atLeast0 = differences.Count(x => x >= 0);
         double p = Math.Min(1, 2.0 * Math.Min(atMost0, atLeast0) / differences.Length);
         double tail = (1 - confidence) / 2;
-        return new BootstrapInterval(observed, Quantile(differences, tail), Quantile(differences, 1 - tail), p, confidence, differences.Length, seed);
+        var (low, high) = method switch
+        {
+            BootstrapMethod.Percentile => (tail, 1 - tail),
+            BootstrapMethod.BiasCorrectedAccelerated => BcaLevels(observed, differences, jackknife(), tail),
+            _ => throw new ArgumentOutOfRangeException(nameof(method), method, "expected Percentile or BiasCorrectedAccelerated."),
+        };
+        return new BootstrapInterval(observed, Quantile(differences, low), Quantile(differences, high), p, confidence, differences.Length, seed) { Method = method };
+    }
+
+    // scipy 1.10's _bca_interval: the quantile levels of the BCa interval. Without jackknife spread (one item, constant
+    // data) the acceleration is taken as 0 where scipy divides 0 by 0; an observed value outside every resample makes
+    // z₀ infinite and the interval NaN, as in scipy.
+    private static (double Low, double High) BcaLevels(double observed, double[] sorted, double[] jackknife, double tail)
+    {
+        int below = sorted.Count(x => x < observed), atMost = sorted.Count(x => x <= observed);
+        double z0 = Normal.InvCDF(0, 1, (below + atMost) / (2.0 * sorted.Length));
+        double mean = jackknife.Average(), cubes = 0, squares = 0;
+        foreach (var value in jackknife)
+        {
+            double u = mean - value;
+            cubes += u * u * u;
+            squares += u * u;
+        }
+        double acceleration = squares > 0 ? cubes / (6 * Math.Pow(squares, 1.5)) : 0;
+        double z = Normal.InvCDF(0, 1, tail);
+        double Level(double zq) => Normal.CDF(0, 1, z0 + (z0 + zq) / (1 - acceleration * (z0 + zq)));
+        return (Level(z), Level(-z));
     }
 
     private static void CheckBootstrap(int resamples, double confidence)

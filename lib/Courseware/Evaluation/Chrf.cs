@@ -12,7 +12,7 @@ public sealed record ChrfOptions
     public int WordOrder { get; init; }
     /// <summary>Recall weighs β times as much as precision.</summary>
     public double Beta { get; init; } = 2;
-    /// <summary>Compare case-insensitively.</summary>
+    /// <summary>Compare case-insensitively (Python's <c>str.lower()</c>, as sacreBLEU: "ΟΔΟΣ" becomes "οδος").</summary>
     public bool Lowercase { get; init; }
     /// <summary>Keep whitespace inside character n-grams (sacreBLEU <c>whitespace=True</c>).</summary>
     public bool Whitespace { get; init; }
@@ -71,9 +71,9 @@ public static class Chrf
 
     private static List<Dictionary<string, int>> Extract(string text, ChrfOptions options)
     {
-        if (options.Lowercase) text = text.ToLowerInvariant();
+        if (options.Lowercase) text = PythonText.Lower(text);
         var grams = new List<Dictionary<string, int>>();
-        string chars = options.Whitespace ? text : string.Concat(text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        string chars = options.Whitespace ? text : string.Concat(PythonText.Split(text)); // ''.join(line.split())
         // Python indexes strings by code point; offsets of each rune keep surrogate pairs whole.
         var offsets = new List<int>();
         for (int at = 0; at < chars.Length; at += char.IsSurrogatePair(chars, at) ? 2 : 1) offsets.Add(at);
@@ -111,7 +111,7 @@ public static class Chrf
     {
         const string punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
         var words = new List<string>();
-        foreach (var w in text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+        foreach (var w in PythonText.Split(text))
         {
             if (w.Length == 1) words.Add(w);
             else if (punctuation.Contains(w[^1])) { words.Add(w[..^1]); words.Add(w[^1..]); }

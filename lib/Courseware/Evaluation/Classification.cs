@@ -16,7 +16,9 @@ public enum Averaging
 /// <summary>
 /// Classification metrics over paired true and predicted labels. Labels may be any type (int, string, enum);
 /// the class set is the sorted union of the labels seen in <c>truth</c> and <c>predicted</c>, as scikit-learn does.
-/// A ratio whose denominator is zero (a class never predicted) counts as 0, scikit-learn's <c>zero_division=0</c>.
+/// A ratio whose denominator is zero (precision of a class never predicted, recall of a class never true) is
+/// <c>zeroDivision</c>: 0 by default (scikit-learn's "warn", without the warning), 1, or NaN, which the averages then
+/// leave out (scikit-learn ≥ 1.3's <c>zero_division=np.nan</c>).
 /// </summary>
 /// <example><code>Classification.F1(truth, predicted, Averaging.Macro)</code></example>
 public static class Classification
@@ -32,28 +34,52 @@ public static class Classification
     }
 
     /// <summary>Precision of one class = TP / (TP + FP): of the items predicted as <paramref name="positive"/>, the share that are.</summary>
-    public static double Precision<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, T positive) where T : notnull =>
-        ConfusionMatrix.Create(truth, predicted).ForClass(positive).Precision;
+    /// <param name="truth">True labels.</param>
+    /// <param name="predicted">Predicted labels, paired with <paramref name="truth"/>.</param>
+    /// <param name="positive">The class to score.</param>
+    /// <param name="zeroDivision">The value when nothing is predicted as <paramref name="positive"/>: 0, 1 or NaN.</param>
+    public static double Precision<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, T positive, double zeroDivision = 0) where T : notnull =>
+        ConfusionMatrix.Create(truth, predicted).ForClass(positive, zeroDivision).Precision;
 
     /// <summary>Recall of one class = TP / (TP + FN): of the items that are <paramref name="positive"/>, the share found.</summary>
-    public static double Recall<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, T positive) where T : notnull =>
-        ConfusionMatrix.Create(truth, predicted).ForClass(positive).Recall;
+    /// <param name="truth">True labels.</param>
+    /// <param name="predicted">Predicted labels, paired with <paramref name="truth"/>.</param>
+    /// <param name="positive">The class to score.</param>
+    /// <param name="zeroDivision">The value when no item is <paramref name="positive"/>: 0, 1 or NaN.</param>
+    public static double Recall<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, T positive, double zeroDivision = 0) where T : notnull =>
+        ConfusionMatrix.Create(truth, predicted).ForClass(positive, zeroDivision).Recall;
 
     /// <summary>F1 of one class = 2·TP / (2·TP + FP + FN), the harmonic mean of precision and recall.</summary>
-    public static double F1<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, T positive) where T : notnull =>
-        ConfusionMatrix.Create(truth, predicted).ForClass(positive).F1;
+    /// <param name="truth">True labels.</param>
+    /// <param name="predicted">Predicted labels, paired with <paramref name="truth"/>.</param>
+    /// <param name="positive">The class to score.</param>
+    /// <param name="zeroDivision">The value when <paramref name="positive"/> is neither true nor predicted anywhere: 0, 1 or NaN.</param>
+    public static double F1<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, T positive, double zeroDivision = 0) where T : notnull =>
+        ConfusionMatrix.Create(truth, predicted).ForClass(positive, zeroDivision).F1;
 
     /// <summary>Precision = TP / (TP + FP), averaged over the classes as <paramref name="average"/> says.</summary>
-    public static double Precision<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, Averaging average) where T : notnull =>
-        ConfusionMatrix.Create(truth, predicted).Average(average, s => s.Precision);
+    /// <param name="truth">True labels.</param>
+    /// <param name="predicted">Predicted labels, paired with <paramref name="truth"/>.</param>
+    /// <param name="average">How the per-class values are combined.</param>
+    /// <param name="zeroDivision">A class's value when its denominator is 0: 0, 1, or NaN to leave the class out of the average.</param>
+    public static double Precision<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, Averaging average, double zeroDivision = 0) where T : notnull =>
+        ConfusionMatrix.Create(truth, predicted).Average(average, s => s.Precision, zeroDivision);
 
     /// <summary>Recall = TP / (TP + FN), averaged over the classes as <paramref name="average"/> says.</summary>
-    public static double Recall<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, Averaging average) where T : notnull =>
-        ConfusionMatrix.Create(truth, predicted).Average(average, s => s.Recall);
+    /// <param name="truth">True labels.</param>
+    /// <param name="predicted">Predicted labels, paired with <paramref name="truth"/>.</param>
+    /// <param name="average">How the per-class values are combined.</param>
+    /// <param name="zeroDivision">A class's value when its denominator is 0: 0, 1, or NaN to leave the class out of the average.</param>
+    public static double Recall<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, Averaging average, double zeroDivision = 0) where T : notnull =>
+        ConfusionMatrix.Create(truth, predicted).Average(average, s => s.Recall, zeroDivision);
 
     /// <summary>F1 = 2·TP / (2·TP + FP + FN) per class, averaged as <paramref name="average"/> says (micro pools the counts first).</summary>
-    public static double F1<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, Averaging average) where T : notnull =>
-        ConfusionMatrix.Create(truth, predicted).Average(average, s => s.F1);
+    /// <param name="truth">True labels.</param>
+    /// <param name="predicted">Predicted labels, paired with <paramref name="truth"/>.</param>
+    /// <param name="average">How the per-class values are combined.</param>
+    /// <param name="zeroDivision">A class's value when its denominator is 0: 0, 1, or NaN to leave the class out of the average.</param>
+    public static double F1<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, Averaging average, double zeroDivision = 0) where T : notnull =>
+        ConfusionMatrix.Create(truth, predicted).Average(average, s => s.F1, zeroDivision);
 
     /// <summary>
     /// Matthews correlation coefficient, the multiclass form (Gorodkin 2004) that scikit-learn uses: with confusion
@@ -66,7 +92,7 @@ public static class Classification
         double n = cm.Total, correct = 0, tp = 0, pp = 0, tt = 0;
         for (int k = 0; k < cm.Labels.Count; k++)
         {
-            correct += cm.Counts[k, k];
+            correct += cm[k, k];
             double t = cm.TrueCount(k), p = cm.PredictedCount(k);
             tp += t * p; pp += p * p; tt += t * t;
         }
@@ -257,17 +283,32 @@ public sealed class ClassificationReport : HtmlDisplayable
         string.Join("\n", Rows().Select(r => $"{r[0],-24}{Html.FormatNumber((double)r[1]!),10}{Html.FormatNumber((double)r[2]!),10}{Html.FormatNumber((double)r[3]!),10}{r[4],9}"));
 }
 
-/// <summary>Confusion counts over the sorted label set; rows are true labels, columns predicted labels.</summary>
-internal sealed class ConfusionMatrix
+/// <summary>
+/// Confusion counts, scikit-learn's <c>confusion_matrix</c>: row i counts the items whose true label is
+/// <see cref="Labels"/>[i], column j those predicted as <see cref="Labels"/>[j]. Displays as a table in a notebook.
+/// </summary>
+/// <example><code>ConfusionMatrix.Create(truth, predicted, labels: ["negative", "neutral", "positive"])</code></example>
+public sealed class ConfusionMatrix : HtmlDisplayable
 {
-    private ConfusionMatrix(IReadOnlyList<object> labels, int[,] counts, int total) { Labels = labels; Counts = counts; Total = total; }
-
-    public IReadOnlyList<object> Labels { get; }
-    public int[,] Counts { get; }
-    public int Total { get; }
+    private readonly int[,] _counts;
     private Dictionary<object, int>? _index;
 
-    public static ConfusionMatrix Create<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted) where T : notnull
+    private ConfusionMatrix(IReadOnlyList<object> labels, int[,] counts, int total) { Labels = labels; _counts = counts; Total = total; }
+
+    /// <summary>The labels in row and column order.</summary>
+    public IReadOnlyList<object> Labels { get; }
+
+    /// <summary>Number of items counted (those whose true and predicted labels are both in <see cref="Labels"/>).</summary>
+    public int Total { get; }
+
+    /// <summary>Items with true label <see cref="Labels"/>[<paramref name="trueIndex"/>] predicted as <see cref="Labels"/>[<paramref name="predictedIndex"/>].</summary>
+    public int this[int trueIndex, int predictedIndex] => _counts[trueIndex, predictedIndex];
+
+    /// <summary>
+    /// Counts the pairs of true and predicted labels. Without <paramref name="labels"/> the labels are the sorted union of
+    /// both lists (ordinal order for strings); with them, that order, and items with any other label are left out.
+    /// </summary>
+    public static ConfusionMatrix Create<T>(IReadOnlyList<T> truth, IReadOnlyList<T> predicted, IReadOnlyList<T>? labels = null) where T : notnull
     {
         Check.SameLength(truth, predicted, nameof(truth), nameof(predicted));
         for (int i = 0; i < truth.Count; i++)
@@ -276,46 +317,87 @@ internal sealed class ConfusionMatrix
             if (predicted[i] is null) throw new ArgumentException($"predicted[{i}] is null; expected a label.", nameof(predicted));
         }
         IComparer<T> order = typeof(T) == typeof(string) ? (IComparer<T>)(object)StringComparer.Ordinal : Comparer<T>.Default;
-        var labels = truth.Concat(predicted).Distinct().Order(order).ToList();
-        var index = labels.Select((l, k) => (l, k)).ToDictionary(p => p.l, p => p.k);
-        var counts = new int[labels.Count, labels.Count];
-        for (int i = 0; i < truth.Count; i++) counts[index[truth[i]], index[predicted[i]]]++;
-        return new ConfusionMatrix(labels.Cast<object>().ToList(), counts, truth.Count);
+        var classes = labels?.ToList() ?? truth.Concat(predicted).Distinct().Order(order).ToList();
+        var index = new Dictionary<T, int>();
+        foreach (var label in classes)
+            if (label is null || !index.TryAdd(label, index.Count))
+                throw new ArgumentException(label is null ? "labels contains null." : $"labels lists '{label}' twice; each label needs one row and column.", nameof(labels));
+        var counts = new int[classes.Count, classes.Count];
+        int total = 0;
+        for (int i = 0; i < truth.Count; i++)
+            if (index.TryGetValue(truth[i], out int t) && index.TryGetValue(predicted[i], out int p)) { counts[t, p]++; total++; }
+        return new ConfusionMatrix(classes.Cast<object>().ToList(), counts, total);
     }
 
-    public int TrueCount(int k) { int s = 0; for (int j = 0; j < Labels.Count; j++) s += Counts[k, j]; return s; }
-    public int PredictedCount(int k) { int s = 0; for (int j = 0; j < Labels.Count; j++) s += Counts[j, k]; return s; }
+    /// <summary>A copy of the counts as a [true, predicted] array, the shape of scikit-learn's result.</summary>
+    public int[,] ToArray() => (int[,])_counts.Clone();
 
-    public ClassScores ForClass(object label)
+    /// <summary>Items whose true label is <see cref="Labels"/>[<paramref name="k"/>] (the row sum, the class's support).</summary>
+    public int TrueCount(int k) { int s = 0; for (int j = 0; j < Labels.Count; j++) s += _counts[k, j]; return s; }
+
+    /// <summary>Items predicted as <see cref="Labels"/>[<paramref name="k"/>] (the column sum).</summary>
+    public int PredictedCount(int k) { int s = 0; for (int j = 0; j < Labels.Count; j++) s += _counts[j, k]; return s; }
+
+    internal ClassScores ForClass(object label, double zeroDivision = 0)
     {
         _index ??= Labels.Select((l, k) => (l, k)).ToDictionary(p => p.l, p => p.k);
         if (!_index.TryGetValue(label, out int k))
             throw new ArgumentException($"positive label '{label}' occurs in neither truth nor predicted; labels seen: {string.Join(", ", Labels)}.", "positive");
-        return ForIndex(k);
+        return ForIndex(k, zeroDivision);
     }
 
-    public ClassScores ForIndex(int k) => Scores(Counts[k, k], PredictedCount(k), TrueCount(k));
+    internal ClassScores ForIndex(int k, double zeroDivision = 0) => Scores(_counts[k, k], PredictedCount(k), TrueCount(k), zeroDivision);
 
-    private static ClassScores Scores(int tp, int predicted, int actual) => new(
-        predicted == 0 ? 0 : (double)tp / predicted,
-        actual == 0 ? 0 : (double)tp / actual,
-        predicted + actual == 0 ? 0 : 2.0 * tp / (predicted + actual), // 2TP/(2TP+FP+FN)
-        actual);
+    private static ClassScores Scores(int tp, int predicted, int actual, double zeroDivision)
+    {
+        if (!(zeroDivision is 0 or 1 || double.IsNaN(zeroDivision)))
+            throw new ArgumentOutOfRangeException(nameof(zeroDivision), zeroDivision, "expected 0, 1 or double.NaN (scikit-learn's zero_division).");
+        return new(
+            predicted == 0 ? zeroDivision : (double)tp / predicted,
+            actual == 0 ? zeroDivision : (double)tp / actual,
+            predicted + actual == 0 ? zeroDivision : 2.0 * tp / (predicted + actual), // 2TP/(2TP+FP+FN)
+            actual);
+    }
 
-    public double Average(Averaging average, Func<ClassScores, double> metric)
+    // Macro and weighted averages leave NaN classes out, as scikit-learn's _nanaverage; NaN if every class is NaN.
+    internal double Average(Averaging average, Func<ClassScores, double> metric, double zeroDivision = 0)
     {
         switch (average)
         {
             case Averaging.Micro:
                 int tp = 0;
-                for (int k = 0; k < Labels.Count; k++) tp += Counts[k, k];
-                return metric(Scores(tp, Total, Total)); // pooled: every item is predicted once and true once
+                for (int k = 0; k < Labels.Count; k++) tp += _counts[k, k];
+                return metric(Scores(tp, Total, Total, zeroDivision)); // pooled: every item is predicted once and true once
             case Averaging.Macro:
-                return Enumerable.Range(0, Labels.Count).Average(k => metric(ForIndex(k)));
             case Averaging.Weighted:
-                return Enumerable.Range(0, Labels.Count).Sum(k => metric(ForIndex(k)) * TrueCount(k)) / Total;
+                double sum = 0, weights = 0, plainSum = 0;
+                int defined = 0;
+                for (int k = 0; k < Labels.Count; k++)
+                {
+                    double value = metric(ForIndex(k, zeroDivision));
+                    if (double.IsNaN(value)) continue;
+                    double weight = average == Averaging.Macro ? 1 : TrueCount(k);
+                    sum += value * weight; weights += weight; plainSum += value; defined++;
+                }
+                return defined == 0 ? double.NaN : weights == 0 ? plainSum / defined : sum / weights;
             default:
                 throw new ArgumentOutOfRangeException(nameof(average), average, "expected Macro, Micro or Weighted.");
         }
+    }
+
+    /// <inheritdoc />
+    public override string ToHtml() =>
+        Html.Table(Labels.Select(l => $"predicted {l}").Prepend("true \\ predicted"),
+            Enumerable.Range(0, Labels.Count).Select(i => Enumerable.Range(0, Labels.Count).Select(j => (object?)_counts[i, j]).Prepend(Labels[i])),
+            $"Confusion matrix ({Total} items)");
+
+    /// <inheritdoc />
+    public override string ToString()
+    {
+        var names = Labels.Select(l => l.ToString() ?? "").ToList();
+        int width = Math.Max(names.Max(n => n.Length), Enumerable.Range(0, Labels.Count).Max(i => Enumerable.Range(0, Labels.Count).Max(j => _counts[i, j].ToString().Length))) + 2;
+        return string.Join('\n', Enumerable.Range(0, Labels.Count).Select(i =>
+            names[i].PadRight(width) + string.Concat(Enumerable.Range(0, Labels.Count).Select(j => _counts[i, j].ToString().PadLeft(width))))
+            .Prepend("true \\ predicted".PadRight(width) + string.Concat(names.Select(n => n.PadLeft(width)))));
     }
 }

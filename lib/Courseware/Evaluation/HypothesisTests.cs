@@ -22,14 +22,19 @@ public enum McNemarMethod
     Exact,
     /// <summary>Chi-square with continuity correction: χ² = (|b − c| − 1)² / (b + c), 1 degree of freedom.</summary>
     ChiSquare,
+    /// <summary>Chi-square without continuity correction (McNemar 1947): χ² = (b − c)² / (b + c), 1 degree of freedom.</summary>
+    ChiSquareWithoutCorrection,
 }
 
 /// <summary>McNemar's test result with its discordant counts: b = only A right, c = only B right.</summary>
 public sealed record McNemarResult(int OnlyACorrect, int OnlyBCorrect, double Statistic, double PValue, bool Exact)
 {
+    /// <summary>The variant that was computed: <see cref="McNemarMethod.Exact"/>, <see cref="McNemarMethod.ChiSquare"/> or <see cref="McNemarMethod.ChiSquareWithoutCorrection"/>.</summary>
+    public McNemarMethod Method { get; init; } = Exact ? McNemarMethod.Exact : McNemarMethod.ChiSquare;
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"McNemar ({(Exact ? "exact binomial" : "χ² with continuity correction")}): b = {OnlyACorrect}, c = {OnlyBCorrect}, statistic = {Html.FormatNumber(Statistic)}, p = {TestResult.FormatP(PValue)}";
+        $"McNemar ({Method switch { McNemarMethod.Exact => "exact binomial", McNemarMethod.ChiSquare => "χ² with continuity correction", _ => "χ² without continuity correction" }}): b = {OnlyACorrect}, c = {OnlyBCorrect}, statistic = {Html.FormatNumber(Statistic)}, p = {TestResult.FormatP(PValue)}";
 }
 
 /// <summary>Adjusted p-values and decisions from a multiple-comparison correction, in the input order.</summary>
@@ -47,7 +52,9 @@ public static partial class Stats
     /// <summary>
     /// McNemar's test for two classifiers on the same items (as statsmodels' <c>mcnemar</c>): only the discordant items
     /// count — b where only A is right, c where only B is right. Under H₀ (equal error rates) b ~ Binomial(b + c, ½).
-    /// With no discordant item there is no evidence either way: statistic 0, p = 1.
+    /// With no discordant item (b = c = 0) there is no evidence either way, and every variant returns statistic 0, p = 1:
+    /// statsmodels agrees for the exact test, but its χ² gives statistic ∞, p = 0 with the continuity correction
+    /// ((0 − 1)² / 0) and NaN without it (0 / 0) — a division by zero, not a finding.
     /// </summary>
     public static McNemarResult McNemar(IReadOnlyList<bool> correctA, IReadOnlyList<bool> correctB, McNemarMethod method = McNemarMethod.Auto)
     {
@@ -68,7 +75,8 @@ public static partial class Stats
             throw new ArgumentOutOfRangeException(onlyACorrect < 0 ? nameof(onlyACorrect) : nameof(onlyBCorrect), "discordant counts cannot be negative.");
         int b = onlyACorrect, c = onlyBCorrect, n = b + c;
         bool exact = method == McNemarMethod.Exact || (method == McNemarMethod.Auto && n < 25);
-        if (n == 0) return new McNemarResult(b, c, 0, 1, exact);
+        var used = exact ? McNemarMethod.Exact : method == McNemarMethod.ChiSquareWithoutCorrection ? method : McNemarMethod.ChiSquare;
+        if (n == 0) return new McNemarResult(b, c, 0, 1, exact) { Method = used };
         if (exact)
         {
             int k = Math.Min(b, c);
@@ -76,14 +84,17 @@ public static partial class Stats
             for (int i = 0; i <= k; i++) cdf += Math.Exp(SpecialFunctions.BinomialLn(n, i) - n * Math.Log(2));
             return new McNemarResult(b, c, k, Math.Min(1, 2 * cdf), true);
         }
-        double chi2 = Math.Pow(Math.Abs(b - c) - 1, 2) / n;
-        return new McNemarResult(b, c, chi2, SpecialFunctions.Erfc(Math.Sqrt(chi2 / 2)), false); // χ²₁ survival = erfc(√(x/2))
+        double correction = used == McNemarMethod.ChiSquare ? 1 : 0;
+        double chi2 = Math.Pow(Math.Abs(b - c) - correction, 2) / n;
+        return new McNemarResult(b, c, chi2, SpecialFunctions.Erfc(Math.Sqrt(chi2 / 2)), false) { Method = used }; // χ²₁ survival = erfc(√(x/2))
     }
 
     /// <summary>
     /// Paired t-test (scipy's <c>ttest_rel</c>): with dᵢ = aᵢ − bᵢ, t = mean(d) / (sd(d) / √n), n − 1 degrees of freedom,
     /// two-sided p. Assumes the differences are roughly normal; use <see cref="Wilcoxon"/> when they are not.
-    /// When all differences are equal the statistic is ±∞ (p = 0) or, if they are all 0, NaN with p = 1.
+    /// When all differences are equal the statistic is ±∞ with p = 0 (as scipy), or, if they are all 0, NaN with p = 1
+    /// where scipy returns p = NaN: identical scores are no evidence of a difference, and p = 1 keeps corrections such as
+    /// <see cref="BenjaminiHochberg"/> working.
     /// </summary>
     public static TestResult PairedTTest(IReadOnlyList<double> a, IReadOnlyList<double> b)
     {
@@ -177,23 +188,30 @@ public static partial class Stats
 
     /// <summary>
     /// Benjamini–Hochberg false-discovery-rate control (statsmodels <c>multipletests(method="fdr_bh")</c>): with the
-    /// m p-values sorted, p₍ᵢ₎ is adjusted to min over j ≥ i of m·p₍ⱼ₎ / j (at most 1); reject where adjusted ≤ α.
-    /// For many exploratory comparisons.
+    /// m p-values sorted, reject p₍₁₎ … p₍ₖ₎ for the largest k with p₍ₖ₎ ≤ α·k/m; p₍ᵢ₎ is adjusted to min over j ≥ i of
+    /// p₍ⱼ₎ / (j/m) (at most 1). The decision compares with α·k/m directly, so a p-value exactly on the boundary is
+    /// rejected as statsmodels does (rounding m·p/k first can push it just above α). For many exploratory comparisons.
     /// </summary>
+    /// <example><code>Stats.BenjaminiHochberg([0.001, 0.002, 0.05], alpha: 0.05).Reject   // all three</code></example>
     public static MultipleTestResult BenjaminiHochberg(IReadOnlyList<double> pValues, double alpha = 0.05)
     {
         CheckPValues(pValues, alpha);
         int m = pValues.Count;
-        var order = Enumerable.Range(0, m).OrderBy(i => pValues[i]).ToArray();
+        var order = SortedOrder(pValues);
         var adjusted = new double[m];
+        var reject = new bool[m];
         double running = 1;
+        bool below = false;
         for (int rank = m; rank >= 1; rank--)
         {
             int i = order[rank - 1];
-            running = Math.Min(running, pValues[i] * m / rank);
+            double ecdf = (double)rank / m; // statsmodels' ecdf factor, the same floating-point operations
+            below |= pValues[i] <= ecdf * alpha; // step-up: everything below the largest rejected rank is rejected too
+            reject[i] = below;
+            running = Math.Min(running, pValues[i] / ecdf);
             adjusted[i] = running;
         }
-        return new MultipleTestResult(adjusted, adjusted.Select(p => p <= alpha).ToArray(), alpha, "Benjamini–Hochberg");
+        return new MultipleTestResult(adjusted, reject, alpha, "Benjamini–Hochberg");
     }
 
     /// <summary>
@@ -206,6 +224,35 @@ public static partial class Stats
         int m = pValues.Count;
         return new MultipleTestResult(pValues.Select(p => Math.Min(1, p * m)).ToArray(), pValues.Select(p => p <= alpha / m).ToArray(), alpha, "Bonferroni");
     }
+
+    /// <summary>
+    /// Holm's step-down correction (statsmodels <c>multipletests(method="holm")</c>): with the m p-values sorted, reject
+    /// p₍₁₎, p₍₂₎ … while p₍ₖ₎ ≤ α / (m − k + 1) and stop at the first that is not; p₍ₖ₎ is adjusted to
+    /// max over j ≤ k of (m − j + 1)·p₍ⱼ₎ (at most 1). Controls the chance of any false positive like Bonferroni, and
+    /// never rejects less.
+    /// </summary>
+    /// <example><code>Stats.Holm([0.001, 0.002, 0.05]).Reject   // all three; Bonferroni rejects two</code></example>
+    public static MultipleTestResult Holm(IReadOnlyList<double> pValues, double alpha = 0.05)
+    {
+        CheckPValues(pValues, alpha);
+        int m = pValues.Count;
+        var order = SortedOrder(pValues);
+        var adjusted = new double[m];
+        var reject = new bool[m];
+        double running = 0;
+        bool stopped = false;
+        for (int k = 0; k < m; k++)
+        {
+            int i = order[k];
+            stopped |= pValues[i] > alpha / (m - k);
+            reject[i] = !stopped;
+            running = Math.Max(running, pValues[i] * (m - k));
+            adjusted[i] = Math.Min(1, running);
+        }
+        return new MultipleTestResult(adjusted, reject, alpha, "Holm");
+    }
+
+    private static int[] SortedOrder(IReadOnlyList<double> pValues) => Enumerable.Range(0, pValues.Count).OrderBy(i => pValues[i]).ToArray();
 
     private static void CheckPValues(IReadOnlyList<double> pValues, double alpha)
     {
@@ -228,9 +275,12 @@ public static partial class Stats
         return d;
     }
 
-    /// <summary>Sample variance with n − 1 in the denominator (numpy ddof=1).</summary>
+    /// <summary>Sample variance with n − 1 in the denominator (numpy ddof=1); exactly 0 for constant values.</summary>
     internal static double Variance(IReadOnlyList<double> x)
     {
+        // The rounded mean of equal values can miss them (three 0.7s average to 0.7000000000000001), which would turn
+        // "no spread" into a variance of 1e-33 and a t of 1e15.
+        if (x.All(v => v == x[0])) return 0;
         double mean = x.Average();
         return x.Sum(v => (v - mean) * (v - mean)) / (x.Count - 1);
     }

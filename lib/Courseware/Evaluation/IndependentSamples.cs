@@ -60,6 +60,9 @@ public static partial class Stats
     /// Welch's t-test for two independent samples with possibly different variances (scipy's
     /// <c>ttest_ind(b, a, equal_var=False)</c>): t = (mean B − mean A) / √(s²A/nA + s²B/nB), Welch–Satterthwaite degrees
     /// of freedom, two-sided p; the interval is mean B − mean A ± t_{ν} · SE.
+    /// Two constant groups have SE = 0: different constants give t = ±∞, p = 0 and the interval [B − A, B − A]; equal ones
+    /// give t = NaN, p = 1. scipy returns NaN for both, or for different constants a huge finite t when rounding leaves
+    /// a variance of 1e-33 (e.g. three 0.7s); the limits are what the data say, and p stays usable in corrections.
     /// </summary>
     public static IndependentTestResult WelchTTest(IReadOnlyList<double> a, IReadOnlyList<double> b, double confidence = 0.95)
     {

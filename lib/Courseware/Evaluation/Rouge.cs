@@ -40,11 +40,11 @@ public static class Rouge
             all.Select(s => s.Rouge1).MaxBy(s => s.FMeasure), all.Select(s => s.Rouge2).MaxBy(s => s.FMeasure), all.Select(s => s.RougeL).MaxBy(s => s.FMeasure));
     }
 
-    /// <summary>rouge_score's tokenizer: lower-case, non-[a-z0-9] runs to spaces, split.</summary>
+    /// <summary>rouge_score's tokenizer: lower-case (Python's <c>str.lower()</c>), non-[a-z0-9] runs to spaces, split.</summary>
     public static IReadOnlyList<string> Tokenize(string text)
     {
         var sb = new StringBuilder(text.Length);
-        foreach (var ch in text.ToLowerInvariant()) sb.Append(ch is >= 'a' and <= 'z' or >= '0' and <= '9' ? ch : ' ');
+        foreach (var ch in PythonText.Lower(text)) sb.Append(ch is >= 'a' and <= 'z' or >= '0' and <= '9' ? ch : ' ');
         return sb.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
     }
 

@@ -57,25 +57,4 @@ public static partial class Stats
         if (!(confidence > 0 && confidence < 1)) throw new ArgumentOutOfRangeException(nameof(confidence), confidence, "expected a confidence level strictly between 0 and 1.");
         return new SeedSummary(values.ToArray(), confidence, name);
     }
-
-    /// <summary>Raw agreement: the share of items on which two raters give the same label.</summary>
-    public static double RawAgreement<T>(IReadOnlyList<T> raterA, IReadOnlyList<T> raterB) where T : notnull =>
-        Classification.Accuracy(raterA, raterB);
-
-    /// <summary>
-    /// Cohen's kappa (scikit-learn's <c>cohen_kappa_score</c>): κ = (pₒ − pₑ) / (1 − pₑ), with pₒ the raw agreement and
-    /// pₑ = Σ_k (share of A's labels that are k)(share of B's labels that are k) the agreement expected by chance.
-    /// 1 = perfect, 0 = chance level. NaN when pₑ = 1 (both raters always give the same single label).
-    /// </summary>
-    public static double CohensKappa<T>(IReadOnlyList<T> raterA, IReadOnlyList<T> raterB) where T : notnull
-    {
-        var cm = ConfusionMatrix.Create(raterA, raterB);
-        double n = cm.Total, observed = 0, expected = 0;
-        for (int k = 0; k < cm.Labels.Count; k++)
-        {
-            observed += cm.Counts[k, k] / n;
-            expected += cm.TrueCount(k) / n * (cm.PredictedCount(k) / n);
-        }
-        return expected == 1 ? double.NaN : (observed - expected) / (1 - expected);
-    }
 }

@@ -21,7 +21,7 @@ public static partial class Tokenizer13a
         line = PeriodCommaAfterNonDigit().Replace(line, "$1 $2 ");
         line = PeriodCommaBeforeNonDigit().Replace(line, " $1 $2");
         line = DashAfterDigit().Replace(line, "$1 $2 ");
-        return string.Join(' ', line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return string.Join(' ', PythonText.Split(line));
     }
 
     // The four substitutions of sacrebleu/tokenizers/tokenizer_re.py, in order.

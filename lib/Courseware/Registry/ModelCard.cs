@@ -6,7 +6,7 @@ using Courseware.Notebooks;
 
 namespace Courseware.Registry;
 
-/// <summary>A metric reported on a model card with its confidence interval (e.g. from <see cref="Stats.PairedBootstrap(IReadOnlyList{double}, IReadOnlyList{double}, int, double, int)"/>).</summary>
+/// <summary>A metric reported on a model card with its confidence interval (e.g. from <see cref="Stats.PairedBootstrap(IReadOnlyList{double}, IReadOnlyList{double}, int, double, int, BootstrapMethod)"/>).</summary>
 public sealed record CardMetric(string Name, double Value, double? Low = null, double? High = null, double Confidence = 0.95, string? Dataset = null)
 {
     /// <summary>A metric over per-item scores (1/0 for correct/incorrect): the mean with a percentile-bootstrap interval.</summary>

@@ -195,52 +195,61 @@ public sealed class SweepConfig : HtmlDisplayable
         }
 
         var flat = new List<(string Name, Parameter Parameter)>();
-        foreach (var problem in Flatten(Parameters, "", flat)) yield return problem;
+        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var problem in Flatten(Parameters, "", "parameters.", flat, paths)) yield return problem;
         if (flat.Count > 0 && Method is SearchMethod.Bayes or SearchMethod.Tpe && flat.All(p => p.Parameter.IsConstant))
             yield return new("parameters", $"{Method.ToString().ToLowerInvariant()} search needs at least one parameter that is not a constant");
         var byName = flat.ToDictionary(p => p.Name, p => p.Parameter, StringComparer.Ordinal);
+        SweepConfigError Problem(string name, string field, string message) => ParameterProblem(paths[name], name, field, message);
         foreach (var (name, p) in flat)
         {
-            var path = "parameters." + name.Replace(".", ".parameters.", StringComparison.Ordinal);
             if (Method == SearchMethod.Grid && p.GridValues() is null)
-                yield return new(path + ".distribution",
+                yield return Problem(name, "distribution",
                     $"grid search enumerates categorical (without probabilities), constant, int_uniform and q_uniform parameters; " +
                     $"{p.Distribution.ToName()} cannot be enumerated (use values: [...] or q_uniform, or method random/bayes/tpe)");
             foreach (var (parent, values) in p.Conditions)
             {
                 if (!byName.TryGetValue(parent, out var parentParameter))
-                    yield return new(path + ".when." + parent, $"expected the name of another parameter; there is no parameter {parent}");
+                    yield return Problem(name, "when." + parent, $"expected the name of another parameter; there is no parameter {parent}");
                 else if (!(parentParameter.IsCategorical || parentParameter.IsConstant))
-                    yield return new(path + ".when." + parent, $"expected a categorical or constant parent; {parent} is {parentParameter.Distribution.ToName()}");
-                else if (parent == name) yield return new(path + ".when." + parent, "a parameter cannot depend on itself");
+                    yield return Problem(name, "when." + parent, $"expected a categorical or constant parent; {parent} is {parentParameter.Distribution.ToName()}");
+                else if (parent == name) yield return Problem(name, "when." + parent, "a parameter cannot depend on itself");
                 else
                 {
                     var choices = parentParameter.IsConstant ? [parentParameter.Value] : parentParameter.Choices;
                     foreach (var v in values.Where(v => !choices.Any(c => ParameterValues.KeyOf(c) == ParameterValues.KeyOf(v))))
-                        yield return new(path + ".when." + parent, $"expected one of the values of {parent} ({string.Join(", ", choices.Select(ParameterValues.KeyOf))}), but found {ParameterValues.KeyOf(v)}");
+                        yield return Problem(name, "when." + parent, $"expected one of the values of {parent} ({string.Join(", ", choices.Select(ParameterValues.KeyOf))}), but found {ParameterValues.KeyOf(v)}");
                 }
             }
         }
         if (SearchSpace.FindCycle(flat) is { } cycle)
-            yield return new("parameters." + cycle[0].Replace(".", ".parameters.", StringComparison.Ordinal) + ".when",
-                $"conditions form a cycle: {string.Join(" → ", cycle)}");
+            yield return Problem(cycle[0], "when", $"conditions form a cycle: {string.Join(" → ", cycle)}");
     }
 
-    private static IEnumerable<SweepConfigError> Flatten(IReadOnlyDictionary<string, Parameter> parameters, string prefix, List<(string, Parameter)> flat)
+    /// <summary>
+    /// Collects the parameters under their W&amp;B names (nested groups joined by dots) and the YAML path of each: a key
+    /// <c>training.lr</c> and a group <c>training: {parameters: {lr: ...}}</c> share a name but not a path.
+    /// </summary>
+    private static IEnumerable<SweepConfigError> Flatten(IReadOnlyDictionary<string, Parameter> parameters, string prefix, string pathPrefix,
+        List<(string, Parameter)> flat, Dictionary<string, string> paths)
     {
         foreach (var (key, p) in parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var name = prefix + key;
             if (p.IsNested)
             {
-                foreach (var problem in Flatten(p.Parameters!, name + ".", flat)) yield return problem;
+                foreach (var problem in Flatten(p.Parameters!, name + ".", pathPrefix + key + ".parameters.", flat, paths)) yield return problem;
                 continue;
             }
             flat.Add((name, p));
+            paths[name] = pathPrefix + key;
             foreach (var (field, message) in p.Validate())
-                yield return new("parameters." + name.Replace(".", ".parameters.", StringComparison.Ordinal) + "." + field, message);
+                yield return ParameterProblem(pathPrefix + key, name, field, message);
         }
     }
+
+    private static SweepConfigError ParameterProblem(string path, string name, string field, string message) =>
+        new(path + "." + field, message) { Parameter = name, Field = field };
 
     /// <inheritdoc />
     public override string ToHtml()

@@ -15,11 +15,21 @@ public sealed record SweepConfigError(string Path, string Message)
     /// <summary>1-based column in the file, when read from one.</summary>
     public int? Column { get; init; }
 
-    /// <summary>For example <c>sweep.yaml(7,12): parameters.dropout.min: expected min &lt; max, ...</c>.</summary>
+    /// <summary>The parameter at fault as W&amp;B names it (nested groups joined by dots: <c>training.lr</c>), or null.</summary>
+    public string? Parameter { get; init; }
+
+    /// <summary>The parameter's field at fault (<c>min</c>, <c>values</c>, <c>when.optimizer</c>); empty for the parameter itself.</summary>
+    public string? Field { get; init; }
+
+    /// <summary>
+    /// For example <c>sweep.yaml(7,12): parameter 'training.lr', field 'min': expected min &lt; max, ...</c>; keys outside
+    /// the parameters print their <see cref="Path"/>.
+    /// </summary>
     public override string ToString()
     {
         var where = Line is null ? File : $"{File ?? "sweep"}({Line},{Column})";
-        return where is null ? $"{Path}: {Message}" : $"{where}: {Path}: {Message}";
+        var what = Parameter is null ? Path : Field is null or "" ? $"parameter '{Parameter}'" : $"parameter '{Parameter}', field '{Field}'";
+        return where is null ? $"{what}: {Message}" : $"{where}: {what}: {Message}";
     }
 }
 

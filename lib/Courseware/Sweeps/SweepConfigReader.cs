@@ -10,9 +10,10 @@ namespace Courseware.Sweeps;
 /// collecting every problem with its line and column.
 /// </summary>
 /// <remarks>
-/// The YAML 1.1 trap: PyYAML reads <c>1e-5</c> (no dot) and <c>1.0e5</c> (no exponent sign) as strings, and W&amp;B then
-/// rejects the file. We read such a scalar as the number it looks like and add a warning naming line and column, so
-/// the file works here and the reader learns why it would fail at W&amp;B.
+/// The YAML 1.1 trap: PyYAML reads <c>1e-5</c> (no dot) and <c>1.0e5</c> (no exponent sign) as strings; W&amp;B then
+/// rejects the file where a number is required (min, max, ...) and hands the string to the run where any value is
+/// allowed (values, value). We read such a scalar as the number it looks like and add a warning naming line and
+/// column, so the file works here and the reader learns what W&amp;B would do with it.
 /// </remarks>
 internal sealed partial class SweepConfigReader
 {
@@ -27,6 +28,8 @@ internal sealed partial class SweepConfigReader
     private readonly List<SweepConfigError> errors = [];
     private readonly List<SweepConfigError> warnings = [];
     private readonly Dictionary<string, Mark> positions = new(StringComparer.Ordinal);
+    // YAML path of each parameter (parameters.training.parameters.lr) → its W&B name (training.lr).
+    private readonly Dictionary<string, string> parameterNames = new(StringComparer.Ordinal);
 
     private SweepConfigReader(string? file) => this.file = file;
 
@@ -42,6 +45,8 @@ internal sealed partial class SweepConfigReader
                 if (!errorPaths.Any(p => p.StartsWith(problem.Path + ".", StringComparison.Ordinal)))
                     reader.errors.Add(reader.Locate(problem));
         }
+        reader.NameParameters(reader.errors);
+        reader.NameParameters(reader.warnings);
         if (reader.errors.Count > 0) throw new SweepConfigException(reader.errors);
         return config!;
     }
@@ -55,7 +60,10 @@ internal sealed partial class SweepConfigReader
         }
         catch (YamlException e)
         {
-            Error("", e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            // YamlDotNet marks a tab at the end of the line before it, or at (1,1): find the tab itself.
+            if (e.Message.Contains("tab", StringComparison.OrdinalIgnoreCase) && IndentationTab(yaml) is { } tab)
+                Error("", tab, "tab characters are not allowed for indentation in YAML; use spaces");
+            else Error("", e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
             return null;
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -101,7 +109,7 @@ internal sealed partial class SweepConfigReader
                     else Error(key, value.Start, "expected a list, e.g. [${env}, python, ${program}, ${args}]");
                     break;
                 case "parameters":
-                    if (value is YamlMappingNode pm) parameters = ReadParameters("parameters", pm);
+                    if (value is YamlMappingNode pm) parameters = ReadParameters("parameters", "", pm);
                     else Error(key, value.Start, "expected a mapping of parameter names to {values: ...}, {min: ..., max: ...}, ...");
                     break;
                 case "metrics" or "scheduler":
@@ -230,7 +238,7 @@ internal sealed partial class SweepConfigReader
         return null;
     }
 
-    private Dictionary<string, Parameter> ReadParameters(string path, YamlMappingNode map)
+    private Dictionary<string, Parameter> ReadParameters(string path, string namePrefix, YamlMappingNode map)
     {
         var result = new Dictionary<string, Parameter>(StringComparer.Ordinal);
         foreach (var (keyNode, value) in map.Children)
@@ -238,6 +246,7 @@ internal sealed partial class SweepConfigReader
             var key = KeyText(keyNode);
             var p = path + "." + key;
             positions[p] = keyNode.Start;
+            parameterNames[p] = namePrefix + key;
             if (!NamePattern().IsMatch(key))
                 Error(p, keyNode.Start, "expected a parameter name of letters, digits, _ . - (starting with a letter or _)");
             if (value is not YamlMappingNode pm)
@@ -245,12 +254,12 @@ internal sealed partial class SweepConfigReader
                 Error(p, value.Start, $"expected a mapping such as {{values: [...]}}, {{min: ..., max: ...}} or {{value: ...}}, but found {Describe(value)}");
                 continue;
             }
-            if (ReadParameter(p, pm) is { } parameter) result[key] = parameter;
+            if (ReadParameter(p, namePrefix + key, pm) is { } parameter) result[key] = parameter;
         }
         return result;
     }
 
-    private Parameter? ReadParameter(string path, YamlMappingNode map)
+    private Parameter? ReadParameter(string path, string parameterName, YamlMappingNode map)
     {
         // A parameter with a structural error is left out, so validation does not pile up follow-on errors.
         var errorsBefore = errors.Count;
@@ -277,7 +286,9 @@ internal sealed partial class SweepConfigReader
                 Error(path + ".parameters", nestedNode.Start, "expected a mapping with at least one child parameter");
                 return null;
             }
-            return Parameter.Nested(ReadParameters(path + ".parameters", nestedMap));
+            var children = ReadParameters(path + ".parameters", parameterName + ".", nestedMap);
+            // Every child had an error (already reported): leave the group out rather than fail on an empty one.
+            return children.Count == 0 ? null : Parameter.Nested(children);
         }
 
         Distribution distribution;
@@ -493,19 +504,24 @@ internal sealed partial class SweepConfigReader
 
     private object? Value(string path, YamlNode node) => node switch
     {
-        YamlScalarNode s => Checked(path, s),
+        YamlScalarNode s => Checked(path, s, numberField: false),
         YamlSequenceNode seq => seq.Children.Select(c => Value(path, c)).ToList(),
         YamlMappingNode map => map.Children.ToDictionary(c => KeyText(c.Key), c => Value(path, c.Value)),
         _ => null,
     };
 
-    private object? Checked(string path, YamlScalarNode node)
+    /// <summary>
+    /// Resolves a scalar, warning about the YAML 1.1 trap: W&amp;B's schema rejects a string where it needs a number
+    /// (<paramref name="numberField"/>: min, max, ...), but passes a string value (values, value) on to the run as text.
+    /// </summary>
+    private object? Checked(string path, YamlScalarNode node, bool numberField = true)
     {
         var value = Resolve(node, out var trap);
         if (trap)
             warnings.Add(new SweepConfigError(path,
-                $"'{node.Value}' is a string to PyYAML (YAML 1.1 wants a dot and a signed exponent), so W&B would reject this file; " +
-                $"read here as {((double)value!).ToString("R", CultureInfo.InvariantCulture)}. Write {Suggest(node.Value!)} to be read the same everywhere")
+                $"'{node.Value}' is a string to PyYAML (YAML 1.1 wants a dot and a signed exponent): " +
+                (numberField ? "W&B would reject this file" : $"W&B reads the string \"{node.Value}\", so the run gets a string, not a number") +
+                $"; read here as {((double)value!).ToString("R", CultureInfo.InvariantCulture)}. Write {Suggest(node.Value!)} to be read the same everywhere")
             { File = file, Line = (int)node.Start.Line, Column = (int)node.Start.Column });
         return value;
     }
@@ -576,6 +592,33 @@ internal sealed partial class SweepConfigReader
     {
         warnings.Add(new SweepConfigError(path, message) { File = file, Line = (int)mark.Line, Column = (int)mark.Column });
         return value;
+    }
+
+    /// <summary>Names the parameter and field of each problem inside the parameters, the way W&amp;B names them.</summary>
+    private void NameParameters(List<SweepConfigError> problems)
+    {
+        for (var i = 0; i < problems.Count; i++)
+        {
+            if (problems[i].Parameter is not null) continue;
+            // The longest parameter path that the problem's path starts with: nested children win over their group.
+            var path = problems[i].Path;
+            var owner = parameterNames.Keys.Where(k => path == k || path.StartsWith(k + ".", StringComparison.Ordinal)).MaxBy(k => k.Length);
+            if (owner is not null)
+                problems[i] = problems[i] with { Parameter = parameterNames[owner], Field = path.Length == owner.Length ? "" : path[(owner.Length + 1)..] };
+        }
+    }
+
+    /// <summary>Where the first tab character in a line's indentation is, if any.</summary>
+    private static Mark? IndentationTab(string yaml)
+    {
+        var lines = yaml.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', 0, indentation);
+            if (tab >= 0) return new Mark(0, i + 1, tab + 1);
+        }
+        return null;
     }
 
     /// <summary>Adds the file position of the key a validation problem names (or of its closest parent).</summary>

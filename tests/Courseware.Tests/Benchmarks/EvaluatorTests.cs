@@ -96,6 +96,20 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public async Task LoggedSamplesHoldTheContinuationsExactlyAsScored()
+    {
+        using var folder = new TempFolder();
+        var task = new BenchmarkTask { Name = "pets", Documents = [new("x1", "Which pet?", ["cat", "tortoise"], 1)] };
+        var model = ScriptedModel.ByContinuation(Table);
+        EvaluationResults results = await BenchmarkEvaluator.RunAsync(model, [task], new() { Log = TextWriter.Null });
+        var sample = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(Assert.Single(results.SaveSamples(folder.Path)))[0])!;
+        // The harness logs the target delimiter with each choice (" cat"): the strings the model scored.
+        Assert.Equal(model.Batches.SelectMany(b => b).Select(r => r.Continuation).Order(),
+            sample["choices"]!.AsArray().Select(c => c!.GetValue<string>()).Order());
+        Assert.Equal([" cat", " tortoise"], sample["choices"]!.AsArray().Select(c => c!.GetValue<string>()));
+    }
+
+    [Fact]
     public async Task ARerunIsAnsweredFromTheCacheAndLimitCuts()
     {
         using var folder = new TempFolder();

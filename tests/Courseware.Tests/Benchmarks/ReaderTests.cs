@@ -128,6 +128,52 @@ public class ReaderTests
         Assert.EndsWith(TruthfulQA.Prompt("Q1?"), mc1.Documents[0].Query);
     }
 
+    // ---- issue #16: the original mc_task.json (one JSON array), and JSON arrays for every JSON Lines reader ----
+
+    [Fact]
+    public void TruthfulQAReadsTheOriginalMcTaskJsonArray()
+    {
+        using var folder = new TempFolder();
+        // Indented like the original file, with a BOM; element 1 has its mc1 answers in the wrong order.
+        string file = folder.Write("mc_task.json", "\uFEFF [\n" +
+            "  {\n    \"question\": \"Q1?\",\n    \"mc1_targets\": {\"right\": 1, \"wrong\": 0},\n    \"mc2_targets\": {\"right\": 1, \"also right\": 1, \"wrong\": 0}\n  },\n" +
+            "  {\n    \"question\": \"Q2?\",\n    \"mc1_targets\": {\"wrong\": 0, \"right\": 1},\n    \"mc2_targets\": {\"right\": 1, \"wrong\": 0}\n  },\n" +
+            "  {\"question\": \"Q3?\", \"mc1_targets\": {\"yes\": 1, \"no\": 0}, \"mc2_targets\": {\"yes\": 1, \"no\": 0}}, {\"question\": \"Q4?\", \"mc1_targets\": {\"a\": 1, \"b\": 0}, \"mc2_targets\": {\"a\": 1, \"b\": 0}}\n" +
+            "]\n");
+        var (mc1, mc2) = TruthfulQA.Load(file);
+        Assert.Equal(["Q1?", "Q3?", "Q4?"], mc1.Documents.Select(d => d.DecontaminationText));
+        Assert.Equal(["right", "also right", "wrong"], mc2.Documents[0].Choices);
+        Assert.Equal([1, 1, 0], mc2.Documents[0].Labels);
+        // Two elements on one line keep distinct ids: file:line[index].
+        Assert.Equal(["mc_task.json:2[0]", "mc_task.json:12[2]", "mc_task.json:12[3]"], mc1.Documents.Select(d => d.Id));
+        var problem = Assert.Single(mc1.Problems);
+        Assert.Equal((7, 1), (problem.Line, problem.Index));
+        Assert.Equal($"{file}:7: array element 1: mc1_targets must list the one true answer first (labels 1, 0, 0, ...)", problem.ToString());
+    }
+
+    [Fact]
+    public void EveryJsonLinesReaderAcceptsAJsonArray()
+    {
+        using var folder = new TempFolder();
+        var mmlu = Mmlu.LoadRecords(folder.Write("mmlu.json",
+            "[{\"question\":\"Q1\",\"subject\":\"anatomy\",\"choices\":[\"a\",\"b\",\"c\",\"d\"],\"answer\":3}, 7]"));
+        Assert.Equal(3, Assert.Single(Assert.Single(mmlu).Documents).Gold);
+        Assert.Equal("array element 1: expected a JSON object", Assert.Single(mmlu[0].Problems).ToString().Split(": ", 2)[1]);
+        var hellaswag = HellaSwag.Load(folder.Write("hs.json",
+            "\n[{\"ind\":4,\"activity_label\":\"x\",\"ctx_a\":\"y\",\"ctx_b\":\"z\",\"endings\":[\"a\",\"b\",\"c\",\"d\"],\"label\":\"3\"}]"));
+        Assert.Equal(3, Assert.Single(hellaswag.Documents).Gold);
+        var arc = Arc.Load(folder.Write("arc.json",
+            "[{\"id\":\"N_3\",\"question\":\"Pick two.\",\"choices\":{\"text\":[\"one\",\"two\"],\"label\":[\"1\",\"2\"]},\"answerKey\":\"2\"}]"));
+        Assert.Equal(1, Assert.Single(arc.Documents).Gold);
+
+        // A broken array fails the task at the place it breaks; an empty one has no rows.
+        string broken = folder.Write("broken.json", "[\n  {\"question\": \"Q1?\"},\n  {\"question\": \n]");
+        var e = Assert.Throws<BenchmarkDataException>(() => TruthfulQA.Load(broken));
+        Assert.StartsWith($"{broken}:4: not valid JSON (column 1):", e.Message);
+        e = Assert.Throws<BenchmarkDataException>(() => TruthfulQA.Load(folder.Write("empty.json", "[]")));
+        Assert.Contains("the file has no rows", e.Message);
+    }
+
     [Fact]
     public void CustomTaskFromYamlAndJson()
     {

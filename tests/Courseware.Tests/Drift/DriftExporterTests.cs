@@ -129,6 +129,12 @@ public sealed class DriftExporterTests : IDisposable
             "monitors:\n  - name: b\n    time_column: x\n    window: week\n    reference: r.csv\n    current: r.csv\n")));
         Assert.Contains("m3.yaml line 6, column 14: monitors[0].current (monitor 'b'): Column 'x' holds Double values, not dates", noDates.Message);
 
+        // Current data is read with the reference's types: a value that is not a number is named where it is.
+        Write("c.csv", "x\n1\nabc\n");
+        var notANumber = await Assert.ThrowsAsync<InvalidDataException>(() => DriftExporter.LoadAsync(Write("m4.yaml",
+            "monitors:\n  - name: c\n    reference: r.csv\n    current: c.csv\n")));
+        Assert.Contains("m4.yaml line 4, column 14: monitors[0].current: 'c.csv' line 3, column 'x': expected a number, found 'abc'.", notANumber.Message);
+
         await Assert.ThrowsAsync<FileNotFoundException>(() => DriftExporter.LoadAsync(Path.Combine(_folder.Path, "absent.yaml")));
     }
 }

@@ -83,7 +83,7 @@ public class TableReaderTests : IDisposable
     {
         var e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadAsync(
             Write("mixed.json", "[{\"a\": 1}, {\"a\": 2}, {\"a\": \"three\"}]")));
-        Assert.Equal("'mixed.json' record 3, column 'a': found a string where record 1 has a number; give the column a type in TableReadOptions.ColumnTypes to read it anyway.", e.Message);
+        Assert.Equal("'mixed.json' line 1 (record 3), column 'a': found the string 'three' where line 1 (record 1) has the number 1; give the column a type in TableReadOptions.ColumnTypes to read it anyway.", e.Message);
         var ok = await TableReader.ReadAsync(Write("mixed2.json", "[{\"a\": 1}, {\"a\": \"three\"}, {\"b\": true}]"),
             new TableReadOptions { ColumnTypes = { ["a"] = ColumnType.Categorical } });
         Assert.Equal("three", ok.Columns["a"][1]);
@@ -92,9 +92,40 @@ public class TableReaderTests : IDisposable
         e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadAsync(Write("obj.json", "{\"a\": 1}")));
         Assert.Contains("expected a JSON array of records", e.Message);
         e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadAsync(Write("nested.json", "[{\"a\": [1, 2]}]")));
-        Assert.Contains("record 1, field 'a': nested Array", e.Message);
+        Assert.Contains("line 1 (record 1), field 'a': nested Array", e.Message);
         e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadAsync(Write("broken.json", "[{\"a\": 1,,}]")));
         Assert.Contains("'broken.json' is not valid JSON", e.Message);
+    }
+
+    // ---- issue #16: a value that does not fit names file, line, column, value and the type expected -------------
+
+    [Fact]
+    public async Task ACurrentValueThatIsNotANumberIsReportedWhereItIs()
+    {
+        var reference = Write("ref.csv", "x,label\n1.5,a\n2.5,b\n3,c\n");
+        var current = Write("cur.csv", "x,label\n1.5,a\n\n\"2\",b\nabc,c\n");
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadPairAsync(reference, current));
+        Assert.Equal("'cur.csv' line 5, column 'x': expected a number, found 'abc'.", e.Message);
+
+        // JSON: the line of the value, and the record when several share a line.
+        var json = Write("cur.json", "[\n  {\"x\": 1.5, \"label\": \"a\"},\n  {\"label\": \"b\",\n   \"x\": \"abc\"}\n]");
+        e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadPairAsync(reference, json));
+        Assert.Equal("'cur.json' line 4 (record 2), column 'x': expected a number, found 'abc'.", e.Message);
+
+        // The per-column type a test suite gives wins over the reference's.
+        var (_, asLabels) = await TableReader.ReadPairAsync(reference, current,
+            new DriftOptions { PerColumn = { ["x"] = new(Type: ColumnType.Categorical) } });
+        Assert.Equal("abc", asLabels.Columns["x"][2]);
+        // Hostile values: a control character is shown as found; nesting 10 000 deep stops at the first nested value.
+        e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadPairAsync(reference, Write("ctl.csv", "x,label\n1\u0000,a\n")));
+        Assert.Equal("'ctl.csv' line 2, column 'x': expected a number, found '1\u0000'.", e.Message);
+        e = await Assert.ThrowsAsync<InvalidDataException>(() => TableReader.ReadAsync(
+            Write("deep.json", "[{\"x\": " + new string('[', 10_000) + new string(']', 10_000) + "}]")));
+        Assert.Contains("'deep.json' line 1 (record 1), field 'x': nested Array", e.Message);
+
+        // Columns only one side has are left to the drift report.
+        var (_, extra) = await TableReader.ReadPairAsync(reference, Write("extra.csv", "x,other\n1,q\n"));
+        Assert.Equal(ColumnType.Categorical, TableReader.TypeOf(extra.Columns["other"]));
     }
 
     public sealed class Row

@@ -35,6 +35,46 @@ public class ClassificationTests
         Assert.Equal(0.5051814855409226, Classification.MatthewsCorrelation(truth, predicted), Tol);
     }
 
+    [Fact]
+    public void Confusion_matrix_matches_scikit_learn_in_either_label_order()
+    {
+        var cm = ConfusionMatrix.Create(Truth, Predicted);
+        Assert.Equal(["bird", "cat", "dog"], cm.Labels);
+        Assert.Equal(new[,] { { 1, 2, 0 }, { 0, 4, 1 }, { 1, 0, 3 } }, cm.ToArray());
+        // labels=["dog", "cat", "fish"]: that order, an unseen label gets zeros, items of other labels (bird) are left out.
+        cm = ConfusionMatrix.Create(Truth, Predicted, labels: ["dog", "cat", "fish"]);
+        Assert.Equal(new[,] { { 3, 0, 0 }, { 1, 4, 0 }, { 0, 0, 0 } }, cm.ToArray());
+        Assert.Equal(8, cm.Total);
+        Assert.Equal(4, cm[1, 1]);
+        Assert.Contains("<table", cm.ToHtml());
+        var e = Assert.Throws<ArgumentException>(() => ConfusionMatrix.Create(Truth, Predicted, labels: ["dog", "dog"]));
+        Assert.Contains("'dog' twice", e.Message);
+    }
+
+    // scikit-learn 1.2.1 for zero_division 0 and 1. NaN is scikit-learn ≥ 1.3's option, by hand: class 2 is never
+    // predicted, so its precision is NaN and the averages leave it out: macro = (2/3 + 2/4) / 2 = 7/12, weighted by
+    // support (2, 2) = 7/12; recall where class 2 is predicted but never true: (1/2 + 1) / 2 = 0.75.
+    [Fact]
+    public void Zero_division_follows_scikit_learn()
+    {
+        int[] truth = [0, 1, 2, 2, 1, 0, 2], predicted = [0, 1, 1, 1, 1, 0, 0];
+        Assert.Equal(0.38888888888888884, Classification.Precision(truth, predicted, Averaging.Macro, zeroDivision: 0), Tol);
+        Assert.Equal(0.7222222222222222, Classification.Precision(truth, predicted, Averaging.Macro, zeroDivision: 1), Tol);
+        Assert.Equal(0.7619047619047619, Classification.Precision(truth, predicted, Averaging.Weighted, zeroDivision: 1), Tol);
+        Assert.Equal(0.48888888888888893, Classification.F1(truth, predicted, Averaging.Macro, zeroDivision: 1), Tol);
+        Assert.Equal(0.41904761904761906, Classification.F1(truth, predicted, Averaging.Weighted, zeroDivision: 1), Tol);
+        Assert.Equal(1.0, Classification.Precision(truth, predicted, 2, zeroDivision: 1));
+        Assert.Equal(7.0 / 12, Classification.Precision(truth, predicted, Averaging.Macro, zeroDivision: double.NaN), Tol);
+        Assert.Equal(7.0 / 12, Classification.Precision(truth, predicted, Averaging.Weighted, zeroDivision: double.NaN), Tol);
+        Assert.True(double.IsNaN(Classification.Precision(truth, predicted, 2, zeroDivision: double.NaN)));
+        int[] truth2 = [0, 0, 1, 1], predicted2 = [0, 2, 1, 1];
+        Assert.Equal(0.5, Classification.Recall(truth2, predicted2, Averaging.Macro), Tol);
+        Assert.Equal(0.8333333333333334, Classification.Recall(truth2, predicted2, Averaging.Macro, zeroDivision: 1), Tol);
+        Assert.Equal(0.5555555555555555, Classification.F1(truth2, predicted2, Averaging.Macro, zeroDivision: 1), Tol);
+        Assert.Equal(0.75, Classification.Recall(truth2, predicted2, Averaging.Macro, zeroDivision: double.NaN), Tol);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Classification.F1(truth, predicted, Averaging.Macro, zeroDivision: 0.5));
+    }
+
     private static readonly bool[] BinaryTruth = [true, false, true, true, false, false, true, false, true, false, true, false];
     private static readonly double[] BinaryScores = [0.9, 0.1, 0.8, 0.4, 0.4, 0.3, 0.65, 0.7, 0.55, 0.2, 0.4, 0.5];
 

@@ -82,6 +82,62 @@ public class SignificanceTests
         Assert.Equal([true, false, false, true, false, false, false, true], r.Reject);
     }
 
+    // p-values that sit exactly on α·k/m: statsmodels compares p₍ₖ₎ ≤ α·(k/m) and rejects all of them.
+    [Theory]
+    [InlineData(new[] { 0.05, 0.05, 0.05 }, new[] { true, true, true }, new[] { 0.05, 0.05, 0.05 })]
+    [InlineData(new[] { 0.001, 0.002, 0.05 }, new[] { true, true, true }, new[] { 0.003, 0.003, 0.05 })]
+    public void Benjamini_hochberg_rejects_p_values_on_the_boundary_like_statsmodels(double[] pValues, bool[] reject, double[] adjusted)
+        => AssertDecisions(Stats.BenjaminiHochberg(pValues, 0.05), reject, adjusted);
+
+    private static void AssertDecisions(MultipleTestResult r, bool[] reject, double[] adjusted)
+    {
+        Assert.Equal(reject, r.Reject);
+        for (int i = 0; i < adjusted.Length; i++) Assert.Equal(adjusted[i], r.AdjustedPValues[i], 1e-15);
+    }
+
+    [Theory]
+    [InlineData(new[] { 0.01, 0.04, 0.03, 0.005, 0.2, 0.049, 0.5, 0.001 }, new[] { false, false, false, true, false, false, false, true }, new[] { 0.06, 0.16, 0.15, 0.035, 0.4, 0.16, 0.5, 0.008 })]
+    [InlineData(new[] { 0.05, 0.05, 0.05 }, new[] { false, false, false }, new[] { 0.15000000000000002, 0.15000000000000002, 0.15000000000000002 })]
+    [InlineData(new[] { 0.001, 0.002, 0.05 }, new[] { true, true, true }, new[] { 0.003, 0.004, 0.05 })]
+    public void Holm_matches_statsmodels(double[] pValues, bool[] reject, double[] adjusted)
+    {
+        var r = Stats.Holm(pValues, 0.05);
+        AssertDecisions(r, reject, adjusted);
+        Assert.Equal("Holm", r.Method);
+    }
+
+    [Theory]
+    [InlineData(3, 9, 3.0, 0.08326451666355042)]
+    [InlineData(12, 30, 7.714285714285714, 0.00547855324254737)]
+    [InlineData(25, 25, 0.0, 1.0)]
+    public void McNemar_without_continuity_correction_matches_statsmodels(int b, int c, double statistic, double p)
+    {
+        var r = Stats.McNemar(b, c, McNemarMethod.ChiSquareWithoutCorrection);
+        Assert.Equal(statistic, r.Statistic, 1e-12);
+        Assert.Equal(p, r.PValue, 1e-12);
+        Assert.False(r.Exact);
+        Assert.Contains("without continuity correction", r.ToString());
+        Assert.Contains("with continuity correction", Stats.McNemar(b, c, McNemarMethod.ChiSquare).ToString());
+    }
+
+    // statsmodels proportion_confint(k, n, alpha, method="wilson" / "beta").
+    [Theory]
+    [InlineData(7, 20, 0.95, 0.18119182410108203, 0.5671457233147638, 0.15390920478454118, 0.5921885345328282)]
+    [InlineData(0, 12, 0.95, 0.0, 0.24249400665524096, 0.0, 0.2646484693970512)]
+    [InlineData(12, 12, 0.95, 0.7575059933447589, 0.9999999999999999, 0.7353515306029488, 1.0)]
+    [InlineData(45, 50, 0.9, 0.8084624858484291, 0.950470965522555, 0.8011669974835816, 0.9597634095978854)]
+    [InlineData(1, 1, 0.95, 0.2065493143772374, 1.0, 0.025, 1.0)]
+    public void Binomial_intervals_match_statsmodels(int successes, int count, double confidence, double wilsonLow, double wilsonHigh, double exactLow, double exactHigh)
+    {
+        var wilson = Stats.WilsonInterval(successes, count, confidence);
+        Assert.Equal(wilsonLow, wilson.Low, 1e-12);
+        Assert.Equal(wilsonHigh, wilson.High, 1e-12);
+        Assert.Equal((double)successes / count, wilson.Proportion, 1e-15);
+        var exact = Stats.ClopperPearsonInterval(successes, count, confidence);
+        Assert.Equal(exactLow, exact.Low, 1e-10);
+        Assert.Equal(exactHigh, exact.High, 1e-10);
+    }
+
     [Fact]
     public void Bonferroni_matches_statsmodels()
     {
@@ -110,6 +166,26 @@ public class SignificanceTests
         Assert.Equal(0.4666666666666667, Stats.CohensKappa(a, b), 1e-12);
         Assert.Equal(0.6666666666666666, Stats.RawAgreement(a, b), 1e-12);
         Assert.True(double.IsNaN(Stats.CohensKappa(["A", "A"], ["A", "A"]))); // chance agreement is 1: undefined
+    }
+
+    // Documented limits where scipy returns NaN (reference/make_reference.py, "degenerate inputs"): scipy's ttest_rel
+    // gives (inf, 0) and (nan, nan), its Welch test (≈ −2.5e15, 1.5e-31) and (nan, nan); statsmodels' McNemar is
+    // (0, 1) exact, (inf, 0) and (nan, nan) as χ².
+    [Fact]
+    public void Degenerate_inputs_return_the_documented_limits()
+    {
+        var t = Stats.PairedTTest([1.0, 2.0, 3.0], [0.5, 1.5, 2.5]);
+        Assert.Equal((double.PositiveInfinity, 0.0), (t.Statistic, t.PValue));
+        t = Stats.PairedTTest([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]);
+        Assert.True(double.IsNaN(t.Statistic));
+        Assert.Equal(1, t.PValue);
+        var w = Stats.WelchTTest([0.5, 0.5, 0.5], [0.7, 0.7, 0.7]);
+        Assert.Equal((double.PositiveInfinity, 0.0), (w.Statistic, w.PValue));
+        w = Stats.WelchTTest([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+        Assert.True(double.IsNaN(w.Statistic));
+        Assert.Equal(1, w.PValue);
+        foreach (var method in Enum.GetValues<McNemarMethod>())
+            Assert.Equal((0.0, 1.0), (Stats.McNemar(0, 0, method).Statistic, Stats.McNemar(0, 0, method).PValue));
     }
 
     [Fact]
@@ -192,6 +268,46 @@ public class BootstrapTests
         Assert.Equal(0.5, ci.High, 1e-12);
         Assert.Equal(0, ci.PValue);
         Assert.True(ci.ExcludesZero);
+    }
+
+    // Skewed paired scores, n = 12. reference/make_reference.py transcribes Xoshiro256 to draw the same resamples in
+    // Python, then runs scipy 1.10.1's _bca_interval (what scipy.stats.bootstrap(method="BCa", paired=True) calls) and
+    // numpy.percentile on them.
+    private static readonly double[] Ga12 = [0.427, 0.83758, 1.18753, 0.67174, 0.34104, 0.564, 0.49437, 0.67953, 0.61611, 0.31774, 0.33574, 0.51069];
+    private static readonly double[] Gb12 = [0.5422, 0.7371, 0.69962, 0.84489, 0.57382, 0.63044, 0.91694, 0.61295, 0.54553, 0.76986, 0.6597, 0.8384];
+
+    [Theory]
+    [InlineData(0, 2000, 0.95, -0.23690674128820352, 0.04996073480675143, -0.2515440208333333, 0.0295550833333332)]
+    [InlineData(7, 999, 0.9, -0.22209602598049463, 0.03852788115117413, -0.23353925000000003, 0.016468083333333286)]
+    public void Bca_interval_matches_scipy_on_the_same_resamples(int seed, int resamples, double confidence,
+        double low, double high, double percentileLow, double percentileHigh)
+    {
+        var percentile = Stats.PairedBootstrap(Ga12, Gb12, resamples, confidence, seed);
+        Assert.Equal(percentileLow, percentile.Low, 1e-12);
+        Assert.Equal(percentileHigh, percentile.High, 1e-12);
+        var bca = Stats.PairedBootstrap(Ga12, Gb12, resamples, confidence, seed, BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal(low, bca.Low, 1e-12);
+        Assert.Equal(high, bca.High, 1e-12);
+        Assert.Equal(percentile.PValue, bca.PValue);
+        Assert.Equal(BootstrapMethod.BiasCorrectedAccelerated, bca.Method);
+        Assert.Contains("BCa", bca.ToString());
+        // The metric overload jackknifes the metric itself and gets the same interval.
+        var general = Stats.PairedBootstrap(Ga12.Length, idx => idx.Average(i => Ga12[i]), idx => idx.Average(i => Gb12[i]),
+            resamples, confidence, seed, BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal(low, general.Low, 1e-12);
+        Assert.Equal(high, general.High, 1e-12);
+    }
+
+    [Fact]
+    public void Bca_of_degenerate_data_is_the_single_value_where_scipy_returns_nan()
+    {
+        // Constant differences: every resample and jackknife value is 0.5, so there is no skew to correct; scipy
+        // returns NaN (0/0 acceleration), we return the percentile interval [0.5, 0.5]. One item: the same.
+        var ci = Stats.PairedBootstrap([1.0, 2.0, 3.0], [0.5, 1.5, 2.5], resamples: 100, method: BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal((0.5, 0.5), (ci.Low, ci.High));
+        ci = Stats.PairedBootstrap([0.7], [0.2], resamples: 100, method: BootstrapMethod.BiasCorrectedAccelerated);
+        Assert.Equal(0.5, ci.Low, 1e-15);
+        Assert.Equal(0.5, ci.High, 1e-15);
     }
 
     [Fact]

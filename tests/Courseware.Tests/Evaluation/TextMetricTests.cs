@@ -30,6 +30,25 @@ public class AnswerMatchTests
     }
 }
 
+public class AnswerMatchReferenceTests
+{
+    // The SQuAD v2 script (evaluate-v2.0.py, get_raw_scores) keeps only references that normalise to something:
+    //   gold_answers = [a['text'] for a in qa['answers'] if normalize_answer(a['text'])]; if none remain, [''].
+    // By hand: "" against ["the", "Paris"] is scored against ["Paris"] only → EM 0, F1 0.
+    [Fact]
+    public void References_that_normalise_to_nothing_are_dropped_as_in_the_squad_v2_script()
+    {
+        Assert.Equal(0, AnswerMatch.ExactMatch("", "the", "Paris"));
+        Assert.Equal(0, AnswerMatch.TokenF1("", "the", "Paris"));
+        Assert.Equal(0, AnswerMatch.TokenF1("an", "the", "Paris"));
+        Assert.Equal(1, AnswerMatch.TokenF1("Paris!", "the", "Paris"));
+        // Every reference empty after normalisation: gold is [''], so only an empty prediction scores.
+        Assert.Equal(1, AnswerMatch.ExactMatch("", "the", "a."));
+        Assert.Equal(1, AnswerMatch.TokenF1("The", "the", "a."));
+        Assert.Equal(0, AnswerMatch.TokenF1("Paris", "the", "a."));
+    }
+}
+
 // Worked examples from sacreBLEU's own test suite (github.com/mjpost/sacrebleu at f615c72, v2.6.0: test/test_bleu.py,
 // test/test_sentence_bleu.py, test/test_chrf.py); tolerances are the ones those tests use.
 public class BleuTests

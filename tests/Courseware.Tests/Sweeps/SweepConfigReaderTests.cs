@@ -221,24 +221,27 @@ public class SweepConfigReaderTests
         Assert.Equal(pythonType == "str" && scalar is "1e-5" or "1.0e5", trapped);
     }
 
-    [Fact]
-    public void TheYaml11TrapIsReadAsANumberWithAWarningNamingLineAndColumn()
+    // W&B's schema rejects a string where it needs a number (min); where any value goes (values) the run gets the string.
+    [Theory]
+    [InlineData("{distribution: log_uniform_values, min: 1e-5, max: 1e-1}", 2, "min", 47, "signed exponent): W&B would reject this file", "Write 1.0e-5")]
+    [InlineData("{values: [1e-3, 1.0e-2]}", 1, "values", 17, "signed exponent): W&B reads the string \"1e-3\", so the run gets a string, not a number", "Write 1.0e-3")]
+    public void TheYaml11TrapIsReadAsANumberWithAWarningNamingLineAndColumn(string lr, int count, string field, int column, string atWandb, string write)
     {
-        var config = SweepConfig.Parse("""
-            method: random
-            parameters:
-              lr: {distribution: log_uniform_values, min: 1e-5, max: 1e-1}
-            """, "trap.yaml");
-        Assert.Equal(1e-5, config.Parameters["lr"].Min);
-        Assert.Equal(0.1, config.Parameters["lr"].Max);
-        Assert.Equal(2, config.Warnings.Count);
+        var config = SweepConfig.Parse($"method: random\nparameters:\n  lr: {lr}\n", "trap.yaml");
+        Assert.Equal(count, config.Warnings.Count);
         var w = config.Warnings[0];
-        Assert.Equal("parameters.lr.min", w.Path);
-        Assert.Equal((3, 47), (w.Line, w.Column));
-        Assert.Equal("trap.yaml", w.File);
-        Assert.Contains("W&B would reject", w.Message);
-        Assert.Contains("Write 1.0e-5", w.Message);
-        Assert.StartsWith("trap.yaml(3,47): parameters.lr.min:", w.ToString());
+        Assert.Equal(("parameters.lr." + field, 3, column, "trap.yaml"), (w.Path, w.Line, w.Column, w.File));
+        Assert.Contains(atWandb, w.Message);
+        Assert.Contains(write, w.Message);
+        Assert.StartsWith($"trap.yaml(3,{column}): parameter 'lr', field '{field}':", w.ToString());
+    }
+
+    [Fact]
+    public void TheYaml11TrapIsReadAsTheNumberItLooksLike()
+    {
+        var config = SweepConfig.Parse("method: random\nparameters:\n  a: {min: 1e-5, max: 1e-1}\n  b: {values: [1e-3, 1.0e-2]}\n");
+        Assert.Equal((1e-5, 0.1), (config.Parameters["a"].Min, config.Parameters["a"].Max));
+        Assert.Equal(new object?[] { 1e-3, 1e-2 }, config.Parameters["b"].Choices);
     }
 
     [Fact]
@@ -429,5 +432,85 @@ public class SweepConfigReaderTests
             Assert.Equal(5, config.Space.Parameters.Count);
         }
         finally { File.Delete(path); }
+    }
+
+    // ---- issue #16: positions and names a newcomer can act on ------------------------------------------------
+
+    [Fact]
+    public void ATabInTheIndentationIsReportedWhereItIs()
+    {
+        var e = SingleError("method: random\nparameters:\n  lr:\n    min: 0.1\n\tmax: 0.2\n");
+        Assert.Equal((5, 1), (e.Line, e.Column));
+        Assert.Contains("tab characters are not allowed for indentation in YAML; use spaces", e.Message);
+        Assert.StartsWith("bad.yaml(5,1):", e.ToString());
+    }
+
+    [Fact]
+    public void ATabAfterAKeyIsReportedWhereItIs()
+    {
+        var e = SingleError("method: random\nparameters:\n  lr:\n    min:\t0.1\n    max: 0.2\n  b: {values: [1]}\n\t\n  c:\t{values: [2]}\n");
+        Assert.Equal(7, e.Line);
+        Assert.Contains("tab characters are not allowed for indentation", e.Message);
+    }
+
+    [Theory]
+    [InlineData("""
+        method: random
+        parameters:
+          batch: {values: [16, 32]}
+          training:
+            parameters:
+              lr: {min: 0.9, max: 0.1}
+        """, 6, 17)]
+    [InlineData("""
+        method: random
+        parameters:
+          batch: {values: [16, 32]}
+          training.lr: {min: 0.9, max: 0.1}
+        """, 4, 22)]
+    public void ErrorsOnNestedAndDottedParametersPointAtTheFieldAndNameItAsWandbDoes(string yaml, int line, int column)
+    {
+        var e = SingleError(yaml);
+        Assert.Equal((line, column), (e.Line, e.Column));
+        Assert.Equal(("training.lr", "min"), (e.Parameter, e.Field));
+        Assert.Contains("expected min < max", e.Message);
+        Assert.StartsWith($"bad.yaml({line},{column}): parameter 'training.lr', field 'min': expected min < max", e.ToString());
+    }
+
+    [Fact]
+    public void ReaderErrorsInsideNestedGroupsNameTheParameterAndField()
+    {
+        var e = SingleError("method: random\nparameters:\n  training:\n    parameters:\n      lr: {min: low, max: 1}\n");
+        Assert.Equal((5, 17), (e.Line, e.Column));
+        Assert.Equal(("parameters.training.parameters.lr.min", "training.lr", "min"), (e.Path, e.Parameter, e.Field));
+        Assert.Contains("parameter 'training.lr', field 'min': expected a number, but found the text 'low'", e.ToString());
+    }
+
+    // ---- hostile input: each is reported (or read) with its position, never a crash ---------------------------
+
+    [Fact]
+    public void HostileInputIsReportedWithItsPosition()
+    {
+        // A control character in a parameter name.
+        var control = SingleError("method: random\nparameters:\n  \"l\\u0007r\": {values: [1]}\n");
+        Assert.Equal((3, 3), (control.Line, control.Column));
+        Assert.Contains("expected a parameter name", control.Message);
+
+        // Groups nested 40 deep: the error names the whole dotted parameter at its own line.
+        const int depth = 40;
+        var yaml = new System.Text.StringBuilder("method: random\nparameters:\n");
+        for (var i = 0; i < depth; i++) yaml.Append(new string(' ', 2 + 4 * i)).Append($"g{i}:\n").Append(new string(' ', 4 + 4 * i)).Append("parameters:\n");
+        yaml.Append(new string(' ', 2 + 4 * depth)).Append("lr: {min: 2, max: 1}\n");
+        var deep = SingleError(yaml.ToString());
+        Assert.Equal(string.Join(".", Enumerable.Range(0, depth).Select(i => $"g{i}")) + ".lr", deep.Parameter);
+        Assert.Equal(("min", 3 + 2 * depth), (deep.Field, deep.Line));
+
+        // A one-megabyte value is read as it is.
+        var big = new string('x', 1 << 20);
+        Assert.Equal(big, SweepConfig.Parse($"method: random\nparameters:\n  s: {{values: [{big}]}}\n").Parameters["s"].Choices[0]);
+
+        // A tab after other indentation is found at its own column.
+        var tab = SingleError("method: random\nparameters:\n  lr:\n  \tmin: 0.1\n");
+        Assert.Equal((4, 3), (tab.Line, tab.Column));
     }
 }

@@ -138,6 +138,11 @@ for method in ["fdr_bh", "bonferroni"]:
     print(f"{method}_adjusted = {[float(x) for x in adj]!r}")
     print(f"{method}_reject = {[bool(x) for x in rej]!r}")
 
+# p-values exactly on the boundary alpha*k/m (issue #16): all rejected
+for pv_edge in ([0.05, 0.05, 0.05], [0.001, 0.002, 0.05]):
+    rej, adj, _, _ = multipletests(pv_edge, alpha=0.05, method="fdr_bh")
+    print(f"fdr_bh_edge {pv_edge} reject = {[bool(x) for x in rej]!r} adjusted = {[float(x) for x in adj]!r}")
+
 print("# seeds: mean, std, 95 % t-interval")
 seeds = [0.812, 0.795, 0.830, 0.801, 0.822, 0.809, 0.817]
 m, s = np.mean(seeds), np.std(seeds, ddof=1)
@@ -149,3 +154,172 @@ ra = ["A", "B", "tie", "A", "A", "B", "B", "tie", "A", "B", "A", "A"]
 rb = ["A", "B", "A", "A", "B", "B", "tie", "tie", "A", "B", "A", "B"]
 show("kappa", skm.cohen_kappa_score(ra, rb))
 show("raw_agreement", np.mean(np.array(ra) == np.array(rb)))
+
+# ---------------------------------------------------------------- issue #16: new statistics
+print("# Holm (statsmodels multipletests method='holm')")
+for pv_h in (pv, [0.05, 0.05, 0.05], [0.001, 0.002, 0.05]):
+    rej, adj, _, _ = multipletests(pv_h, alpha=0.05, method="holm")
+    print(f"holm {pv_h} reject = {[bool(x) for x in rej]!r} adjusted = {[float(x) for x in adj]!r}")
+
+print("# McNemar chi-square without continuity correction")
+for b, c in [(3, 9), (12, 30), (25, 25)]:
+    r = mcnemar([[10, b], [c, 10]], exact=False, correction=False)
+    show(f"mcnemar_uncorrected_{b}_{c}_stat", r.statistic); show(f"mcnemar_uncorrected_{b}_{c}_p", r.pvalue)
+
+print("# binomial intervals (statsmodels proportion_confint)")
+from statsmodels.stats.proportion import proportion_confint
+for k, n, a in [(7, 20, 0.05), (0, 12, 0.05), (12, 12, 0.05), (45, 50, 0.1), (1, 1, 0.05)]:
+    for method in ["wilson", "beta"]:
+        lo, hi = proportion_confint(k, n, alpha=a, method=method)
+        print(f"{method} k={k} n={n} alpha={a}: {float(lo)!r} {float(hi)!r}")
+
+print("# weighted Cohen's kappa (sklearn cohen_kappa_score weights=)")
+r1 = [1, 2, 3, 3, 2, 1, 4, 1, 2, 5, 3, 4, 4, 2, 1]
+r2 = [1, 2, 3, 4, 2, 2, 4, 1, 3, 5, 3, 3, 4, 1, 1]
+for wts in [None, "linear", "quadratic"]:
+    show(f"kappa_{wts}", skm.cohen_kappa_score(r1, r2, weights=wts))
+show("kappa_linear_labels_1to6", skm.cohen_kappa_score(r1, r2, weights="linear", labels=[1, 2, 3, 4, 5, 6]))
+show("kappa_linear_strings", skm.cohen_kappa_score(ra, rb, weights="linear"))
+
+print("# Fleiss' kappa (statsmodels fleiss_kappa over aggregate_raters)")
+from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+fl = [["a", "a", "b"], ["b", "b", "b"], ["a", "c", "c"], ["c", "c", "c"], ["a", "a", "a"], ["b", "a", "b"], ["c", "b", "a"], ["a", "a", "b"]]
+codes = {"a": 0, "b": 1, "c": 2}
+table, _ = aggregate_raters(np.array([[codes[x] for x in row] for row in fl]))
+show("fleiss_kappa", fleiss_kappa(table, method="fleiss"))
+
+print("# confusion matrix with an explicit label order (sklearn confusion_matrix labels=)")
+print("confusion_default =", skm.confusion_matrix(y_true, y_pred).tolist())
+print("confusion_labels_dog_cat_fish =", skm.confusion_matrix(y_true, y_pred, labels=["dog", "cat", "fish"]).tolist())
+
+print("# zero_division (sklearn 1.2 takes 0 or 1; NaN is sklearn >= 1.3, derived by hand in the test)")
+for zd in [0, 1]:
+    for avg in ["macro", "weighted"]:
+        show(f"precision_{avg}_zd{zd}", skm.precision_score(y_true_z, y_pred_z, average=avg, zero_division=zd))
+        show(f"recall_{avg}_zd{zd}", skm.recall_score(y_true_z, y_pred_z, average=avg, zero_division=zd))
+        show(f"f1_{avg}_zd{zd}", skm.f1_score(y_true_z, y_pred_z, average=avg, zero_division=zd))
+    show(f"precision_class2_zd{zd}", skm.precision_score(y_true_z, y_pred_z, labels=[2], average="macro", zero_division=zd))
+# a class only predicted, never true: its recall is 0/0
+y_true_r0 = [0, 0, 1, 1]
+y_pred_r0 = [0, 2, 1, 1]
+for zd in [0, 1]:
+    show(f"recall_macro_pred_only_zd{zd}", skm.recall_score(y_true_r0, y_pred_r0, average="macro", zero_division=zd))
+    show(f"f1_macro_pred_only_zd{zd}", skm.f1_score(y_true_r0, y_pred_r0, average="macro", zero_division=zd))
+
+print("# Krippendorff's alpha, written from the coincidence-matrix definition (Krippendorff 2011), data C of the paper")
+def kripp(data, level):
+    data = np.array(data, dtype=float)
+    values = np.unique(data[~np.isnan(data)])
+    o = np.zeros((len(values), len(values)))
+    for u in data.T:
+        u = u[~np.isnan(u)]
+        if len(u) < 2:
+            continue
+        for i in range(len(u)):
+            for j in range(len(u)):
+                if i != j:
+                    o[np.searchsorted(values, u[i]), np.searchsorted(values, u[j])] += 1 / (len(u) - 1)
+    nc = o.sum(axis=1); n = nc.sum()
+    def d2(ci, ki):
+        c, k = values[ci], values[ki]
+        if level == "nominal": return float(c != k)
+        if level == "interval": return (c - k) ** 2
+        if level == "ratio": return ((c - k) / (c + k)) ** 2
+        lo, hi = min(ci, ki), max(ci, ki)
+        return (nc[lo:hi + 1].sum() - (nc[ci] + nc[ki]) / 2) ** 2
+    V = range(len(values))
+    do = sum(o[c, k] * d2(c, k) for c in V for k in V)
+    de = sum(nc[c] * nc[k] * d2(c, k) for c in V for k in V) / (n - 1)
+    return 1 - do / de
+nan = float("nan")
+kd = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+      [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+      [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+      [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+for level in ["nominal", "ordinal", "interval", "ratio"]:
+    show(f"krippendorff_{level}", kripp(kd, level))
+
+print("# degenerate inputs: what the references return")
+import warnings
+warnings.simplefilter("ignore")
+r = mcnemar([[5, 0], [0, 5]], exact=True); print("mcnemar_exact_b0_c0", float(r.statistic), float(r.pvalue))
+r = mcnemar([[5, 0], [0, 5]], exact=False, correction=True); print("mcnemar_chi2_b0_c0", float(r.statistic), float(r.pvalue))
+r = mcnemar([[5, 0], [0, 5]], exact=False, correction=False); print("mcnemar_uncorrected_b0_c0", float(r.statistic), float(r.pvalue))
+r = st.ttest_ind([0.5, 0.5, 0.5], [0.7, 0.7, 0.7], equal_var=False); print("welch_constant_groups", float(r.statistic), float(r.pvalue))
+r = st.ttest_ind([0.5, 0.5, 0.5], [0.5, 0.5, 0.5], equal_var=False); print("welch_equal_constant_groups", float(r.statistic), float(r.pvalue))
+r = st.ttest_rel([1.0, 2.0, 3.0], [0.5, 1.5, 2.5]); print("ttest_rel_constant_difference", float(r.statistic), float(r.pvalue))
+r = st.ttest_rel([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]); print("ttest_rel_zero_difference", float(r.statistic), float(r.pvalue))
+try:
+    st.bootstrap(([0.7],), np.mean, method="percentile", random_state=0)
+except ValueError as e:
+    print("bootstrap_n1 raises", e)
+r = st.bootstrap(([0.5, 0.5, 0.5],), np.mean, method="BCa", random_state=0); print("bootstrap_bca_constant", r.confidence_interval)
+
+print("# BCa bootstrap (scipy 1.10.1's _bca_interval) on the resamples Stats.PairedBootstrap draws")
+from scipy.stats._resampling import _bca_interval
+M64 = (1 << 64) - 1
+
+
+class Xoshiro256:
+    """Courseware.Evaluation.Xoshiro256 (xoshiro256** seeded by SplitMix64 from (seed, stream)), transcribed."""
+
+    def __init__(self, seed, stream):
+        x = [((seed & 0xFFFFFFFF) << 32) ^ (stream & 0xFFFFFFFF)]
+
+        def splitmix():
+            x[0] = (x[0] + 0x9E3779B97F4A7C15) & M64
+            z = x[0]
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+            return z ^ (z >> 31)
+        self.s = [splitmix() for _ in range(4)]
+
+    def next_u64(self):
+        s = self.s
+        rotl = lambda v, k: ((v << k) | (v >> (64 - k))) & M64
+        result = (rotl((s[1] * 5) & M64, 7) * 9) & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 45)
+        return result
+
+    def next(self, bound):  # Lemire's nearly divisionless method on the high 32 bits
+        m = (self.next_u64() >> 32) * bound
+        if (m & 0xFFFFFFFF) < bound:
+            threshold = ((1 << 32) - bound) % bound
+            while (m & 0xFFFFFFFF) < threshold:
+                m = (self.next_u64() >> 32) * bound
+        return m >> 32
+
+
+def resample_mean(d, seed, r):  # the same draws and summation order as Stats.ResampleMean
+    rng = Xoshiro256(seed, r)
+    n, even, odd, i = len(d), 0.0, 0.0, 0
+    while i + 1 < n:
+        even += d[rng.next(n)]; odd += d[rng.next(n)]; i += 2
+    if i < n:
+        even += d[rng.next(n)]
+    return (even + odd) / n
+
+
+def paired_bca(a, b, resamples, confidence, seed):
+    a, b = np.array(a), np.array(b)
+    d = a - b
+    theta_b = np.array([resample_mean(d, seed, r) for r in range(resamples)])
+    observed = np.mean(a) - np.mean(b)
+    assert np.min(np.abs(theta_b - observed)) > 1e-9, "a resample ties with the observed value; pick another seed"
+    statistic = lambda i, axis=-1: np.mean(a[..., i], axis=axis) - np.mean(b[..., i], axis=axis)  # scipy's paired wrapper
+    alpha = (1 - confidence) / 2
+    a1, a2, a_hat = _bca_interval((np.arange(len(d)),), statistic, -1, alpha, theta_b[None, :], None)
+    pct = np.percentile(theta_b, [np.ravel(a1)[0] * 100, np.ravel(a2)[0] * 100])
+    perc = np.percentile(theta_b, [alpha * 100, (1 - alpha) * 100])
+    return float(np.ravel(a_hat)[0]), float(pct[0]), float(pct[1]), float(perc[0]), float(perc[1])
+
+
+# 12 skewed paired scores (gamma draws, rounded to 5 decimals) so that no resample ties with the observed mean
+ga12 = [0.427, 0.83758, 1.18753, 0.67174, 0.34104, 0.564, 0.49437, 0.67953, 0.61611, 0.31774, 0.33574, 0.51069]
+gb12 = [0.5422, 0.7371, 0.69962, 0.84489, 0.57382, 0.63044, 0.91694, 0.61295, 0.54553, 0.76986, 0.6597, 0.8384]
+for seed, resamples, conf in [(0, 2000, 0.95), (7, 999, 0.9)]:
+    print(f"bca seed={seed} resamples={resamples} confidence={conf}: acceleration, low, high, percentile low, high =",
+          paired_bca(ga12, gb12, resamples, conf, seed))

@@ -1,0 +1,197 @@
+using System.Text.Json.Nodes;
+using Courseware.Cli.Runner;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Courseware.Cli.Grading;
+
+/// <summary>Something in a learner's cell that could fool the checks, reported by name in the grade.</summary>
+/// <param name="CellId">The learner cell.</param>
+/// <param name="Name">The name redefined or the API reached for.</param>
+/// <param name="Description">What it does, for the grade report.</param>
+/// <param name="Exercises">The exercises whose checks it could fool (they score 0); every exercise for kernel access.</param>
+public sealed record TamperingFinding(string CellId, string Name, string Description, IReadOnlyList<string> Exercises);
+
+/// <summary>
+/// Reads the learner's cells (everything that is not a check or read-only cell of the lab) with the C# parser, before
+/// any of them runs, for what would let them fool the checks that run in the same kernel after them:
+/// <list type="bullet">
+/// <item>declaring a name the checks rely on — a helper or variable of the course's own cells (<c>Check</c>), or any name a
+/// check cell uses without declaring it (<c>Math</c>, <c>DriftStats</c>, <c>Exception</c>) — as a method, variable,
+/// type or <c>using</c> alias: a later declaration shadows the earlier one in the kernel. The names an exercise asks for
+/// (declared by the solution's own exercise cells) are the learner's to write.</item>
+/// <item>writing into what the course's cells set up (<c>numbers[0] = 2.5</c>): state a later check reads.</item>
+/// <item>reaching into the notebook kernel, reflection or the process (<c>Microsoft.DotNet.Interactive</c>, <c>Kernel</c>,
+/// <c>System.Reflection</c>, <c>AppDomain</c>, <c>Environment.Exit</c>): a kernel middleware could turn a failed check into
+/// a passed one, so nothing in such a notebook is trusted.</item>
+/// </list>
+/// </summary>
+internal static class Tampering
+{
+    private static readonly CSharpParseOptions Script = new(LanguageVersion.Latest, kind: SourceCodeKind.Script);
+
+    // Names whose use in a learner cell means reaching past the notebook into the kernel, the runtime or the process.
+    private static readonly Dictionary<string, string> Forbidden = new(StringComparer.Ordinal)
+    {
+        ["Interactive"] = "reaches into the notebook kernel (Microsoft.DotNet.Interactive)",
+        ["Kernel"] = "reaches into the notebook kernel",
+        ["KernelInvocationContext"] = "reaches into the notebook kernel",
+        ["Reflection"] = "uses reflection (System.Reflection)",
+        ["BindingFlags"] = "uses reflection",
+        ["AppDomain"] = "reaches into the runtime (AppDomain)",
+        ["AssemblyLoadContext"] = "loads code behind the kernel's back",
+        ["Exit"] = "ends the kernel process (Environment.Exit)",
+        ["FailFast"] = "ends the kernel process (Environment.FailFast)",
+    };
+
+    /// <summary>The findings for <paramref name="learner"/>'s cells, given the solution (checks, read-only cells) and the lab made from it.</summary>
+    public static IReadOnlyList<TamperingFinding> Find(NotebookDocument solution, NotebookDocument lab, NotebookDocument learner)
+    {
+        var roles = solution.Cells.OfType<JsonObject>().ToDictionary(c => (string)c["id"]!, CellRole.Of, StringComparer.Ordinal);
+        var checks = solution.Cells.OfType<JsonObject>().Where(c => roles[(string)c["id"]!].IsCheck).ToList();
+        var allExercises = checks.Select(c => roles[(string)c["id"]!].Exercise!).Distinct().ToList();
+
+        // Which exercises' checks use each name they do not declare themselves.
+        var reliedOn = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        foreach (var cell in checks)
+        {
+            var root = Parse(cell);
+            var declaredHere = DeclaredAnywhere(root);
+            foreach (var name in UsedNames(root).Where(n => !declaredHere.Contains(n)))
+                (reliedOn.TryGetValue(name, out var set) ? set : reliedOn[name] = new SortedSet<string>(StringComparer.Ordinal)).Add(roles[(string)cell["id"]!].Exercise!);
+        }
+        // What the exercises ask the learner to write is theirs to declare; what read-only cells declare is not.
+        var answers = solution.Cells.OfType<JsonObject>()
+            .Where(c => IsCode(c) && roles[(string)c["id"]!] is { Exercise: not null, IsCheck: false, Locked: false })
+            .SelectMany(c => TopLevelDeclarations(Parse(c)).Select(d => d.Name)).ToHashSet(StringComparer.Ordinal);
+        var fixedNames = solution.Cells.OfType<JsonObject>()
+            .Where(c => IsCode(c) && roles[(string)c["id"]!] is { Exercise: null, IsCheck: false })
+            .SelectMany(c => TopLevelDeclarations(Parse(c)).Select(d => d.Name)).ToHashSet(StringComparer.Ordinal);
+        var labSources = lab.Cells.OfType<JsonObject>().ToDictionary(c => (string)c["id"]!, NotebookDocument.SourceOf, StringComparer.Ordinal);
+
+        var findings = new List<TamperingFinding>();
+        foreach (var cell in learner.Cells.OfType<JsonObject>().Where(IsCode))
+        {
+            var id = (string?)cell["id"] ?? "";
+            if (roles.TryGetValue(id, out var role) && (role.IsCheck || role.Locked)) continue; // restored from the lab before the run
+            // The course's own cells as the lab ships them are not the learner's doing; edited and new cells are.
+            if (labSources.TryGetValue(id, out var shipped) && shipped == NotebookDocument.SourceOf(cell)) continue;
+            var root = Parse(cell);
+            foreach (var (name, kind) in TopLevelDeclarations(root).Distinct())
+            {
+                var relied = reliedOn.GetValueOrDefault(name);
+                if (fixedNames.Contains(name) || (relied is not null && !answers.Contains(name)))
+                    findings.Add(new TamperingFinding(id, name, $"redefines '{name}' ({kind}), which the checks rely on",
+                        fixedNames.Contains(name) ? allExercises : relied!.ToList()));
+            }
+            foreach (var name in AssignedRoots(root).Where(fixedNames.Contains).Distinct())
+                findings.Add(new TamperingFinding(id, name, $"changes '{name}', which the course's cells set up for the checks", allExercises));
+            foreach (var name in UsedNames(root, includeMembers: true).Where(Forbidden.ContainsKey).Distinct())
+                findings.Add(new TamperingFinding(id, name, Forbidden[name], allExercises));
+        }
+        return findings;
+    }
+
+    private static bool IsCode(JsonObject cell) => (string?)cell["cell_type"] == "code";
+
+    private static CompilationUnitSyntax Parse(JsonObject cell) =>
+        (CompilationUnitSyntax)CSharpSyntaxTree.ParseText(WithoutDirectives(NotebookDocument.SourceOf(cell)), Script).GetRoot();
+
+    // Kernel directives (#r, #!csharp, #i) are not C#; blank them so the parser sees the code around them on the same lines.
+    private static string WithoutDirectives(string source) =>
+        string.Join('\n', source.Split('\n').Select(line => line.TrimStart().StartsWith("#r ", StringComparison.Ordinal) || line.TrimStart().StartsWith("#!", StringComparison.Ordinal)
+            || line.TrimStart().StartsWith("#i ", StringComparison.Ordinal) ? "" : line));
+
+    /// <summary>Names a cell declares at its top level (what a later cell sees): methods, variables, types, aliases, properties.</summary>
+    private static IEnumerable<(string Name, string Kind)> TopLevelDeclarations(CompilationUnitSyntax root)
+    {
+        // Aliases wherever the parser put them (a using after a member is misplaced, yet the learner meant it).
+        foreach (var alias in root.DescendantNodes().OfType<UsingDirectiveSyntax>().Where(u => u.Alias is not null))
+            yield return (alias.Alias!.Name.Identifier.Text, "using alias");
+        foreach (var member in root.Members)
+        {
+            switch (member)
+            {
+                case MethodDeclarationSyntax m: yield return (m.Identifier.Text, "method"); break;
+                case PropertyDeclarationSyntax p: yield return (p.Identifier.Text, "property"); break;
+                case BaseTypeDeclarationSyntax t: yield return (t.Identifier.Text, "type"); break;
+                case DelegateDeclarationSyntax d: yield return (d.Identifier.Text, "delegate"); break;
+                case FieldDeclarationSyntax f:
+                    foreach (var v in f.Declaration.Variables) yield return (v.Identifier.Text, "variable");
+                    break;
+                case GlobalStatementSyntax { Statement: var statement }:
+                    foreach (var name in StatementDeclarations(statement)) yield return name;
+                    break;
+            }
+        }
+    }
+
+    private static IEnumerable<(string, string)> StatementDeclarations(StatementSyntax statement) => statement switch
+    {
+        LocalFunctionStatementSyntax f => [(f.Identifier.Text, "method")],
+        LocalDeclarationStatementSyntax l => l.Declaration.Variables.Select(v => (v.Identifier.Text, "variable")),
+        // var (a, b) = …; and out/pattern variables at the top level are visible to later cells too.
+        _ => statement.DescendantNodes(n => n is not (LambdaExpressionSyntax or AnonymousMethodExpressionSyntax or LocalFunctionStatementSyntax))
+            .OfType<SingleVariableDesignationSyntax>().Select(d => (d.Identifier.Text, "variable")),
+    };
+
+    /// <summary>The variables a cell writes into: the leftmost name of every assignment or ++/-- target (<c>numbers[0] = …</c> → numbers).</summary>
+    private static IEnumerable<string> AssignedRoots(SyntaxNode root)
+    {
+        var targets = root.DescendantNodes().Select(n => n switch
+        {
+            AssignmentExpressionSyntax a => a.Left,
+            PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } u => u.Operand,
+            PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } u => u.Operand,
+            _ => null,
+        }).OfType<ExpressionSyntax>();
+        foreach (var target in targets)
+        {
+            var leftmost = target;
+            while (true)
+            {
+                ExpressionSyntax? inner = leftmost switch
+                {
+                    ElementAccessExpressionSyntax e => e.Expression,
+                    MemberAccessExpressionSyntax m => m.Expression,
+                    ParenthesizedExpressionSyntax p => p.Expression,
+                    _ => null,
+                };
+                if (inner is null) break;
+                leftmost = inner;
+            }
+            if (leftmost is IdentifierNameSyntax name) yield return name.Identifier.Text;
+        }
+    }
+
+    /// <summary>Every name a cell declares anywhere: parameters, locals, local functions, loop and pattern variables.</summary>
+    private static HashSet<string> DeclaredAnywhere(SyntaxNode root) => root.DescendantNodes().SelectMany(n => n switch
+    {
+        ParameterSyntax p => [p.Identifier.Text],
+        VariableDeclaratorSyntax v => [v.Identifier.Text],
+        SingleVariableDesignationSyntax d => [d.Identifier.Text],
+        LocalFunctionStatementSyntax f => [f.Identifier.Text],
+        MethodDeclarationSyntax m => [m.Identifier.Text],
+        BaseTypeDeclarationSyntax t => [t.Identifier.Text],
+        ForEachStatementSyntax e => [e.Identifier.Text],
+        CatchDeclarationSyntax c => [c.Identifier.Text],
+        TypeParameterSyntax t => [t.Identifier.Text],
+        FromClauseSyntax q => [q.Identifier.Text],
+        LetClauseSyntax q => [q.Identifier.Text],
+        _ => Array.Empty<string>(),
+    }).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Names a cell looks up: simple names, not member names after a dot (unless <paramref name="includeMembers"/>) nor argument labels.</summary>
+    private static IEnumerable<string> UsedNames(SyntaxNode root, bool includeMembers = false) =>
+        root.DescendantNodes().OfType<SimpleNameSyntax>()
+            .Where(n => includeMembers || n.Parent switch
+            {
+                MemberAccessExpressionSyntax access => access.Expression == n,
+                QualifiedNameSyntax qualified => qualified.Left == n,
+                MemberBindingExpressionSyntax => false,
+                NameColonSyntax or NameEqualsSyntax => false,
+                _ => true,
+            })
+            .Select(n => n.Identifier.Text);
+}

@@ -1,0 +1,213 @@
+using System.Text.Json.Nodes;
+using Courseware.Cli.Grading;
+using Courseware.Cli.Runner;
+using static Courseware.Tests.Runner.RunnerTestEnvironment;
+
+namespace Courseware.Tests.Grading;
+
+/// <summary>
+/// The cheat catalogue: ways a learner's cells could fool checks that run in the same kernel after them, each graded
+/// for real on a small fixture lab (a <c>Check</c> helper in a read-only cell, a check that reads a data file). Every
+/// cheat must score 0 on the exercises it targets and, where the grader can name it, be reported by name. All
+/// submissions are graded once, concurrently, by the fixture; each test reads its own report. Add new cheats here.
+/// </summary>
+public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : IClassFixture<GraderAttackTests.Catalogue>
+{
+    private static readonly string Solution = Fixture("guarded/solutions/guarded.ipynb");
+
+    private const string RightMean = "double Mean(double[] values) => values.Sum() / values.Length;";
+    private const string RightLargest = "double Largest(double[] values) => values.Max();";
+
+    /// <summary>Each cheat: the cells the learner wrote, by id (new ids are added cells).</summary>
+    private static readonly Dictionary<string, Dictionary<string, string>> Cheats = new()
+    {
+        ["honest"] = new() { ["ex1"] = RightMean, ["ex2"] = RightLargest },
+        // The reported cheat: no work, and a no-op Check that shadows the lab's.
+        ["noop-check"] = new()
+        {
+            ["ex1"] = "void Check(bool condition, string message) { }\ndouble Mean(double[] values) { return default!; }",
+            ["ex2"] = "double Largest(double[] values) { return default!; }",
+        },
+        // A type that shadows System.Math for the hidden check's Math.Abs.
+        ["shadow-type"] = new() { ["ex1"] = "class Math { public static double Abs(double x) => 0; }\ndouble Mean(double[] values) => values.Sum() / 4;", ["ex2"] = RightLargest },
+        ["shadow-alias"] = new()
+        {
+            ["ex1"] = "using Math = Lenient;\nstatic class Lenient { public static double Abs(double x) => 0; }\ndouble Mean(double[] values) => values.Sum() / 4;",
+            ["ex2"] = RightLargest,
+        },
+        // Redefining the lab's data so the visible check holds.
+        ["shadow-data"] = new() { ["ex1"] = "var numbers = new[] { 2.5 };\ndouble Mean(double[] values) => 2.5;", ["ex2"] = RightLargest },
+        // Changing the lab's data in place rather than redefining it.
+        ["mutate-data"] = new() { ["ex1"] = "numbers[0] = 1.0;\nnumbers[3] = 5.0;\ndouble Mean(double[] values) => 2.75;", ["ex2"] = RightLargest },
+        // A grade file of its own making, where the grader might write one.
+        ["fake-grade"] = new()
+        {
+            ["ex1"] = "Directory.CreateDirectory(\"../out/grade\");\nFile.WriteAllText(\"../out/grade/guarded.grade.json\", \"{\\\"points\\\": 3, \\\"maxPoints\\\": 3}\");\ndouble Mean(double[] values) => 0;",
+            ["ex2"] = "double Largest(double[] values) => 0;",
+        },
+        // Reaching into the kernel (a middleware could turn failed checks into passed ones).
+        ["kernel"] = new() { ["ex1"] = RightMean + "\nvar root = Microsoft.DotNet.Interactive.Kernel.Root;", ["ex2"] = RightLargest },
+        ["reflection"] = new()
+        {
+            ["ex1"] = RightMean + "\nvar t = Type.GetType(\"System.Console\")!.GetMethod(\"Beep\", System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static);",
+            ["ex2"] = RightLargest,
+        },
+        ["exit"] = new() { ["ex1"] = RightMean + "\nEnvironment.Exit(0);", ["ex2"] = RightLargest },
+        // Editing the read-only setup cell into a no-op Check: the lab's setup runs instead.
+        ["edit-locked"] = new()
+        {
+            ["setup"] = "using System.IO;\nvar numbers = new[] { 1.0, 2.0, 3.0, 4.0 };\nvoid Check(bool condition, string message) { }",
+            ["ex1"] = "double Mean(double[] values) => 0;",
+            ["ex2"] = "double Largest(double[] values) => 0;",
+        },
+        // Deleting and rewriting check cells: the solution's come back.
+        ["edit-checks"] = new() { ["ex1"] = "double Mean(double[] values) => 0;", ["ex1-check"] = "Console.WriteLine(\"ex1 ok\");", ["ex2"] = RightLargest, ["-ex2-check"] = "" },
+        // A data file of its own and a changed working directory, so the check that reads the data reads the fake.
+        ["working-directory"] = new()
+        {
+            ["ex1"] = RightMean,
+            ["ex2"] = """
+                double Largest(double[] values) => 9;
+                var fake = Path.Combine(Path.GetTempPath(), "cw-fake-" + Guid.NewGuid().ToString("N"));
+                Directory.CreateDirectory(Path.Combine(fake, "datasets"));
+                Directory.CreateDirectory(Path.Combine(fake, "labs"));
+                File.WriteAllText(Path.Combine(fake, "datasets", "numbers.txt"), "9");
+                Directory.SetCurrentDirectory(Path.Combine(fake, "labs"));
+                """,
+        },
+        // Reading the solution from where it sits in the course, and deleting the data for everyone after.
+        ["read-solution"] = new()
+        {
+            ["ex1"] = "var answer = File.ReadAllText(\"../solutions/guarded.ipynb\");\n" + RightMean,
+            ["ex2"] = RightLargest + "\nFile.Delete(\"../datasets/numbers.txt\");",
+        },
+    };
+
+    /// <summary>Grades every cheat once (concurrently), each saved in its own folder away from the course, as an instructor's submissions are.</summary>
+    public sealed class Catalogue : IAsyncLifetime
+    {
+        public Dictionary<string, GradeReport> Reports { get; } = [];
+
+        public async Task InitializeAsync()
+        {
+            var lab = JsonNode.Parse(LabMaker.MakeLab(NotebookDocument.Load(Solution)))!.AsObject();
+            var submissions = NewOutputFolder();
+            var options = new RunOptions { CellTimeout = TimeSpan.FromMinutes(3) };
+            var grading = Cheats.Select(async cheat =>
+            {
+                var learner = (JsonObject)lab.DeepClone();
+                foreach (var (id, source) in cheat.Value)
+                {
+                    if (id.StartsWith('-')) { learner["cells"]!.AsArray().Remove(CellById(learner, id[1..])); continue; }
+                    CellById(learner, id)["source"] = NotebookDocument.SourceLines(source);
+                }
+                var path = Path.Combine(submissions, cheat.Key, "guarded.ipynb");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                File.WriteAllText(path, learner.ToJsonString());
+                return (cheat.Key, await Grader.GradeAsync(path, Solution, null, options));
+            }).ToList();
+            foreach (var (name, report) in await Task.WhenAll(grading)) Reports[name] = report;
+        }
+
+        public Task DisposeAsync() => Task.CompletedTask;
+    }
+
+    private (double Ex1, double Ex2) Points(string cheat) => (graded.Reports[cheat].Exercises[0].Points, graded.Reports[cheat].Exercises[1].Points);
+
+    private IEnumerable<string> Named(string cheat) => (graded.Reports[cheat].Tampering ?? []).Select(t => t.Name);
+
+    [Fact]
+    public void Honest_work_saved_anywhere_gets_full_marks_and_no_findings()
+    {
+        var report = graded.Reports["honest"];
+        Assert.True(report.FullMarks, string.Join("; ", report.Exercises.SelectMany(e => e.Failures)) + report.Run.Error);
+        Assert.Equal(3, report.Points);
+        Assert.Empty(report.Tampering!);
+        Assert.EndsWith(Path.Combine("honest", "guarded.ipynb"), report.Notebook);
+    }
+
+    [Fact]
+    public void A_noop_check_helper_scores_zero_and_is_named()
+    {
+        Assert.Equal((0.0, 0.0), Points("noop-check"));
+        var finding = Assert.Single(graded.Reports["noop-check"].Tampering!);
+        Assert.Equal(("ex1", "Check"), (finding.CellId, finding.Name));
+        Assert.Equal(["ex1", "ex2"], finding.Exercises);
+        Assert.Contains("redefines 'Check' (method)", graded.Reports["noop-check"].Exercises[1].Failures[0]);
+    }
+
+    [Theory]
+    [InlineData("shadow-type", "Math", 1.0)]
+    [InlineData("shadow-alias", "Math", 1.0)]
+    [InlineData("shadow-data", "numbers", 0.0)] // the lab's own data: every check relies on it
+    public void Shadowing_what_the_checks_use_zeroes_the_exercises_that_use_it(string cheat, string name, double ex2)
+    {
+        Assert.Equal((0.0, ex2), Points(cheat));
+        Assert.Contains(name, Named(cheat));
+    }
+
+    [Fact]
+    public void Changing_the_labs_data_in_place_is_named_and_scores_nothing()
+    {
+        Assert.Equal((0.0, 0.0), Points("mutate-data"));
+        Assert.Equal(["numbers"], Named("mutate-data"));
+    }
+
+    [Fact]
+    public void A_grade_file_written_by_the_notebook_counts_for_nothing()
+    {
+        Assert.Equal((0.0, 0.0), Points("fake-grade"));
+        Assert.Equal(CellStatus.Succeeded, Cell(graded.Reports["fake-grade"].Run, "ex1").Status); // it wrote its file, into its own folder
+    }
+
+    [Theory]
+    [InlineData("kernel", "Interactive")]
+    [InlineData("reflection", "Reflection")]
+    [InlineData("exit", "Exit")]
+    public void Reaching_into_the_kernel_runtime_or_process_scores_nothing(string cheat, string name)
+    {
+        Assert.Equal((0.0, 0.0), Points(cheat));
+        Assert.Contains(name, Named(cheat));
+    }
+
+    [Fact]
+    public void Edited_read_only_and_check_cells_run_as_the_lab_shipped_them()
+    {
+        Assert.Equal((0.0, 0.0), Points("edit-locked"));
+        Assert.Contains("setup", graded.Reports["edit-locked"].EditedLockedCells);
+        Assert.Contains("Check failed: Mean(numbers) should be 2.5, got 0", graded.Reports["edit-locked"].Exercises[0].Failures[0]);
+        Assert.Equal((0.0, 1.0), Points("edit-checks"));
+        Assert.Equal(["ex1-check", "ex2-check"], graded.Reports["edit-checks"].EditedLockedCells);
+    }
+
+    [Fact]
+    public void A_changed_working_directory_does_not_reach_the_checks()
+    {
+        Assert.Equal((2.0, 0.0), Points("working-directory"));
+        Assert.Contains("Largest should be 4, got 9", graded.Reports["working-directory"].Exercises[1].Failures[0]);
+    }
+
+    [Fact]
+    public void Submissions_cannot_read_the_solutions_nor_touch_the_course_files()
+    {
+        var ex1 = Cell(graded.Reports["read-solution"].Run, "ex1");
+        Assert.Equal(CellStatus.Failed, ex1.Status);
+        Assert.Contains("solutions/guarded.ipynb", ex1.ErrorMessage);
+        // The learner deleted its own copy of the data (so its data check fails); the course's file is still there.
+        Assert.Equal(0, Points("read-solution").Ex2);
+        Assert.True(File.Exists(Fixture("guarded/datasets/numbers.txt")));
+        Assert.True(File.Exists(Fixture("guarded/solutions/guarded.ipynb")));
+    }
+
+    [Fact]
+    public void The_course_cells_of_every_repository_lab_are_not_taken_for_tampering()
+    {
+        foreach (var path in Directory.EnumerateFiles(Path.Combine(RepoRoot, "solutions"), "*.ipynb"))
+        {
+            var solution = NotebookDocument.Load(path);
+            var lab = NotebookDocument.FromIpynb(path, LabMaker.MakeLab(solution));
+            Assert.Empty(Tampering.Find(solution, lab, lab));
+            Assert.Empty(Tampering.Find(solution, lab, solution)); // the model answers are not cheats either
+        }
+    }
+}
