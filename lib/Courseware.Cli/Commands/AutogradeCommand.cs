@@ -21,9 +21,10 @@ internal static class AutogradeCommand
         var due = new Option<string?>("--due") { Description = "Due date (ISO 8601, UTC unless it has an offset): later submissions (timestamp.txt, else file time) are marked late" };
         var failUnder = new Option<double?>("--fail-under") { Description = "Exit 1 when any submission scores below this percentage" };
         var noFeedback = new Option<bool>("--no-feedback") { Description = "Write no feedback pages" };
+        var memory = MemoryLimitOption.Create();
         var command = new Command("autograde", "Grade a folder of submissions into a SQLite gradebook, with a feedback page per learner and lab")
         {
-            submissions, solutions, output, gradebook, parallel, timeout, submissionTimeout, shard, due, failUnder, noFeedback,
+            submissions, solutions, output, gradebook, parallel, timeout, submissionTimeout, shard, due, failUnder, noFeedback, memory,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -46,6 +47,7 @@ internal static class AutogradeCommand
                     SubmissionTimeout = TimeSpan.FromSeconds(parse.GetValue(submissionTimeout)),
                     Shard = parse.GetValue(shard) is { } s ? Submissions.ParseShard(s) : null,
                     Feedback = !parse.GetValue(noFeedback),
+                    MemoryLimitBytes = MemoryLimitOption.ToBytes(parse.GetValue(memory)),
                 };
                 labs = LabInfo.FromSolutions(parse.GetValue(solutions)!);
                 (found, problems) = Submissions.Find(parse.GetValue(submissions)!, labs, dueDate);

@@ -16,7 +16,9 @@ internal static class GradeCommand
         var timeout = CellTimeoutOption.Create();
         var failUnder = new Option<double?>("--fail-under") { Description = "Exit 1 when the score is below this percentage of the points" };
         var classroom = new Option<string?>("--classroom-json") { Description = "Also write the result in GitHub Classroom's runner format (version 1: status, max_score, one test per exercise) to this file" };
-        var command = new Command("grade", "Grade a learner's lab: hidden checks restored, points per exercise, edited read-only cells reported") { learner, solutions, output, timeout, failUnder, classroom };
+        var memory = MemoryLimitOption.Create();
+        var command = new Command("grade", "Grade a learner's lab: hidden checks restored, points per exercise, edited read-only cells reported")
+            { learner, solutions, output, timeout, failUnder, classroom, memory };
         command.SetAction(async (parse, ct) =>
         {
             var learnerPath = Path.GetFullPath(parse.GetValue(learner)!);
@@ -32,7 +34,11 @@ internal static class GradeCommand
             {
                 GradeReport? graded = null;
                 await RunCommand.WithProgressAsync([learnerPath], async progress => graded = await Grader.GradeAsync(
-                    learnerPath, solutionPath, Path.Combine(outDir, name + ".ipynb"), new RunOptions { CellTimeout = CellTimeoutOption.ToTimeSpan(parse.GetValue(timeout)) }, progress));
+                    learnerPath, solutionPath, Path.Combine(outDir, name + ".ipynb"), new RunOptions
+                    {
+                        CellTimeout = CellTimeoutOption.ToTimeSpan(parse.GetValue(timeout)),
+                        MemoryLimitBytes = MemoryLimitOption.ToBytes(parse.GetValue(memory)),
+                    }, progress, ct));
                 var report = graded!;
                 Render([report]);
                 AtomicFile.WriteAllText(Path.Combine(outDir, name + ".grade.json"), report.ToJson());

@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Courseware.Cli.Commands;
 
-/// <summary>`courseware gradebook &lt;db&gt;`: the class's results per lab and exercise; exports for nbgrader, Canvas and Moodle; `merge` for shards.</summary>
+/// <summary>`courseware gradebook show &lt;db&gt;`: the class's results per lab and exercise, or an export for nbgrader, Canvas or Moodle; `gradebook merge` for shards.</summary>
 internal static class GradebookCommand
 {
     public static Command Create()
@@ -14,9 +14,10 @@ internal static class GradebookCommand
         export.AcceptOnlyFromAmong("csv", "canvas", "moodle", "nbgrader");
         var to = new Option<string?>("--to") { Description = "File to write the export to (default: standard output)" };
         var due = new Option<string?>("--due") { Description = "The duedate column of the nbgrader export" };
-        var command = new Command("gradebook", "Summarise a gradebook (per lab and exercise) or export it for nbgrader, Canvas or Moodle") { db, export, to, due };
-        command.Subcommands.Add(CreateMerge());
-        command.SetAction(parse =>
+        // Subcommands only: an argument on `gradebook` itself would stand before `merge` in every usage line.
+        var show = new Command("show", "Summarise a gradebook (per lab and exercise) or export it for nbgrader, Canvas or Moodle") { db, export, to, due };
+        var command = new Command("gradebook", "The class's gradebook: summary, exports, merging shards") { show, CreateMerge() };
+        show.SetAction(parse =>
         {
             IReadOnlyList<GradebookEntry> entries;
             try

@@ -26,6 +26,9 @@ public sealed record AutogradeOptions
 
     /// <summary>Write a feedback page per graded submission.</summary>
     public bool Feedback { get; init; } = true;
+
+    /// <summary>The most managed memory each submission's kernel may hold (<see cref="RunOptions.MemoryLimitBytes"/>); null: no limit.</summary>
+    public long? MemoryLimitBytes { get; init; }
 }
 
 /// <summary>The outcome of one submission in a batch.</summary>
@@ -41,14 +44,17 @@ public sealed record AutogradeOutcome(Submission Submission, GradebookEntry Entr
 /// </summary>
 public static class Autograder
 {
-    /// <summary>Grades one submission (the learner file, the solution, where to write the graded notebook, run options); replaceable in tests.</summary>
-    public delegate Task<GradeReport> GradeFunction(string learnerPath, string solutionPath, string? outputPath, RunOptions options);
+    /// <summary>Grades one submission (the learner file, the solution, where to write the graded notebook, run options, a stop at the submission timeout); replaceable in tests.</summary>
+    public delegate Task<GradeReport> GradeFunction(string learnerPath, string solutionPath, string? outputPath, RunOptions options, CancellationToken stop);
+
+    // After the submission timeout its kernel is killed, so grading ends within moments; one that still has not is let go.
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(30);
 
     /// <summary>Grades the submissions of <paramref name="found"/> (see <see cref="Submissions.Find"/>) against <paramref name="labs"/>.</summary>
     public static async Task<IReadOnlyList<AutogradeOutcome>> RunAsync(
         IReadOnlyList<Submission> found, IReadOnlyList<LabInfo> labs, AutogradeOptions options, IProgress<AutogradeOutcome>? progress = null, GradeFunction? grade = null)
     {
-        grade ??= (learner, solution, output, run) => Grader.GradeAsync(learner, solution, output, run);
+        grade ??= (learner, solution, output, run, stop) => Grader.GradeAsync(learner, solution, output, run, cancellationToken: stop);
         var byName = labs.ToDictionary(l => l.Name, StringComparer.Ordinal);
         var mine = options.Shard is var (index, count) ? found.Where(s => Submissions.ShardOf(s.Relative, count) == index).ToList() : found.ToList();
         using var gradebook = Gradebook.Open(options.GradebookPath ?? Path.Combine(options.OutDir, "gradebook.db"));
@@ -80,10 +86,10 @@ public static class Autograder
             }
         });
         await Task.WhenAll(lanes);
-        // A submission past its timeout was let go; its runner stops at the next cell timeout (never longer than the submission's).
+        // A submission whose grading did not end when stopped was let go; give it a last moment to finish its cleanup.
         Task[] pending;
         lock (abandoned) pending = [.. abandoned];
-        await Task.WhenAny(Task.WhenAll(pending), Task.Delay(options.SubmissionTimeout));
+        await Task.WhenAny(Task.WhenAll(pending), Task.Delay(StopGrace));
         return outcomes;
     }
 
@@ -92,26 +98,39 @@ public static class Autograder
     {
         var graded = Path.Combine(options.OutDir, "graded", Safe(submission.Learner), submission.Lab + ".ipynb");
         if (File.Exists(graded)) File.Delete(graded);
-        var run = new RunOptions { CellTimeout = options.CellTimeout != Timeout.InfiniteTimeSpan && options.CellTimeout < options.SubmissionTimeout ? options.CellTimeout : options.SubmissionTimeout, Parallel = 1 };
+        var run = new RunOptions
+        {
+            CellTimeout = options.CellTimeout != Timeout.InfiniteTimeSpan && options.CellTimeout < options.SubmissionTimeout ? options.CellTimeout : options.SubmissionTimeout,
+            Parallel = 1,
+            MemoryLimitBytes = options.MemoryLimitBytes,
+        };
         string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         GradebookEntry Failed(string status, string error) =>
             new(submission.Learner, submission.Lab, submission.LmsId, submission.Relative, sha, lab.SolutionSha256, Now(), submission.SubmittedAt,
                 submission.Late, status, error, 0, MaxPoints(lab), []);
+        var timedOut = $"{submission.Path}: grading took longer than the submission timeout of {options.SubmissionTimeout.TotalSeconds:0.#} s and was stopped";
         GradeReport report;
+        using var stop = new CancellationTokenSource(options.SubmissionTimeout);
         try
         {
-            var task = grade(submission.Path, lab.SolutionPath, graded, run);
-            if (await Task.WhenAny(task, Task.Delay(options.SubmissionTimeout)) != task)
+            var task = grade(submission.Path, lab.SolutionPath, graded, run, stop.Token);
+            if (await Task.WhenAny(task, Task.Delay(options.SubmissionTimeout + StopGrace)) != task)
             {
                 lock (abandoned) abandoned.Add(task.ContinueWith(_ => { }, TaskScheduler.Default));
-                return (Failed(Gradebook.StatusTimeout, $"{submission.Path}: grading took longer than the submission timeout of {options.SubmissionTimeout.TotalSeconds:0.#} s and was stopped"), null);
+                return (Failed(Gradebook.StatusTimeout, timedOut), null);
             }
             report = await task;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return (Failed(Gradebook.StatusTimeout, timedOut), null);
         }
         catch (Exception e)
         {
             return (Failed(Gradebook.StatusError, $"{submission.Path}: grading failed: {e.GetType().Name}: {e.Message}"), null);
         }
+        if (stop.IsCancellationRequested)
+            return (Failed(Gradebook.StatusTimeout, timedOut), report.Run.OutputPath);
         var (status, error) = Classify(report);
         var entry = new GradebookEntry(submission.Learner, submission.Lab, submission.LmsId, submission.Relative, sha, lab.SolutionSha256, Now(),
             submission.SubmittedAt, submission.Late, status, error, report.Points, report.MaxPoints, report.Exercises);

@@ -71,7 +71,14 @@ public static class Grader
     /// like the course (<c>labs/</c>, a copy of <c>datasets/</c>, the course's <c>build/</c>), so a submission grades the
     /// same wherever it was saved, never sees <c>solutions/</c>, and writes nothing into the instructor's folders.
     /// </summary>
-    public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options, IProgress<RunProgress>? progress = null)
+    /// <param name="learnerPath">The submission.</param>
+    /// <param name="solutionPath">The solution it is graded against (its folder's parent is the course).</param>
+    /// <param name="outputPath">Where to write the executed notebook; null writes none.</param>
+    /// <param name="options">Timeouts and memory limit.</param>
+    /// <param name="progress">Cell progress, for a console display.</param>
+    /// <param name="cancellationToken">Stops the submission where it is (its kernel is killed); the report then shows the cell that was stopped.</param>
+    public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options, IProgress<RunProgress>? progress = null,
+        CancellationToken cancellationToken = default)
     {
         var solution = NotebookDocument.Load(solutionPath);
         NotebookDocument learner;
@@ -91,7 +98,7 @@ public static class Grader
         using var stage = new GradingFolder(Path.GetDirectoryName(solution.Path)!);
         var staged = NotebookDocument.FromIpynb(Path.Combine(stage.Labs, Path.GetFileName(solution.Path)), learner.ToJson());
         ResetWorkingDirectoryBeforeChecks(solution, staged, stage.Labs);
-        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options with { ContinueOnError = true }, progress))[0];
+        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options with { ContinueOnError = true }, progress, cancellationToken))[0];
         run = run with { Path = Path.GetFullPath(learnerPath) };
         return new GradeReport(run.Path, Score(solution, run, tampering), edited, run, tampering);
     }

@@ -18,8 +18,14 @@ public sealed record RunOptions
     /// <summary>How many notebooks run at once, each in its own worker process.</summary>
     public int Parallel { get; init; } = 1;
 
-    /// <summary>Starts a worker process (tests count them).</summary>
-    internal Func<WorkerClient> StartWorker { get; init; } = WorkerClient.Start;
+    /// <summary>
+    /// The most managed memory a worker's kernel may hold (the runtime's <c>DOTNET_GCHeapHardLimit</c>); a cell that
+    /// allocates past it fails with OutOfMemoryException instead of taking the machine's memory. Null: no limit.
+    /// </summary>
+    public long? MemoryLimitBytes { get; init; }
+
+    /// <summary>Starts a worker process (tests count them); by default one with <see cref="MemoryLimitBytes"/>.</summary>
+    internal Func<WorkerClient>? StartWorker { get; init; }
 }
 
 /// <summary>One notebook to run: from <paramref name="Path"/>, or an in-memory <paramref name="Document"/> whose folder is Path's.</summary>
@@ -72,7 +78,7 @@ public static class NotebookRunner
         }
 
         var parallel = Math.Clamp(options.Parallel, 1, Math.Max(1, prepared.Count));
-        await using (var pool = new WorkerPool(parallel, prepared.Count, options.StartWorker))
+        await using (var pool = new WorkerPool(parallel, prepared.Count, options.StartWorker ?? (() => WorkerClient.Start(options.MemoryLimitBytes))))
         {
             var next = -1;
             var lanes = Enumerable.Range(0, parallel).Select(async _ =>
@@ -82,7 +88,7 @@ public static class NotebookRunner
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var (i, notebook) = prepared[k];
-                    var result = await RunOneAsync(jobs[i], notebook, options, pool, progress);
+                    var result = await RunOneAsync(jobs[i], notebook, options, pool, progress, cancellationToken);
                     results[i] = result;
                     progress?.Report(new RunProgress(jobs[i].Path, result.Cells.Count, result.Cells.Count, result));
                 }
@@ -124,7 +130,9 @@ public static class NotebookRunner
             File.Delete(output);
     }
 
-    private static async Task<NotebookResult> RunOneAsync(NotebookJob job, Prepared prepared, RunOptions options, WorkerPool pool, IProgress<RunProgress>? progress)
+    // Cancelling stops the notebook where it is: the running cell's worker is killed and the cell reported as stopped.
+    private static async Task<NotebookResult> RunOneAsync(NotebookJob job, Prepared prepared, RunOptions options, WorkerPool pool, IProgress<RunProgress>? progress,
+        CancellationToken cancellationToken)
     {
         // The notebook's time starts when a lane takes it up, not while it waits for one.
         var clock = Stopwatch.StartNew();
@@ -162,7 +170,7 @@ public static class NotebookRunner
 
             var cellClock = Stopwatch.StartNew();
             var source = NotebookDocument.SourceOf(cell);
-            var (execution, timedOut, partial) = await worker.ExecuteAsync(source, kernel, options.CellTimeout);
+            var (execution, timedOut, partial) = await worker.ExecuteAsync(source, kernel, options.CellTimeout, cancellationToken);
             CellResult result;
             if (execution is not null)
             {
@@ -172,7 +180,9 @@ public static class NotebookRunner
             }
             else
             {
-                var message = timedOut
+                var message = cancellationToken.IsCancellationRequested
+                    ? "the run was stopped while this cell ran (its kernel process was killed; later cells did not run)"
+                    : timedOut
                     ? $"cell timed out after {options.CellTimeout.TotalSeconds:0.#} s and was stopped (its kernel process was killed; later cells did not run)"
                     : $"the kernel process exited unexpectedly (exit code {worker.ExitCode}) while running cell {index} (id {id}) at `{RunningLine(source)}`; " +
                       $"its stderr: {(Tail(worker.StandardError) is { Length: > 0 } tail ? tail : "(empty)")}";

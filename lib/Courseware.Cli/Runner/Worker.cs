@@ -108,8 +108,8 @@ internal sealed class WorkerClient : IAsyncDisposable
         _ready = WaitReadyAsync();
     }
 
-    /// <summary>Starts `courseware run-worker`; the kernel warms up in the background.</summary>
-    public static WorkerClient Start()
+    /// <summary>Starts `courseware run-worker`; the kernel warms up in the background. <paramref name="memoryLimitBytes"/> caps its managed heap.</summary>
+    public static WorkerClient Start(long? memoryLimitBytes = null)
     {
         var (fileName, prefixArgs) = WorkerCommandLine();
         var info = new ProcessStartInfo(fileName)
@@ -125,6 +125,7 @@ internal sealed class WorkerClient : IAsyncDisposable
         info.ArgumentList.Add(WorkerProtocol.SubcommandName);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        if (memoryLimitBytes is { } limit) info.Environment["DOTNET_GCHeapHardLimit"] = limit.ToString("X", System.Globalization.CultureInfo.InvariantCulture);
         return new WorkerClient(Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}"));
     }
 
@@ -143,12 +144,14 @@ internal sealed class WorkerClient : IAsyncDisposable
     /// <summary>
     /// Runs one cell. Execution is null when the worker did not answer: <c>TimedOut</c> tells a cell that ran past
     /// <paramref name="timeout"/> (the worker is then killed; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever)
-    /// from a worker that died; <c>Partial</c> holds what the cell had output until then.
+    /// from a worker that died; <c>Partial</c> holds what the cell had output until then. <paramref name="stop"/> kills the
+    /// worker as a timeout does.
     /// </summary>
-    public async Task<(CellExecution? Execution, bool TimedOut, JsonArray Partial)> ExecuteAsync(string code, string kernel, TimeSpan timeout)
+    public async Task<(CellExecution? Execution, bool TimedOut, JsonArray Partial)> ExecuteAsync(string code, string kernel, TimeSpan timeout, CancellationToken stop = default)
     {
         var outputs = new CellOutputs();
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        cts.CancelAfter(timeout);
         try
         {
             await WriteAsync(new JsonObject { ["op"] = "cell", ["kernel"] = kernel, ["code"] = code });

@@ -82,7 +82,7 @@ public sealed class ClassTests
     }
 
     /// <summary>Points from the file itself (no kernel): a stand-in grader for sharding, merging and exports.</summary>
-    private static Task<GradeReport> FakeGrade(string learner, string solution, string? output, RunOptions options)
+    private static Task<GradeReport> FakeGrade(string learner, string solution, string? output, RunOptions options, CancellationToken stop)
     {
         var text = File.ReadAllText(learner);
         var points = text.Length % 3;
@@ -139,7 +139,7 @@ public sealed class ClassTests
         async Task<string[]> Export(string format)
         {
             var file = Path.Combine(outDir, format + ".csv");
-            Assert.Equal(0, await Cli.Commands.GradebookCommand.Create().Parse([Path.Combine(outDir, "merged.db"), "--export", format, "--to", file, "--due", "2026-03-01 23:59:00"]).InvokeAsync());
+            Assert.Equal(0, await Cli.Commands.GradebookCommand.Create().Parse(["show", Path.Combine(outDir, "merged.db"), "--export", format, "--to", file, "--due", "2026-03-01 23:59:00"]).InvokeAsync());
             return File.ReadAllLines(file);
         }
         var nbgrader = await Export("nbgrader");
@@ -175,10 +175,15 @@ public sealed class ClassTests
         var (subs, labs) = TwoLabClass();
         var found = Submissions.Find(subs, labs, null).Found.Where(s => s.Lab == "stats").Take(3).ToList();
         var outDir = NewOutputFolder();
-        Task<GradeReport> Grade(string learner, string solution, string? output, RunOptions options) =>
-            learner.Contains("learner00") ? new TaskCompletionSource<GradeReport>().Task                         // never finishes
+        static async Task<GradeReport> Hang(CancellationToken stop)
+        {
+            await Task.Delay(Timeout.Infinite, stop); // as the grader does: runs until the submission timeout stops it
+            throw new InvalidOperationException("unreachable");
+        }
+        Task<GradeReport> Grade(string learner, string solution, string? output, RunOptions options, CancellationToken stop) =>
+            learner.Contains("learner00") ? Hang(stop)
             : learner.Contains("learner01") ? throw new IOException("disk full")                                 // not the learner's fault
-            : FakeGrade(learner, solution, output, options);
+            : FakeGrade(learner, solution, output, options, stop);
         var outcomes = await Autograder.RunAsync(found, labs, new AutogradeOptions { OutDir = outDir, SubmissionTimeout = TimeSpan.FromSeconds(1) }, grade: Grade);
         Assert.Equal(["timeout", "error", "graded"], outcomes.Select(o => o.Entry.Status));
         Assert.Equal((0.0, 3.0), (outcomes[0].Entry.Points, outcomes[0].Entry.MaxPoints));
@@ -204,7 +209,7 @@ public sealed class ClassTests
         var notDb = Path.Combine(root, "x.db");
         File.WriteAllText(notDb, "not sqlite");
         Assert.StartsWith($"{notDb}: not a gradebook", Assert.Throws<InvalidDataException>(() => Gradebook.Open(notDb, create: false)).Message);
-        Assert.Equal(2, Cli.Commands.GradebookCommand.Create().Parse([Path.Combine(root, "none.db")]).Invoke());
+        Assert.Equal(2, Cli.Commands.GradebookCommand.Create().Parse(["show", Path.Combine(root, "none.db")]).Invoke());
     }
 
     [Fact]

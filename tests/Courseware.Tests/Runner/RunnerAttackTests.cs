@@ -115,4 +115,32 @@ public sealed class RunnerAttackTests
         Assert.Contains("not valid JSON", result.Error);
         Assert.False(File.Exists(stale));
     }
+
+    [Fact]
+    public async Task A_memory_limit_fails_the_cell_that_allocates_past_it_and_nothing_else()
+    {
+        var job = new NotebookJob(Fixture("memory.ipynb"), null);
+        var limited = (await NotebookRunner.RunAsync([job], new RunOptions { MemoryLimitBytes = 400L << 20, ContinueOnError = true }))[0];
+        var free = (await NotebookRunner.RunAsync([job], new RunOptions()))[0];
+
+        Assert.Equal((CellStatus.Failed, "System.OutOfMemoryException"), (Cell(limited, "allocate").Status, Cell(limited, "allocate").ErrorName));
+        Assert.Equal(CellStatus.Succeeded, Cell(limited, "after").Status); // the kernel survives its own limit
+        Assert.True(free.Succeeded, "without a limit the same gigabyte is fine: " + Cell(free, "allocate").ErrorMessage);
+    }
+
+    [Fact]
+    public async Task Cancelling_a_run_kills_the_running_cell_at_once_and_keeps_what_it_printed()
+    {
+        // Stopped two seconds into the hanging cell (the first cell done), with a cell timeout far away.
+        using var stop = new CancellationTokenSource();
+        var progress = new Progress<RunProgress>(p => { if (p.CellsDone == 1 && p.Result is null) stop.CancelAfter(TimeSpan.FromSeconds(2)); });
+        var result = (await NotebookRunner.RunAsync([new NotebookJob(Fixture("hang.ipynb"), null)], new RunOptions { CellTimeout = TimeSpan.FromMinutes(10) }, progress, stop.Token))[0];
+
+        Assert.True(result.Duration < TimeSpan.FromMinutes(2), $"took {result.Duration}");
+        var hangs = Cell(result, "hangs");
+        Assert.Equal(CellStatus.TimedOut, hangs.Status);
+        Assert.Contains("the run was stopped while this cell ran", hangs.ErrorMessage);
+        Assert.Contains("printed before the hang", hangs.Outputs.ToJsonString());
+        Assert.Equal(CellStatus.NotRun, Cell(result, "never").Status);
+    }
 }
