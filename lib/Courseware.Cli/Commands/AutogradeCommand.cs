@@ -22,9 +22,19 @@ internal static class AutogradeCommand
         var failUnder = new Option<double?>("--fail-under") { Description = "Exit 1 when any submission scores below this percentage" };
         var noFeedback = new Option<bool>("--no-feedback") { Description = "Write no feedback pages" };
         var memory = MemoryLimitOption.Create();
+        var disk = new Option<int>("--disk-mb")
+        {
+            Description = "Most MiB a submission may write into its grading folder; past it the running cell is stopped (0 = no limit)",
+            DefaultValueFactory = _ => 1024,
+        };
+        disk.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0)
+                result.AddError($"--disk-mb: '{result.Tokens.LastOrDefault()?.Value}' is not valid: expected a number of MiB, or 0 for no limit");
+        });
         var command = new Command("autograde", "Grade a folder of submissions into a SQLite gradebook, with a feedback page per learner and lab")
         {
-            submissions, solutions, output, gradebook, parallel, timeout, submissionTimeout, shard, due, failUnder, noFeedback, memory,
+            submissions, solutions, output, gradebook, parallel, timeout, submissionTimeout, shard, due, failUnder, noFeedback, memory, disk,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,6 +58,7 @@ internal static class AutogradeCommand
                     Shard = parse.GetValue(shard) is { } s ? Submissions.ParseShard(s) : null,
                     Feedback = !parse.GetValue(noFeedback),
                     MemoryLimitBytes = MemoryLimitOption.ToBytes(parse.GetValue(memory)),
+                    DiskLimitBytes = parse.GetValue(disk) is > 0 and var mb ? mb * (1L << 20) : null,
                 };
                 labs = LabInfo.FromSolutions(parse.GetValue(solutions)!);
                 (found, problems) = Submissions.Find(parse.GetValue(submissions)!, labs, dueDate);

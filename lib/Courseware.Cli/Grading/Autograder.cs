@@ -29,6 +29,9 @@ public sealed record AutogradeOptions
 
     /// <summary>The most managed memory each submission's kernel may hold (<see cref="RunOptions.MemoryLimitBytes"/>); null: no limit.</summary>
     public long? MemoryLimitBytes { get; init; }
+
+    /// <summary>The most a submission may write into its grading folder before its running cell is stopped (default 1 GiB); null: no limit.</summary>
+    public long? DiskLimitBytes { get; init; } = 1L << 30;
 }
 
 /// <summary>The outcome of one submission in a batch.</summary>
@@ -54,7 +57,7 @@ public static class Autograder
     public static async Task<IReadOnlyList<AutogradeOutcome>> RunAsync(
         IReadOnlyList<Submission> found, IReadOnlyList<LabInfo> labs, AutogradeOptions options, IProgress<AutogradeOutcome>? progress = null, GradeFunction? grade = null)
     {
-        grade ??= (learner, solution, output, run, stop) => Grader.GradeAsync(learner, solution, output, run, cancellationToken: stop);
+        grade ??= (learner, solution, output, run, stop) => Grader.GradeAsync(learner, solution, output, run, cancellationToken: stop, diskLimitBytes: options.DiskLimitBytes);
         var byName = labs.ToDictionary(l => l.Name, StringComparer.Ordinal);
         var mine = options.Shard is var (index, count) ? found.Where(s => Submissions.ShardOf(s.Relative, count) == index).ToList() : found.ToList();
         using var gradebook = Gradebook.Open(options.GradebookPath ?? Path.Combine(options.OutDir, "gradebook.db"));

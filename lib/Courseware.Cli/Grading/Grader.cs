@@ -77,8 +77,9 @@ public static class Grader
     /// <param name="options">Timeouts and memory limit.</param>
     /// <param name="progress">Cell progress, for a console display.</param>
     /// <param name="cancellationToken">Stops the submission where it is (its kernel is killed); the report then shows the cell that was stopped.</param>
+    /// <param name="diskLimitBytes">The most the notebook may write into its grading folder; past it the running cell is stopped (error <c>DiskLimit</c>). Null: no limit.</param>
     public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options, IProgress<RunProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, long? diskLimitBytes = null)
     {
         var solution = NotebookDocument.Load(solutionPath);
         NotebookDocument learner;
@@ -98,7 +99,12 @@ public static class Grader
         using var stage = new GradingFolder(Path.GetDirectoryName(solution.Path)!);
         var staged = NotebookDocument.FromIpynb(Path.Combine(stage.Labs, Path.GetFileName(solution.Path)), learner.ToJson());
         ResetWorkingDirectoryBeforeChecks(solution, staged, stage.Labs);
-        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options with { ContinueOnError = true }, progress, cancellationToken))[0];
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var done = new CancellationTokenSource();
+        var diskWatch = diskLimitBytes is { } limit ? stage.StopWhenLargerThanAsync(limit, stop, done.Token) : Task.FromResult(false);
+        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options with { ContinueOnError = true }, progress, stop.Token))[0];
+        await done.CancelAsync();
+        if (await diskWatch) run = DiskLimitReached(run, diskLimitBytes!.Value);
         run = run with { Path = Path.GetFullPath(learnerPath) };
         return new GradeReport(run.Path, Score(solution, run, tampering), edited, run, tampering);
     }
@@ -171,6 +177,14 @@ public static class Grader
             previousId = id;
         }
     }
+
+    // The cell the disk watch stopped says why, in place of the runner's "the run was stopped".
+    private static NotebookResult DiskLimitReached(NotebookResult run, long limit) => run with
+    {
+        Cells = run.Cells.Select(c => c.Status == CellStatus.TimedOut
+            ? c with { ErrorName = "DiskLimit", ErrorMessage = $"stopped: the notebook wrote more than {limit >> 20} MiB into its folder (the grader's disk limit); later cells did not run" }
+            : c).ToList(),
+    };
 
     /// <summary>The id of the cell the grader puts before each check cell to restore the working directory.</summary>
     internal static string WorkingDirectoryCellId(string checkId) => checkId + "-grader-cwd";

@@ -16,6 +16,8 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
     private static readonly string Solution = Fixture("guarded/solutions/guarded.ipynb");
 
     private const string RightMean = "double Mean(double[] values) => values.Sum() / values.Length;";
+
+    private const long DiskLimit = 64L << 20;
     private const string RightLargest = "double Largest(double[] values) => values.Max();";
 
     /// <summary>Each cheat: the cells the learner wrote, by id (new ids are added cells).</summary>
@@ -44,6 +46,12 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         {
             ["ex1"] = "Directory.CreateDirectory(\"../out/grade\");\nFile.WriteAllText(\"../out/grade/guarded.grade.json\", \"{\\\"points\\\": 3, \\\"maxPoints\\\": 3}\");\ndouble Mean(double[] values) => 0;",
             ["ex2"] = "double Largest(double[] values) => 0;",
+        },
+        // Filling the disk (up to 640 MiB here, were it not stopped).
+        ["fill-disk"] = new()
+        {
+            ["ex1"] = RightMean,
+            ["ex2"] = RightLargest + "\nfor (var i = 0; i < 20; i++) File.WriteAllBytes($\"../out/fill{i}.bin\", new byte[32 << 20]);",
         },
         // Reaching into the kernel (a middleware could turn failed checks into passed ones).
         ["kernel"] = new() { ["ex1"] = RightMean + "\nvar root = Microsoft.DotNet.Interactive.Kernel.Root;", ["ex2"] = RightLargest },
@@ -104,7 +112,7 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
                 var path = Path.Combine(submissions, cheat.Key, "guarded.ipynb");
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.WriteAllText(path, learner.ToJsonString());
-                return (cheat.Key, await Grader.GradeAsync(path, Solution, null, options));
+                return (cheat.Key, await Grader.GradeAsync(path, Solution, null, options, diskLimitBytes: DiskLimit));
             }).ToList();
             foreach (var (name, report) in await Task.WhenAll(grading)) Reports[name] = report;
         }
@@ -151,6 +159,17 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
     {
         Assert.Equal((0.0, 0.0), Points("mutate-data"));
         Assert.Equal(["numbers"], Named("mutate-data"));
+    }
+
+    [Fact]
+    public void Filling_the_disk_stops_the_cell_at_the_limit_and_keeps_the_points_earned_before()
+    {
+        var report = graded.Reports["fill-disk"];
+        var ex2 = Cell(report.Run, "ex2");
+        Assert.Equal("DiskLimit", ex2.ErrorName);
+        Assert.Contains("more than 64 MiB", ex2.ErrorMessage);
+        Assert.Equal(CellStatus.NotRun, Cell(report.Run, "ex2-check").Status);
+        Assert.Equal((2.0, 0.0), Points("fill-disk"));
     }
 
     [Fact]
