@@ -83,6 +83,16 @@ internal static class GradebookCommand
             exercises.AddRow(new Text(e.Lab), new Text($"{e.Exercise}: {e.Title}"),
                 new Markup(e.SuccessRate < 0.5 ? $"[red]{e.SuccessRate:P0}[/]" : $"{e.SuccessRate:P0}"), new Text($"{e.MeanPoints:0.##}/{e.MaxPoints:0.##}"));
         AnsiConsole.Write(exercises);
+        foreach (var (lab, bins) in GradebookExport.ScoreDistribution(entries))
+        {
+            var chart = new BarChart().Width(60).Label($"{Markup.Escape(lab)}: submissions by score");
+            for (var k = 0; k < bins.Length; k++) chart.AddItem(k < 9 ? $"{10 * k}–{10 * k + 9} %" : "90–100 %", bins[k], Color.Blue);
+            AnsiConsole.Write(chart);
+        }
+        var success = new BarChart().Width(60).Label("Exercises: share of submissions with every point").WithMaxValue(100);
+        foreach (var e in GradebookExport.Exercises(entries))
+            success.AddItem(Markup.Escape($"{e.Lab} {e.Exercise}"), Math.Round(100 * e.SuccessRate), e.SuccessRate < 0.5 ? Color.Red : Color.Green);
+        if (entries.Count > 0) AnsiConsole.Write(success);
         if (entries.Count == 0) AnsiConsole.MarkupLine("[yellow]the gradebook is empty[/]");
     }
 }

@@ -216,6 +216,18 @@ public static class GradebookExport
             g.Count(e => e.Status != Gradebook.StatusGraded), g.Count(e => e.Late), g.Max(e => e.MaxPoints), g.Average(e => e.Points),
             Median(g.Select(e => e.Points)))).ToList();
 
+    /// <summary>
+    /// Per lab, how many submissions scored in each tenth of the points: bin k holds scores in [10k %, 10(k+1) %), the
+    /// last bin [90 %, 100 %] (full marks included). A lab whose points are all 0 counts its submissions in bin 0.
+    /// </summary>
+    public static IReadOnlyList<(string Lab, int[] Bins)> ScoreDistribution(IReadOnlyList<GradebookEntry> entries) =>
+        entries.GroupBy(e => e.Lab).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        {
+            var bins = new int[10];
+            foreach (var e in g) bins[e.MaxPoints > 0 ? Math.Clamp((int)Math.Floor(10 * e.Points / e.MaxPoints), 0, 9) : 0]++;
+            return (g.Key, bins);
+        }).ToList();
+
     /// <summary>Per exercise summaries, by lab then notebook order.</summary>
     public static IReadOnlyList<ExerciseSummary> Exercises(IReadOnlyList<GradebookEntry> entries) =>
         entries.GroupBy(e => e.Lab).OrderBy(g => g.Key, StringComparer.Ordinal).SelectMany(lab =>

@@ -167,6 +167,14 @@ public sealed class ClassTests
         Assert.Equal(["stats/ex1", "stats/ex2", "stats2/ex1", "stats2/ex2"], summary.Select(s => $"{s.Lab}/{s.Exercise}"));
         Assert.Equal(1.0, summary[1].SuccessRate);
         Assert.Equal(12, GradebookExport.Labs(entries)[0].Submissions);
+        // Each submission lands in the tenth of the points it scored; the bins add up to the submissions.
+        foreach (var (lab, bins) in GradebookExport.ScoreDistribution(entries))
+        {
+            var of = entries.Where(e => e.Lab == lab).ToList();
+            Assert.Equal(of.Count, bins.Sum());
+            Assert.Equal(of.Count(e => e.MaxPoints > 0 && e.Points == e.MaxPoints), bins[9] - of.Count(e => e.Points < e.MaxPoints && e.Points >= 0.9 * e.MaxPoints));
+            Assert.Equal(of.Count(e => e.Points < 0.1 * e.MaxPoints || e.MaxPoints == 0), bins[0]);
+        }
     }
 
     [Fact]
