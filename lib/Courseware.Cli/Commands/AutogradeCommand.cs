@@ -13,7 +13,7 @@ internal static class AutogradeCommand
         var submissions = new Argument<string>("submissions") { Description = "Folder of submissions: nbgrader's submitted/<learner>/<lab>/<lab>.ipynb, <learner>/<lab>.ipynb, or a Canvas/Moodle download" };
         var solutions = new Option<string>("--solutions") { Description = "Folder of solution notebooks", DefaultValueFactory = _ => "solutions" };
         var output = new Option<string>("--out", "-o") { Description = "Folder for gradebook.db, graded/ notebooks and feedback/ pages", DefaultValueFactory = _ => Path.Combine("out", "autograde") };
-        var gradebook = new Option<string?>("--gradebook") { Description = "The gradebook file (default <out>/gradebook.db); a re-run grades only new or changed submissions" };
+        var gradebook = new Option<string?>("--gradebook") { Description = "The gradebook: a SQLite file (default <out>/gradebook.db) or the course's PostgreSQL database (postgresql://…); a re-run grades only new or changed submissions" };
         var parallel = new Option<int>("--parallel") { Description = "Submissions graded at once, each in its own worker process", DefaultValueFactory = _ => 2 };
         var timeout = CellTimeoutOption.Create();
         var submissionTimeout = new Option<double>("--submission-timeout") { Description = "Per-submission timeout in seconds (recorded as timeout, 0 points)", DefaultValueFactory = _ => 1800 };

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Data.Common;
+using Courseware.Tracking;
 using Microsoft.Data.Sqlite;
 
 namespace Courseware.Cli.Grading;
@@ -32,62 +34,82 @@ public sealed record GradebookEntry(
 }
 
 /// <summary>
-/// The class's grades in one SQLite file (default <c>&lt;out&gt;/gradebook.db</c>): a row per learner and lab in
-/// <c>submissions</c>, a row per learner, lab and exercise in <c>exercise_scores</c>. Re-grading replaces a learner's row.
+/// The class's grades: a SQLite file (default <c>&lt;out&gt;/gradebook.db</c>) or, when the course shares one, the
+/// PostgreSQL database of its tracking store (a <c>postgresql://</c> URI or connection string, as <c>--store</c> takes):
+/// a row per learner and lab in <c>submissions</c>, a row per learner, lab and exercise in <c>exercise_scores</c>.
+/// Re-grading replaces a learner's row, in one transaction.
 /// </summary>
 public sealed class Gradebook : IDisposable
 {
     /// <summary>Status values.</summary>
     public const string StatusGraded = "graded", StatusUnreadable = "unreadable", StatusTimeout = "timeout", StatusCrashed = "crashed", StatusError = "error";
 
+    // One schema for both databases: TEXT, INTEGER and DOUBLE PRECISION mean the same in each.
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS submissions(
             learner TEXT NOT NULL, lab TEXT NOT NULL, lms_id TEXT, file TEXT NOT NULL, sha256 TEXT NOT NULL, solution_sha256 TEXT NOT NULL,
             graded_at TEXT NOT NULL, submitted_at TEXT NOT NULL, late INTEGER NOT NULL, status TEXT NOT NULL, error TEXT,
-            points REAL NOT NULL, max_points REAL NOT NULL, PRIMARY KEY (learner, lab));
+            points DOUBLE PRECISION NOT NULL, max_points DOUBLE PRECISION NOT NULL, PRIMARY KEY (learner, lab));
         CREATE TABLE IF NOT EXISTS exercise_scores(
             learner TEXT NOT NULL, lab TEXT NOT NULL, position INTEGER NOT NULL, exercise TEXT NOT NULL, title TEXT NOT NULL,
-            points REAL NOT NULL, max_points REAL NOT NULL, failures TEXT NOT NULL, PRIMARY KEY (learner, lab, exercise));
+            points DOUBLE PRECISION NOT NULL, max_points DOUBLE PRECISION NOT NULL, failures TEXT NOT NULL, PRIMARY KEY (learner, lab, exercise));
         """;
 
-    private readonly SqliteConnection _connection;
+    private readonly DbConnection _connection;
     private readonly Lock _gate = new();
 
-    private Gradebook(SqliteConnection connection) => _connection = connection;
-
-    /// <summary>The database file.</summary>
-    public string Path => _connection.DataSource;
-
-    /// <summary>Opens (creating when <paramref name="create"/>) a gradebook file.</summary>
-    public static Gradebook Open(string path, bool create = true)
+    private Gradebook(DbConnection connection, string path)
     {
-        var full = System.IO.Path.GetFullPath(path);
-        if (!create && !System.IO.File.Exists(full))
-            throw new FileNotFoundException($"{full}: gradebook not found (expected a gradebook.db written by `courseware autograde`)");
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
-        connection.Open();
+        _connection = connection;
+        Path = path;
+    }
+
+    /// <summary>The database file, or the PostgreSQL server and database (never a password).</summary>
+    public string Path { get; }
+
+    /// <summary>Opens (creating when <paramref name="create"/>) a gradebook: a file path, or a PostgreSQL URI or connection string.</summary>
+    public static Gradebook Open(string location, bool create = true)
+    {
+        var postgres = PostgresLocation.IsPostgres(location);
+        string where;
+        DbConnection connection;
+        if (postgres)
+        {
+            var settings = new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.ToConnectionString(location));
+            where = $"postgresql://{settings.Host}/{settings.Database}";
+            connection = new Npgsql.NpgsqlConnection(settings.ConnectionString);
+        }
+        else
+        {
+            where = System.IO.Path.GetFullPath(location);
+            if (!create && !System.IO.File.Exists(where))
+                throw new FileNotFoundException($"{where}: gradebook not found (expected a gradebook.db written by `courseware autograde`)");
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(where)!);
+            connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = where, Pooling = false }.ToString());
+        }
         try
         {
-            using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = "PRAGMA busy_timeout = 5000;";
-                pragma.ExecuteNonQuery();
-            }
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'submissions'";
-            var exists = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) > 0;
+            connection.Open();
+            var book = new Gradebook(connection, where);
+            if (!postgres) book.Execute("PRAGMA busy_timeout = 5000;");
+            var exists = Convert.ToBoolean(book.Scalar(postgres
+                ? "SELECT to_regclass('submissions') IS NOT NULL"
+                : "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'submissions'"), CultureInfo.InvariantCulture);
             if (!exists && !create)
-                throw new InvalidDataException($"{full}: not a gradebook (no submissions table)");
-            command.CommandText = Schema;
-            command.ExecuteNonQuery();
+                throw new InvalidDataException($"{where}: not a gradebook (no submissions table)");
+            book.Execute(Schema);
+            return book;
         }
-        catch (SqliteException e)
+        catch (DbException e)
         {
             connection.Dispose();
-            throw new InvalidDataException($"{full}: not a gradebook: {e.Message}");
+            throw new InvalidDataException($"{where}: not a gradebook: {e.Message}");
         }
-        return new Gradebook(connection);
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The (sha256, solution_sha256) a learner's lab was last graded with, or null.</summary>
@@ -95,10 +117,7 @@ public sealed class Gradebook : IDisposable
     {
         lock (_gate)
         {
-            using var command = _connection.CreateCommand();
-            command.CommandText = "SELECT sha256, solution_sha256 FROM submissions WHERE learner = $l AND lab = $b";
-            command.Parameters.AddWithValue("$l", learner);
-            command.Parameters.AddWithValue("$b", lab);
+            using var command = Command("SELECT sha256, solution_sha256 FROM submissions WHERE learner = @l AND lab = @b", ("@l", learner), ("@b", lab));
             using var reader = command.ExecuteReader();
             return reader.Read() ? (reader.GetString(0), reader.GetString(1)) : null;
         }
@@ -110,20 +129,23 @@ public sealed class Gradebook : IDisposable
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            Execute("DELETE FROM exercise_scores WHERE learner = $l AND lab = $b", ("$l", entry.Learner), ("$b", entry.Lab));
+            Execute("DELETE FROM exercise_scores WHERE learner = @l AND lab = @b", ("@l", entry.Learner), ("@b", entry.Lab));
             Execute("""
-                INSERT OR REPLACE INTO submissions(learner, lab, lms_id, file, sha256, solution_sha256, graded_at, submitted_at, late, status, error, points, max_points)
-                VALUES ($l, $b, $id, $f, $s, $ss, $g, $t, $late, $st, $e, $p, $m)
+                INSERT INTO submissions(learner, lab, lms_id, file, sha256, solution_sha256, graded_at, submitted_at, late, status, error, points, max_points)
+                VALUES (@l, @b, @id, @f, @s, @ss, @g, @t, @late, @st, @e, @p, @m)
+                ON CONFLICT (learner, lab) DO UPDATE SET lms_id = excluded.lms_id, file = excluded.file, sha256 = excluded.sha256,
+                    solution_sha256 = excluded.solution_sha256, graded_at = excluded.graded_at, submitted_at = excluded.submitted_at, late = excluded.late,
+                    status = excluded.status, error = excluded.error, points = excluded.points, max_points = excluded.max_points
                 """,
-                ("$l", entry.Learner), ("$b", entry.Lab), ("$id", entry.LmsId), ("$f", entry.File), ("$s", entry.Sha256), ("$ss", entry.SolutionSha256),
-                ("$g", entry.GradedAt), ("$t", entry.SubmittedAt), ("$late", entry.Late ? 1 : 0), ("$st", entry.Status), ("$e", entry.Error),
-                ("$p", entry.Points), ("$m", entry.MaxPoints));
+                ("@l", entry.Learner), ("@b", entry.Lab), ("@id", entry.LmsId), ("@f", entry.File), ("@s", entry.Sha256), ("@ss", entry.SolutionSha256),
+                ("@g", entry.GradedAt), ("@t", entry.SubmittedAt), ("@late", entry.Late ? 1 : 0), ("@st", entry.Status), ("@e", entry.Error),
+                ("@p", entry.Points), ("@m", entry.MaxPoints));
             for (var i = 0; i < entry.Exercises.Count; i++)
             {
                 var e = entry.Exercises[i];
-                Execute("INSERT INTO exercise_scores(learner, lab, position, exercise, title, points, max_points, failures) VALUES ($l, $b, $i, $x, $t, $p, $m, $f)",
-                    ("$l", entry.Learner), ("$b", entry.Lab), ("$i", i), ("$x", e.Exercise), ("$t", e.Title), ("$p", e.Points), ("$m", e.MaxPoints),
-                    ("$f", JsonSerializer.Serialize(e.Failures)));
+                Execute("INSERT INTO exercise_scores(learner, lab, position, exercise, title, points, max_points, failures) VALUES (@l, @b, @i, @x, @t, @p, @m, @f)",
+                    ("@l", entry.Learner), ("@b", entry.Lab), ("@i", i), ("@x", e.Exercise), ("@t", e.Title), ("@p", e.Points), ("@m", e.MaxPoints),
+                    ("@f", JsonSerializer.Serialize(e.Failures)));
             }
             transaction.Commit();
         }
@@ -135,10 +157,9 @@ public sealed class Gradebook : IDisposable
         lock (_gate)
         {
             var exercises = new Dictionary<(string, string), List<ExerciseScore>>();
-            using (var command = _connection.CreateCommand())
+            using (var command = Command("SELECT learner, lab, exercise, title, points, max_points, failures FROM exercise_scores ORDER BY learner, lab, position"))
+            using (var reader = command.ExecuteReader())
             {
-                command.CommandText = "SELECT learner, lab, exercise, title, points, max_points, failures FROM exercise_scores ORDER BY learner, lab, position";
-                using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
                     var key = (reader.GetString(0), reader.GetString(1));
@@ -148,18 +169,18 @@ public sealed class Gradebook : IDisposable
                 }
             }
             var entries = new List<GradebookEntry>();
-            using (var command = _connection.CreateCommand())
+            using (var command = Command("""
+                SELECT learner, lab, lms_id, file, sha256, solution_sha256, graded_at, submitted_at, late, status, error, points, max_points
+                FROM submissions ORDER BY lab, learner
+                """))
+            using (var reader = command.ExecuteReader())
             {
-                command.CommandText = """
-                    SELECT learner, lab, lms_id, file, sha256, solution_sha256, graded_at, submitted_at, late, status, error, points, max_points
-                    FROM submissions ORDER BY lab, learner
-                    """;
-                using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
                     var key = (reader.GetString(0), reader.GetString(1));
                     entries.Add(new GradebookEntry(key.Item1, key.Item2, reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3),
-                        reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetString(7), reader.GetInt64(8) != 0, reader.GetString(9),
+                        reader.GetString(4), reader.GetString(5), reader.GetString(6), reader.GetString(7),
+                        Convert.ToInt64(reader.GetValue(8), CultureInfo.InvariantCulture) != 0, reader.GetString(9),
                         reader.IsDBNull(10) ? null : reader.GetString(10), reader.GetDouble(11), reader.GetDouble(12),
                         exercises.GetValueOrDefault(key) ?? []));
                 }
@@ -176,9 +197,9 @@ public sealed class Gradebook : IDisposable
         var current = target.Entries().ToDictionary(e => (e.Learner, e.Lab));
         foreach (var source in sources)
         {
-            if (System.IO.Path.GetFullPath(source) == target.Path)
-                throw new ArgumentException($"{source}: cannot merge a gradebook into itself");
             using var from = Open(source, create: false);
+            if (from.Path == target.Path)
+                throw new ArgumentException($"{source}: cannot merge a gradebook into itself");
             foreach (var entry in from.Entries())
             {
                 if (current.TryGetValue((entry.Learner, entry.Lab), out var existing) && string.CompareOrdinal(existing.GradedAt, entry.GradedAt) >= 0) continue;
@@ -190,12 +211,30 @@ public sealed class Gradebook : IDisposable
         return count;
     }
 
+    private DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value ?? DBNull.Value;
+            command.Parameters.Add(parameter);
+        }
+        return command;
+    }
+
     private void Execute(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        using var command = Command(sql, parameters);
         command.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var command = Command(sql);
+        return command.ExecuteScalar();
     }
 
     public void Dispose() => _connection.Dispose();
