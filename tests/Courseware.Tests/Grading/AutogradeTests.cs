@@ -110,4 +110,42 @@ public sealed class AutogradeTests
             Assert.Contains("<script>alert('error')</script>", entries.Single(e => e.Learner == "bob").Exercises[0].Failures[0]);
         }
     }
+
+    [Fact]
+    public async Task A_batch_killed_part_way_resumes_where_it_stopped()
+    {
+        var root = NewOutputFolder();
+        var subs = Path.Combine(root, "submissions");
+        var full = With(("ex1", Mean), ("ex2", Variance)).ToJsonString();
+        foreach (var learner in new[] { "ann", "ben", "cat" }) Write(subs, $"{learner}/stats.ipynb", full);
+        string[] args = ["autograde", subs, "--solutions", Path.GetDirectoryName(Solution)!, "--out", Path.Combine(root, "out"), "--parallel", "1", "--no-feedback"];
+        var db = Path.Combine(root, "out", "gradebook.db");
+        int Stored()
+        {
+            if (!File.Exists(db)) return 0;
+            using var book = Gradebook.Open(db, create: false);
+            return book.Entries().Count;
+        }
+
+        // The batch is killed (as a CI job is cancelled) once its first submission is in the gradebook.
+        var info = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "Courseware.Cli")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        using (var batch = System.Diagnostics.Process.Start(info)!)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(3);
+            while (Stored() == 0 && !batch.HasExited && DateTime.UtcNow < deadline) await Task.Delay(100);
+            batch.Kill(entireProcessTree: true);
+            await batch.WaitForExitAsync();
+        }
+        var before = Stored();
+        Assert.InRange(before, 1, 2);
+
+        var (code, output) = RunCourseware(args, root);
+        Assert.Equal(0, code);
+        Assert.Equal(before, output.Split('\n').Count(l => l.StartsWith("unchanged", StringComparison.Ordinal)));
+        Assert.Equal(3 - before, output.Split('\n').Count(l => l.StartsWith("graded ", StringComparison.Ordinal)));
+        using var book = Gradebook.Open(db, create: false);
+        Assert.All(book.Entries(), e => Assert.Equal((Gradebook.StatusGraded, 3.0), (e.Status, e.Points)));
+        Assert.Equal(["ann", "ben", "cat"], book.Entries().Select(e => e.Learner));
+    }
 }
