@@ -99,10 +99,11 @@ public static class Grader
         using var stage = new GradingFolder(Path.GetDirectoryName(solution.Path)!);
         var staged = NotebookDocument.FromIpynb(Path.Combine(stage.Labs, Path.GetFileName(solution.Path)), learner.ToJson());
         ResetWorkingDirectoryBeforeChecks(solution, staged, stage.Labs);
+        options = options with { ContinueOnError = true, Sandbox = SandboxFor(stage, solution.Path, outputPath) };
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var done = new CancellationTokenSource();
         var diskWatch = diskLimitBytes is { } limit ? stage.StopWhenLargerThanAsync(limit, stop, done.Token) : Task.FromResult(false);
-        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options with { ContinueOnError = true }, progress, stop.Token))[0];
+        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options, progress, stop.Token))[0];
         await done.CancelAsync();
         if (await diskWatch) run = DiskLimitReached(run, diskLimitBytes!.Value);
         run = run with { Path = Path.GetFullPath(learnerPath) };
@@ -176,6 +177,21 @@ public static class Grader
             }
             previousId = id;
         }
+    }
+
+    /// <summary>
+    /// The sandbox a submission runs in where bubblewrap can make one (<see cref="Sandbox.Unavailable"/> says why not):
+    /// the course folder (solutions, hidden checks) and the output's folder are hidden, the course's build/ and the
+    /// worker's program stay readable, and only the grading folder is writable. Without one, a submission could still
+    /// read the instructor's files by absolute path.
+    /// </summary>
+    internal static Sandbox? SandboxFor(GradingFolder stage, string solutionPath, string? outputPath)
+    {
+        if (Sandbox.Unavailable is not null) return null;
+        var course = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(solutionPath))!)!;
+        List<string> hidden = [course];
+        if (outputPath is not null) hidden.Add(Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
+        return new Sandbox(hidden, [Path.Combine(course, "build"), WorkerClient.ProgramFolder], [stage.Root]);
     }
 
     // The cell the disk watch stopped says why, in place of the runner's "the run was stopped".

@@ -24,7 +24,10 @@ public sealed record RunOptions
     /// </summary>
     public long? MemoryLimitBytes { get; init; }
 
-    /// <summary>Starts a worker process (tests count them); by default one with <see cref="MemoryLimitBytes"/>.</summary>
+    /// <summary>Runs each worker inside this file-system sandbox (grading); null runs it as the user, seeing everything.</summary>
+    public Sandbox? Sandbox { get; init; }
+
+    /// <summary>Starts a worker process (tests count them); by default one with <see cref="MemoryLimitBytes"/> and <see cref="Sandbox"/>.</summary>
     internal Func<WorkerClient>? StartWorker { get; init; }
 }
 
@@ -78,7 +81,7 @@ public static class NotebookRunner
         }
 
         var parallel = Math.Clamp(options.Parallel, 1, Math.Max(1, prepared.Count));
-        await using (var pool = new WorkerPool(parallel, prepared.Count, options.StartWorker ?? (() => WorkerClient.Start(options.MemoryLimitBytes))))
+        await using (var pool = new WorkerPool(parallel, prepared.Count, options.StartWorker ?? (() => WorkerClient.Start(options.MemoryLimitBytes, options.Sandbox))))
         {
             var next = -1;
             var lanes = Enumerable.Range(0, parallel).Select(async _ =>

@@ -108,10 +108,14 @@ internal sealed class WorkerClient : IAsyncDisposable
         _ready = WaitReadyAsync();
     }
 
-    /// <summary>Starts `courseware run-worker`; the kernel warms up in the background. <paramref name="memoryLimitBytes"/> caps its managed heap.</summary>
-    public static WorkerClient Start(long? memoryLimitBytes = null)
+    /// <summary>
+    /// Starts `courseware run-worker`; the kernel warms up in the background. <paramref name="memoryLimitBytes"/> caps
+    /// its managed heap; <paramref name="sandbox"/> runs it inside that sandbox.
+    /// </summary>
+    public static WorkerClient Start(long? memoryLimitBytes = null, Sandbox? sandbox = null)
     {
         var (fileName, prefixArgs) = WorkerCommandLine();
+        if (sandbox is not null) (fileName, prefixArgs) = sandbox.Wrap(fileName, prefixArgs);
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardInput = true,
@@ -224,7 +228,10 @@ internal sealed class WorkerClient : IAsyncDisposable
     }
 
     /// <summary>The worker is this same program: its apphost when there is one, else `dotnet Courseware.Cli.dll`.</summary>
-    private static (string FileName, string[] Args) WorkerCommandLine()
+    /// <summary>The folder holding the worker's program (a sandbox must leave it readable).</summary>
+    public static string ProgramFolder => Path.GetDirectoryName(typeof(WorkerClient).Assembly.Location)!;
+
+    private static (string FileName, IReadOnlyList<string> Args) WorkerCommandLine()
     {
         var dll = typeof(WorkerClient).Assembly.Location;
         var apphost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);

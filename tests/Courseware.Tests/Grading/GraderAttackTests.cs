@@ -47,6 +47,12 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
             ["ex1"] = "Directory.CreateDirectory(\"../out/grade\");\nFile.WriteAllText(\"../out/grade/guarded.grade.json\", \"{\\\"points\\\": 3, \\\"maxPoints\\\": 3}\");\ndouble Mean(double[] values) => 0;",
             ["ex2"] = "double Largest(double[] values) => 0;",
         },
+        // Reading the solution and deleting the course's data by absolute path (a sandbox hides the course).
+        ["absolute-paths"] = new()
+        {
+            ["ex1"] = $"var answer = File.ReadAllText(@\"{Solution}\");\n" + RightMean,
+            ["ex2"] = RightLargest + $"\nFile.Delete(@\"{Fixture("guarded/datasets/numbers.txt")}\");",
+        },
         // Filling the disk (up to 640 MiB here, were it not stopped).
         ["fill-disk"] = new()
         {
@@ -216,6 +222,17 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         Assert.Equal(0, Points("read-solution").Ex2);
         Assert.True(File.Exists(Fixture("guarded/datasets/numbers.txt")));
         Assert.True(File.Exists(Fixture("guarded/solutions/guarded.ipynb")));
+    }
+
+    [Fact]
+    public void In_the_sandbox_the_course_is_out_of_reach_even_by_absolute_path()
+    {
+        Assert.Null(Sandbox.Unavailable); // .ci/run installs bubblewrap; without it grading falls back to the folder alone
+        var report = graded.Reports["absolute-paths"];
+        Assert.Equal(CellStatus.Failed, Cell(report.Run, "ex1").Status);
+        Assert.Contains("guarded.ipynb", Cell(report.Run, "ex1").ErrorMessage);
+        Assert.Equal(CellStatus.Failed, Cell(report.Run, "ex2").Status); // nothing to delete there
+        Assert.True(File.Exists(Fixture("guarded/datasets/numbers.txt")));
     }
 
     [Fact]
