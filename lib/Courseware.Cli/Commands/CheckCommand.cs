@@ -12,14 +12,14 @@ internal static class CheckCommand
     {
         var paths = new Argument<string[]>("paths") { Description = "Solution notebooks or folders", Arity = ArgumentArity.OneOrMore };
         var output = new Option<string>("--out", "-o") { Description = "Folder for the executed solutions and check.json", DefaultValueFactory = _ => Path.Combine("out", "check") };
-        var timeout = new Option<double>("--timeout") { Description = "Per-cell timeout in seconds", DefaultValueFactory = _ => 600 };
+        var timeout = CellTimeoutOption.Create();
         var parallel = new Option<int>("--parallel") { Description = "Notebooks run at once", DefaultValueFactory = _ => 2 };
         var command = new Command("check", "Instructor check: run every solution with all checks; exit 1 unless each gets full marks") { paths, output, timeout, parallel };
         command.SetAction(async (parse, ct) =>
         {
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var (jobs, problems) = NotebookDiscovery.Jobs(parse.GetValue(paths)!, outDir, inplace: false);
-            var options = new RunOptions { CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)), Parallel = Math.Max(1, parse.GetValue(parallel)) };
+            var options = new RunOptions { CellTimeout = CellTimeoutOption.ToTimeSpan(parse.GetValue(timeout)), Parallel = Math.Max(1, parse.GetValue(parallel)) };
             IReadOnlyList<GradeReport> reports = [];
             var solutions = jobs.Select(j => j.Path).ToList();
             await RunCommand.WithProgressAsync(solutions, async progress => reports = await Grader.CheckAsync(solutions, outDir, options, progress));

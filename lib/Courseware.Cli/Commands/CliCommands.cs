@@ -1,10 +1,25 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 
 namespace Courseware.Cli;
 
 /// <summary>The list of subcommands. Each area adds its own line: one file per command under Commands/.</summary>
 internal static class CliCommands
 {
+    /// <summary>
+    /// The root command, named `courseware` in every usage line. A RootCommand takes its name from the executable, and
+    /// the executable is Courseware.Cli (see the project file), so the root is a plain command with help and version.
+    /// </summary>
+    public static Command Root()
+    {
+        var root = new Command("courseware", "Courseware: run, check and grade the course notebooks, and the MLOps tools the labs teach.")
+        {
+            new HelpOption(), new VersionOption(),
+        };
+        foreach (var command in All()) root.Subcommands.Add(command);
+        return root;
+    }
+
     public static IEnumerable<Command> All() =>
     [
         Commands.RunCommand.Create(),
@@ -12,6 +27,10 @@ internal static class CliCommands
         Commands.MakeLabsCommand.Create(),
         Commands.CheckCommand.Create(),
         Commands.GradeCommand.Create(),
+        Commands.ReleaseCommand.Create(),
+        Commands.StartCommand.Create(),
+        Commands.AutogradeCommand.Create(),
+        Commands.GradebookCommand.Create(),
         ServerCommand.Create(),
         Commands.ModelsCommand.Create(),
         Commands.EvalCommand.Create(),

@@ -13,8 +13,12 @@ internal static class GradeCommand
         var learner = new Argument<string>("notebook") { Description = "The learner's lab notebook (.ipynb)" };
         var solutions = new Option<string>("--solutions") { Description = "Folder holding the solution with the same file name", DefaultValueFactory = _ => "solutions" };
         var output = new Option<string>("--out", "-o") { Description = "Folder for the graded notebook and <name>.grade.json", DefaultValueFactory = _ => Path.Combine("out", "grade") };
-        var timeout = new Option<double>("--timeout") { Description = "Per-cell timeout in seconds", DefaultValueFactory = _ => 600 };
-        var command = new Command("grade", "Grade a learner's lab: hidden checks restored, points per exercise, edited read-only cells reported") { learner, solutions, output, timeout };
+        var timeout = CellTimeoutOption.Create();
+        var failUnder = new Option<double?>("--fail-under") { Description = "Exit 1 when the score is below this percentage of the points" };
+        var classroom = new Option<string?>("--classroom-json") { Description = "Also write the result in GitHub Classroom's runner format (version 1: status, max_score, one test per exercise) to this file" };
+        var memory = MemoryLimitOption.Create();
+        var command = new Command("grade", "Grade a learner's lab: hidden checks restored, points per exercise, edited read-only cells reported")
+            { learner, solutions, output, timeout, failUnder, classroom, memory };
         command.SetAction(async (parse, ct) =>
         {
             var learnerPath = Path.GetFullPath(parse.GetValue(learner)!);
@@ -30,10 +34,20 @@ internal static class GradeCommand
             {
                 GradeReport? graded = null;
                 await RunCommand.WithProgressAsync([learnerPath], async progress => graded = await Grader.GradeAsync(
-                    learnerPath, solutionPath, Path.Combine(outDir, name + ".ipynb"), new RunOptions { CellTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) }, progress));
+                    learnerPath, solutionPath, Path.Combine(outDir, name + ".ipynb"), new RunOptions
+                    {
+                        CellTimeout = CellTimeoutOption.ToTimeSpan(parse.GetValue(timeout)),
+                        MemoryLimitBytes = MemoryLimitOption.ToBytes(parse.GetValue(memory)),
+                    }, progress, ct));
                 var report = graded!;
                 Render([report]);
                 AtomicFile.WriteAllText(Path.Combine(outDir, name + ".grade.json"), report.ToJson());
+                if (parse.GetValue(classroom) is { } classroomPath) AtomicFile.WriteAllText(classroomPath, ClassroomResult.Json(report));
+                if (parse.GetValue(failUnder) is { } percent && report.Points < percent / 100 * report.MaxPoints)
+                {
+                    AnsiConsole.MarkupLineInterpolated($"[red]✗[/] {report.Points:0.##}/{report.MaxPoints:0.##} is under --fail-under {percent:0.##}%");
+                    return 1;
+                }
                 return report.Run.Error is null ? 0 : 1;
             }
             catch (Exception e) when (e is NotebookException or FormatException)

@@ -101,17 +101,17 @@ internal static class ServerCommand
     /// </summary>
     internal static (ITrackingStore Store, string Description) OpenStore(string location, string? artifactFolder)
     {
-        if (PostgresLocation.IsPostgres(location))
-        {
-            if (string.IsNullOrEmpty(artifactFolder))
-                throw new ArgumentException("A PostgreSQL store needs --artifacts <folder> for the artifact files (a file system every client can reach).");
-            var postgres = PostgresTrackingStore.Open(location, artifactFolder);
-            return (postgres, $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.ToConnectionString(location)).Host}), artifacts in {Path.GetFullPath(artifactFolder)}");
-        }
-        if (artifactFolder is not null)
+        // The server serves artifacts to others: it wants the folder named, where other commands take a default.
+        var postgres = PostgresLocation.IsPostgres(location);
+        if (postgres && string.IsNullOrEmpty(artifactFolder))
+            throw new ArgumentException("A PostgreSQL store needs --artifacts <folder> for the artifact files (a file system every client can reach).");
+        if (!postgres && artifactFolder is not null)
             throw new ArgumentException($"--artifacts is for PostgreSQL stores; the folder store '{location}' keeps its artifacts inside it.");
-        var sqlite = SqliteTrackingStore.Open(location);
-        return (sqlite, sqlite.Folder);
+        if (location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--store '{location}': the server serves a store folder or a PostgreSQL database, not another server.");
+        var store = postgres ? Tracker.OpenStore(location, artifactFolder!) : Tracker.OpenStore(location);
+        return (store, store is SqliteTrackingStore sqlite ? sqlite.Folder
+            : $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.ToConnectionString(location)).Host}), artifacts in {Path.GetFullPath(artifactFolder!)}");
     }
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

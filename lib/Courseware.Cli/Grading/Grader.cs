@@ -30,14 +30,14 @@ public sealed record GradeReport(string Notebook, IReadOnlyList<ExerciseScore> E
     /// <summary>Every point awarded, no locked cell edited, nothing tampered with, and the notebook loaded.</summary>
     public bool FullMarks => Run.Error is null && Points == MaxPoints && EditedLockedCells.Count == 0 && (Tampering?.Count ?? 0) == 0;
 
-    /// <summary>The report as JSON.</summary>
+    /// <summary>The report as JSON, with paths as the console shows them (relative to the current directory when under it).</summary>
     public string ToJson() => new JsonObject
     {
-        ["notebook"] = Notebook,
+        ["notebook"] = RunPaths.Display(Notebook),
         ["points"] = Points,
         ["maxPoints"] = MaxPoints,
         ["fullMarks"] = FullMarks,
-        ["error"] = Run.Error,
+        ["error"] = RunReports.Shown([Run])[0].Error,
         ["editedLockedCells"] = new JsonArray(EditedLockedCells.Select(c => (JsonNode?)c).ToArray()),
         ["tampering"] = new JsonArray((Tampering ?? []).Select(t => (JsonNode?)new JsonObject
         {
@@ -71,7 +71,15 @@ public static class Grader
     /// like the course (<c>labs/</c>, a copy of <c>datasets/</c>, the course's <c>build/</c>), so a submission grades the
     /// same wherever it was saved, never sees <c>solutions/</c>, and writes nothing into the instructor's folders.
     /// </summary>
-    public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options, IProgress<RunProgress>? progress = null)
+    /// <param name="learnerPath">The submission.</param>
+    /// <param name="solutionPath">The solution it is graded against (its folder's parent is the course).</param>
+    /// <param name="outputPath">Where to write the executed notebook; null writes none.</param>
+    /// <param name="options">Timeouts and memory limit.</param>
+    /// <param name="progress">Cell progress, for a console display.</param>
+    /// <param name="cancellationToken">Stops the submission where it is (its kernel is killed); the report then shows the cell that was stopped.</param>
+    /// <param name="diskLimitBytes">The most the notebook may write into its grading folder; past it the running cell is stopped (error <c>DiskLimit</c>). Null: no limit.</param>
+    public static async Task<GradeReport> GradeAsync(string learnerPath, string solutionPath, string? outputPath, RunOptions options, IProgress<RunProgress>? progress = null,
+        CancellationToken cancellationToken = default, long? diskLimitBytes = null)
     {
         var solution = NotebookDocument.Load(solutionPath);
         NotebookDocument learner;
@@ -91,7 +99,13 @@ public static class Grader
         using var stage = new GradingFolder(Path.GetDirectoryName(solution.Path)!);
         var staged = NotebookDocument.FromIpynb(Path.Combine(stage.Labs, Path.GetFileName(solution.Path)), learner.ToJson());
         ResetWorkingDirectoryBeforeChecks(solution, staged, stage.Labs);
-        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options with { ContinueOnError = true }, progress))[0];
+        options = options with { ContinueOnError = true, Sandbox = SandboxFor(stage, solution.Path, outputPath) };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var done = new CancellationTokenSource();
+        var diskWatch = diskLimitBytes is { } limit ? stage.StopWhenLargerThanAsync(limit, stop, done.Token) : Task.FromResult(false);
+        var run = (await NotebookRunner.RunAsync([new NotebookJob(staged.Path, outputPath, staged)], options, progress, stop.Token))[0];
+        await done.CancelAsync();
+        if (await diskWatch) run = DiskLimitReached(run, diskLimitBytes!.Value);
         run = run with { Path = Path.GetFullPath(learnerPath) };
         return new GradeReport(run.Path, Score(solution, run, tampering), edited, run, tampering);
     }
@@ -164,6 +178,29 @@ public static class Grader
             previousId = id;
         }
     }
+
+    /// <summary>
+    /// The sandbox a submission runs in where bubblewrap can make one (<see cref="Sandbox.Unavailable"/> says why not):
+    /// the course folder (solutions, hidden checks) and the output's folder are hidden, the course's build/ and the
+    /// worker's program stay readable, and only the grading folder is writable. Without one, a submission could still
+    /// read the instructor's files by absolute path.
+    /// </summary>
+    internal static Sandbox? SandboxFor(GradingFolder stage, string solutionPath, string? outputPath)
+    {
+        if (Sandbox.Unavailable is not null) return null;
+        var course = Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(solutionPath))!)!;
+        List<string> hidden = [course];
+        if (outputPath is not null) hidden.Add(Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
+        return new Sandbox(hidden, [Path.Combine(course, "build"), WorkerClient.ProgramFolder], [stage.Root]);
+    }
+
+    // The cell the disk watch stopped says why, in place of the runner's "the run was stopped".
+    private static NotebookResult DiskLimitReached(NotebookResult run, long limit) => run with
+    {
+        Cells = run.Cells.Select(c => c.Status == CellStatus.TimedOut
+            ? c with { ErrorName = "DiskLimit", ErrorMessage = $"stopped: the notebook wrote more than {limit >> 20} MiB into its folder (the grader's disk limit); later cells did not run" }
+            : c).ToList(),
+    };
 
     /// <summary>The id of the cell the grader puts before each check cell to restore the working directory.</summary>
     internal static string WorkingDirectoryCellId(string checkId) => checkId + "-grader-cwd";

@@ -30,6 +30,38 @@ internal sealed class GradingFolder : IDisposable
 
     private string BuildLink => Path.Combine(Root, "build");
 
+    /// <summary>Bytes of the files under the folder (the link to <c>build/</c> is not followed).</summary>
+    public long Size() => new DirectoryInfo(Root)
+        .EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true })
+        .Sum(file =>
+        {
+            try { return file.Length; }
+            catch (IOException) { return 0; } // deleted while we looked
+        });
+
+    /// <summary>
+    /// Until <paramref name="done"/>, checks every 200 ms how much the submission has added to the folder; past
+    /// <paramref name="limit"/> bytes it cancels <paramref name="stop"/> (the runner then kills the kernel) and returns true.
+    /// </summary>
+    public async Task<bool> StopWhenLargerThanAsync(long limit, CancellationTokenSource stop, CancellationToken done)
+    {
+        var baseline = Size();
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(200));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(done))
+            {
+                if (Size() - baseline <= limit) continue;
+                await stop.CancelAsync();
+                return true;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return false;
+    }
+
     /// <summary>Removes the folder; the link to <c>build/</c> goes first, so nothing behind it is touched.</summary>
     public void Dispose()
     {

@@ -21,6 +21,7 @@ public sealed record TamperingFinding(string CellId, string Name, string Descrip
 /// check cell uses without declaring it (<c>Math</c>, <c>DriftStats</c>, <c>Exception</c>) — as a method, variable,
 /// type or <c>using</c> alias: a later declaration shadows the earlier one in the kernel. The names an exercise asks for
 /// (declared by the solution's own exercise cells) are the learner's to write.</item>
+/// <item>writing into what the course's cells set up (<c>numbers[0] = 2.5</c>): state a later check reads.</item>
 /// <item>reaching into the notebook kernel, reflection or the process (<c>Microsoft.DotNet.Interactive</c>, <c>Kernel</c>,
 /// <c>System.Reflection</c>, <c>AppDomain</c>, <c>Environment.Exit</c>): a kernel middleware could turn a failed check into
 /// a passed one, so nothing in such a notebook is trusted.</item>
@@ -84,6 +85,8 @@ internal static class Tampering
                     findings.Add(new TamperingFinding(id, name, $"redefines '{name}' ({kind}), which the checks rely on",
                         fixedNames.Contains(name) ? allExercises : relied!.ToList()));
             }
+            foreach (var name in AssignedRoots(root).Where(fixedNames.Contains).Distinct())
+                findings.Add(new TamperingFinding(id, name, $"changes '{name}', which the course's cells set up for the checks", allExercises));
             foreach (var name in UsedNames(root, includeMembers: true).Where(Forbidden.ContainsKey).Distinct())
                 findings.Add(new TamperingFinding(id, name, Forbidden[name], allExercises));
         }
@@ -132,6 +135,35 @@ internal static class Tampering
         _ => statement.DescendantNodes(n => n is not (LambdaExpressionSyntax or AnonymousMethodExpressionSyntax or LocalFunctionStatementSyntax))
             .OfType<SingleVariableDesignationSyntax>().Select(d => (d.Identifier.Text, "variable")),
     };
+
+    /// <summary>The variables a cell writes into: the leftmost name of every assignment or ++/-- target (<c>numbers[0] = …</c> → numbers).</summary>
+    private static IEnumerable<string> AssignedRoots(SyntaxNode root)
+    {
+        var targets = root.DescendantNodes().Select(n => n switch
+        {
+            AssignmentExpressionSyntax a => a.Left,
+            PrefixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PreIncrementExpression or (int)SyntaxKind.PreDecrementExpression } u => u.Operand,
+            PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.PostIncrementExpression or (int)SyntaxKind.PostDecrementExpression } u => u.Operand,
+            _ => null,
+        }).OfType<ExpressionSyntax>();
+        foreach (var target in targets)
+        {
+            var leftmost = target;
+            while (true)
+            {
+                ExpressionSyntax? inner = leftmost switch
+                {
+                    ElementAccessExpressionSyntax e => e.Expression,
+                    MemberAccessExpressionSyntax m => m.Expression,
+                    ParenthesizedExpressionSyntax p => p.Expression,
+                    _ => null,
+                };
+                if (inner is null) break;
+                leftmost = inner;
+            }
+            if (leftmost is IdentifierNameSyntax name) yield return name.Identifier.Text;
+        }
+    }
 
     /// <summary>Every name a cell declares anywhere: parameters, locals, local functions, loop and pattern variables.</summary>
     private static HashSet<string> DeclaredAnywhere(SyntaxNode root) => root.DescendantNodes().SelectMany(n => n switch

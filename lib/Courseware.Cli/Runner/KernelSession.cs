@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.Loader;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.DotNet.Interactive;
@@ -45,6 +48,57 @@ public sealed partial class KernelSession : IDisposable
         _kernel.Add(new MarkdownKernel(), ["md"]);
         _kernel.Add(new KeyValueStoreKernel());
         _kernel.DefaultKernelName = "csharp";
+        UsePackageExtensions();
+    }
+
+    /// <summary>
+    /// Loads the .NET Interactive extensions a NuGet package ships in <c>interactive-extensions/dotnet</c> (e.g.
+    /// Microsoft.Data.Analysis's DataFrame formatter) once the command that added the package has run, as VS Code's
+    /// kernel and dotnet-repl do. The pinned kernel packages carry no loader (the hosts bring their own), hence this one.
+    /// </summary>
+    private void UsePackageExtensions()
+    {
+        var pending = new ConcurrentQueue<string>();
+        var seen = new ConcurrentDictionary<string, bool>(RunPaths.Comparer);
+        _kernel.RegisterForDisposal(_kernel.KernelEvents.Subscribe(new Observer(e =>
+        {
+            if (e is PackageAdded { PackageReference.PackageRoot: { } root } && seen.TryAdd(root, true)) pending.Enqueue(root);
+        })));
+        _kernel.AddMiddleware(async (command, context, next) =>
+        {
+            await next(command, context);
+            while (pending.TryDequeue(out var root))
+            {
+                var folder = Path.Combine(root, "interactive-extensions", "dotnet");
+                if (Directory.Exists(folder)) await LoadExtensionsAsync(folder, context);
+            }
+        });
+    }
+
+    private async Task LoadExtensionsAsync(string folder, KernelInvocationContext context)
+    {
+        foreach (var dll in Directory.GetFiles(folder, "*.dll").Order(StringComparer.Ordinal))
+        {
+            var name = AssemblyName.GetAssemblyName(dll);
+            if (AssemblyLoadContext.Default.Assemblies.Any(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name))) continue;
+            var assembly = AssemblyLoadContext.Default.LoadFromAssemblyPath(dll);
+            foreach (var type in assembly.ExportedTypes.Where(t => t is { IsAbstract: false, IsInterface: false, IsGenericTypeDefinition: false } && typeof(IKernelExtension).IsAssignableFrom(t)))
+            {
+                try
+                {
+                    var extension = (IKernelExtension)Activator.CreateInstance(type)!;
+                    await extension.OnLoadAsync(_kernel);
+                    context.Publish(new KernelExtensionLoaded(extension, context.Command));
+                }
+                catch (Exception e)
+                {
+                    context.Publish(new ErrorProduced($"Failed to load kernel extension \"{type.Name}\" from {dll}", context.Command));
+                    context.Fail(context.Command, new KernelExtensionLoadException(e));
+                }
+            }
+        }
+        var script = Path.Combine(folder, "extension.dib");
+        if (File.Exists(script)) await _kernel.LoadAndRunInteractiveDocument(new FileInfo(script), context.Command);
     }
 
     /// <summary>Warms Roslyn and the formatter with a trivial submission so the notebook's first cell starts hot.</summary>
@@ -55,37 +109,57 @@ public sealed partial class KernelSession : IDisposable
             throw new InvalidOperationException($"kernel warm-up failed: {failed.Message}");
     }
 
-    /// <summary>Runs one cell's code on <paramref name="kernelName"/> and collects its outputs.</summary>
-    public async Task<CellExecution> ExecuteAsync(string code, string kernelName, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs one cell's code on <paramref name="kernelName"/> and collects its outputs; <paramref name="onOutput"/> sees each
+    /// output operation (<see cref="CellOutputs"/>) as the kernel produces it.
+    /// </summary>
+    public async Task<CellExecution> ExecuteAsync(string code, string kernelName, Action<JsonObject>? onOutput = null, CancellationToken cancellationToken = default)
     {
+        var outputs = new CellOutputs();
+        void Emit(JsonObject operation)
+        {
+            outputs.Apply(operation);
+            onOutput?.Invoke(operation);
+        }
+
         if (UnhostedKernel(code, kernelName) is { } foreign)
         {
             var message = $"this cell needs the '{foreign}' kernel, which courseware run does not host (hosted kernels: csharp, html, markdown, value)";
-            return new CellExecution([ErrorOutput(message)], true, "UnknownKernel", message);
+            Emit(CellOutputs.Error(message));
+            return new CellExecution(outputs.ToArray(), true, "UnknownKernel", message);
         }
 
-        var command = new SubmitCode(code, NotebookDocument.HostedKernels[kernelName]);
-        var result = await _kernel.SendAsync(command, cancellationToken);
-        var outputs = new OutputCollector();
-        CommandFailed? failure = null;
-        foreach (var e in result.Events)
+        var command = new SubmitCode(WithoutDirectiveComments(code), NotebookDocument.HostedKernels[kernelName]);
+        KernelCommandResult result;
+        // Outputs are taken as they are published (not from the result), so that the runner has them even if the cell never ends.
+        using (_kernel.KernelEvents.Subscribe(new Observer(e =>
+               {
+                   if (OperationOf(e) is { } operation) Emit(operation);
+               })))
         {
-            switch (e)
+            try
             {
-                case StandardOutputValueProduced o: outputs.Stream("stdout", PlainText(o)); break;
-                case StandardErrorValueProduced o: outputs.Stream("stderr", PlainText(o)); break;
-                case DisplayedValueUpdated u: outputs.Update(u.ValueId, u.FormattedValues); break;
-                case DisplayedValueProduced d: outputs.Display(d.ValueId, d.FormattedValues); break;
-                case ReturnValueProduced r when r.Value is not DisplayedValue: outputs.Display(null, r.FormattedValues); break;
-                case ErrorProduced err: outputs.Error(err.Message); break;
-                case CommandFailed f: failure ??= f; break;
+                result = await _kernel.SendAsync(command, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // A kernel bug (e.g. in its directive parser) must fail the cell, not kill the worker with every later cell.
+                var message = $"the kernel failed on this cell ({e.GetType().FullName}: {e.Message})";
+                Emit(CellOutputs.Error(message));
+                return new CellExecution(outputs.ToArray(), true, "KernelError", message);
             }
         }
-        if (failure is null)
+        if (result.Events.OfType<CommandFailed>().FirstOrDefault() is not { } failure)
             return new CellExecution(outputs.ToArray(), false, null, null);
-        outputs.Error(failure.Message);
+        Emit(CellOutputs.Error(failure.Message));
         return new CellExecution(outputs.ToArray(), true, ErrorNameOf(failure), failure.Message);
     }
+
+    /// <summary>
+    /// Drops a trailing <c>// comment</c> from #r, #i and #! lines: C# scripting allows one there, but this kernel
+    /// version's directive parser throws on it (dotnet-repl hangs). A // inside the quoted argument (a URL) stays.
+    /// </summary>
+    internal static string WithoutDirectiveComments(string code) => DirectiveWithComment().Replace(code, "$1");
 
     /// <inheritdoc />
     public void Dispose() => _kernel.Dispose();
@@ -113,16 +187,49 @@ public sealed partial class KernelSession : IDisposable
     /// <summary>A short error name: the exception's type, or CompilationError for diagnostics.</summary>
     private static string ErrorNameOf(CommandFailed failed)
     {
-        if (failed.Exception is { } ex and not CodeSubmissionCompilationErrorException)
-            return ex.GetType().FullName ?? ex.GetType().Name;
-        if (CompileError().IsMatch(failed.Message))
-            return "CompilationError";
-        // A runtime exception whose object did not travel with the event still starts with "Type: message".
-        return ExceptionHead().Match(failed.Message) is { Success: true } m ? m.Groups[1].Value : "Error";
+        var name = failed.Exception is { } ex and not CodeSubmissionCompilationErrorException
+            ? ex.GetType().FullName ?? ex.GetType().Name
+            : CompileError().IsMatch(failed.Message)
+                ? "CompilationError"
+                // A runtime exception whose object did not travel with the event still starts with "Type: message".
+                : ExceptionHead().Match(failed.Message) is { Success: true } m ? m.Groups[1].Value : "Error";
+        // Roslyn's scripting CompilationErrorException carries only diagnostics: name it as the kernel's own compile errors.
+        return name.EndsWith("CompilationErrorException", StringComparison.Ordinal) ? "CompilationError" : name;
+    }
+
+    /// <summary>The output operation for a kernel event that shows something, else null.</summary>
+    private static JsonObject? OperationOf(KernelEvent e) => e switch
+    {
+        StandardOutputValueProduced o => CellOutputs.Stream("stdout", PlainText(o)),
+        StandardErrorValueProduced o => CellOutputs.Stream("stderr", PlainText(o)),
+        DisplayedValueUpdated u => CellOutputs.Update(u.ValueId, Data(u.FormattedValues)),
+        DisplayedValueProduced d => CellOutputs.Display(d.ValueId, Data(d.FormattedValues)),
+        ReturnValueProduced r when r.Value is not DisplayedValue => CellOutputs.Display(null, Data(r.FormattedValues)),
+        ErrorProduced err => CellOutputs.Error(err.Message),
+        _ => null,
+    };
+
+    private static JsonObject Data(IReadOnlyCollection<FormattedValue> values)
+    {
+        var data = new JsonObject();
+        foreach (var value in values)
+            data[value.MimeType] = NotebookDocument.SourceLines(value.Value ?? "");
+        return data;
     }
 
     private static string PlainText(DisplayEvent e) =>
         e.FormattedValues.FirstOrDefault(v => v.MimeType == PlainTextFormatter.MimeType)?.Value ?? e.Value?.ToString() ?? "";
+
+    [GeneratedRegex(@"^([ \t]*#(?:r|i|![\w#-]+)\b(?:[^""/\r\n]|""[^""\r\n]*""|/(?!/))*?)[ \t]*//[^\r\n]*", RegexOptions.Multiline)]
+    private static partial Regex DirectiveWithComment();
+
+    /// <summary>An IObserver for a callback (the kernel exposes IObservable; no Rx here).</summary>
+    private sealed class Observer(Action<KernelEvent> onNext) : IObserver<KernelEvent>
+    {
+        public void OnNext(KernelEvent value) => onNext(value);
+        public void OnError(Exception error) { }
+        public void OnCompleted() { }
+    }
 
     [GeneratedRegex(@"^#!([A-Za-z#][\w#-]*)\s*$", RegexOptions.Multiline)]
     private static partial Regex MagicLine();
@@ -132,54 +239,6 @@ public sealed partial class KernelSession : IDisposable
 
     [GeneratedRegex(@"^([A-Za-z_][\w.]*(?:Exception|Error)):")]
     private static partial Regex ExceptionHead();
-
-    /// <summary>Builds the outputs list: streams merged while consecutive, updated displays collapsed to their final state.</summary>
-    private sealed class OutputCollector
-    {
-        private readonly List<JsonObject> _outputs = [];
-        private readonly Dictionary<string, JsonObject> _byDisplayId = [];
-
-        public void Stream(string name, string text)
-        {
-            if (_outputs.Count > 0 && _outputs[^1] is { } last && (string?)last["output_type"] == "stream" && (string?)last["name"] == name)
-            {
-                var merged = CellResult.Join(last["text"]) + text;
-                last["text"] = NotebookDocument.SourceLines(merged);
-                return;
-            }
-            _outputs.Add(new JsonObject { ["name"] = name, ["output_type"] = "stream", ["text"] = NotebookDocument.SourceLines(text) });
-        }
-
-        public void Display(string? displayId, IReadOnlyCollection<FormattedValue> values)
-        {
-            var output = DisplayData(values);
-            _outputs.Add(output);
-            if (displayId is not null) _byDisplayId[displayId] = output;
-        }
-
-        public void Update(string? displayId, IReadOnlyCollection<FormattedValue> values)
-        {
-            // Keep only the final frame of an updated display (e.g. the many "Installing packages" frames).
-            // Note: in this kernel version `display(x)` returns a DisplayedValue whose id differs from the one it
-            // published, so its Update() lands as a new output (as in dotnet-repl); context.Display(x).Update() collapses.
-            if (displayId is not null && _byDisplayId.TryGetValue(displayId, out var existing))
-                existing["data"] = DisplayData(values)["data"]!.DeepClone();
-            else
-                Display(displayId, values); // a display shown by an earlier cell: its final state lands here
-        }
-
-        public void Error(string message) => _outputs.Add(ErrorOutput(message));
-
-        public JsonArray ToArray() => new(_outputs.Select(o => (JsonNode?)o).ToArray());
-
-        private static JsonObject DisplayData(IReadOnlyCollection<FormattedValue> values)
-        {
-            var data = new JsonObject();
-            foreach (var value in values)
-                data[value.MimeType] = NotebookDocument.SourceLines(value.Value ?? "");
-            return new JsonObject { ["data"] = data, ["metadata"] = new JsonObject(), ["output_type"] = "display_data" };
-        }
-    }
 
     /// <summary>#!markdown cells display their text (as text/markdown for hosts that render it, and text/plain).</summary>
     private sealed class MarkdownKernel : Kernel, IKernelCommandHandler<SubmitCode>

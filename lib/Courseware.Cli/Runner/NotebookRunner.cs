@@ -9,7 +9,7 @@ public sealed record RunOptions
     /// <summary>Values for the papermill-style injected-parameters cell.</summary>
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>A cell that runs longer is stopped (its worker is killed) and reported as timed out.</summary>
+    /// <summary>A cell that runs longer is stopped (its worker is killed) and reported as timed out; <see cref="Timeout.InfiniteTimeSpan"/> sets no limit.</summary>
     public TimeSpan CellTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Keep running the cells after a failed one (a timed-out cell still ends the notebook: its kernel is gone).</summary>
@@ -17,13 +17,26 @@ public sealed record RunOptions
 
     /// <summary>How many notebooks run at once, each in its own worker process.</summary>
     public int Parallel { get; init; } = 1;
+
+    /// <summary>
+    /// The most managed memory a worker's kernel may hold (the runtime's <c>DOTNET_GCHeapHardLimit</c>); a cell that
+    /// allocates past it fails with OutOfMemoryException instead of taking the machine's memory. Null: no limit.
+    /// </summary>
+    public long? MemoryLimitBytes { get; init; }
+
+    /// <summary>Runs each worker inside this file-system sandbox (grading); null runs it as the user, seeing everything.</summary>
+    public Sandbox? Sandbox { get; init; }
+
+    /// <summary>Starts a worker process (tests count them); by default one with <see cref="MemoryLimitBytes"/> and <see cref="Sandbox"/>.</summary>
+    internal Func<WorkerClient>? StartWorker { get; init; }
 }
 
 /// <summary>One notebook to run: from <paramref name="Path"/>, or an in-memory <paramref name="Document"/> whose folder is Path's.</summary>
 /// <param name="Path">The notebook file; its folder is the working directory while it runs.</param>
 /// <param name="OutputPath">Where to write the executed notebook; null writes nothing.</param>
 /// <param name="Document">A notebook already in memory (e.g. a learner's lab with the hidden checks put back).</param>
-public sealed record NotebookJob(string Path, string? OutputPath, NotebookDocument? Document = null);
+/// <param name="InPlace">The output is the source itself, on purpose (`--inplace`); any other output that is an input notebook is refused.</param>
+public sealed record NotebookJob(string Path, string? OutputPath, NotebookDocument? Document = null, bool InPlace = false);
 
 /// <summary>Progress of a run, for a console display.</summary>
 /// <param name="Path">The notebook.</param>
@@ -49,42 +62,85 @@ public static class NotebookRunner
     public static async Task<IReadOnlyList<NotebookResult>> RunAsync(
         IReadOnlyList<NotebookJob> jobs, RunOptions options, IProgress<RunProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var parallel = Math.Clamp(options.Parallel, 1, Math.Max(1, jobs.Count));
-        await using var pool = new WorkerPool(parallel, jobs.Count);
-        var results = new NotebookResult[jobs.Count];
-        var next = -1;
-        var lanes = Enumerable.Range(0, parallel).Select(async _ =>
+        var results = new NotebookResult?[jobs.Count];
+        var inputs = RunPaths.Inputs(jobs.Select(j => j.Path));
+        var prepared = new List<(int Index, Prepared Notebook)>();
+        for (var i = 0; i < jobs.Count; i++)
         {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < jobs.Count)
+            // Notebooks that cannot run are settled before any worker starts: they need none.
+            switch (Prepare(jobs[i], options, inputs))
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                results[i] = await RunOneAsync(jobs[i], options, pool, progress);
-                progress?.Report(new RunProgress(jobs[i].Path, results[i].Cells.Count, results[i].Cells.Count, results[i]));
+                case NotebookResult failed:
+                    results[i] = failed;
+                    progress?.Report(new RunProgress(jobs[i].Path, 0, 0, failed));
+                    break;
+                case Prepared ready:
+                    prepared.Add((i, ready));
+                    break;
             }
-        });
-        await Task.WhenAll(lanes);
-        return results;
+        }
+
+        var parallel = Math.Clamp(options.Parallel, 1, Math.Max(1, prepared.Count));
+        await using (var pool = new WorkerPool(parallel, prepared.Count, options.StartWorker ?? (() => WorkerClient.Start(options.MemoryLimitBytes, options.Sandbox))))
+        {
+            var next = -1;
+            var lanes = Enumerable.Range(0, parallel).Select(async _ =>
+            {
+                int k;
+                while ((k = Interlocked.Increment(ref next)) < prepared.Count)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var (i, notebook) = prepared[k];
+                    var result = await RunOneAsync(jobs[i], notebook, options, pool, progress, cancellationToken);
+                    results[i] = result;
+                    progress?.Report(new RunProgress(jobs[i].Path, result.Cells.Count, result.Cells.Count, result));
+                }
+            });
+            await Task.WhenAll(lanes);
+        }
+        return results!;
     }
 
-    private static async Task<NotebookResult> RunOneAsync(NotebookJob job, RunOptions options, WorkerPool pool, IProgress<RunProgress>? progress)
+    /// <summary>A notebook loaded, cleared of an earlier run and given its parameters; ready for a worker.</summary>
+    private sealed record Prepared(NotebookDocument Notebook, IReadOnlyList<string> Warnings);
+
+    private static object Prepare(NotebookJob job, RunOptions options, IReadOnlyDictionary<string, string> inputs)
     {
         var clock = Stopwatch.StartNew();
         var path = Path.GetFullPath(job.Path);
-        NotebookDocument notebook;
+        if (job.OutputPath is { } output && !(job.InPlace && RunPaths.Comparer.Equals(RunPaths.Canonical(output), RunPaths.Canonical(path)))
+            && RunPaths.OverwrittenInput(output, inputs) is { } refused)
+            return new NotebookResult(path, null, [], refused, clock.Elapsed);
         try
         {
-            notebook = (job.Document ?? NotebookDocument.Load(path)).Clone();
+            var notebook = (job.Document ?? NotebookDocument.Load(path)).Clone();
             ClearPreviousRun(notebook);
-            Parameters.Inject(notebook, options.Parameters);
+            var warning = Parameters.Inject(notebook, options.Parameters);
+            return new Prepared(notebook, warning is null ? [] : [warning]);
         }
         catch (Exception e) when (e is NotebookException or ArgumentException or IOException or UnauthorizedAccessException)
         {
-            pool.Skip();
+            RemoveStaleOutput(job);
             var message = e is NotebookException ne ? ne.Message : $"{path}: {e.Message}";
             return new NotebookResult(path, null, [], message, clock.Elapsed);
         }
+    }
 
+    /// <summary>An executed copy left by an earlier run would contradict this run's summary: it goes (never a source: see InPlace).</summary>
+    private static void RemoveStaleOutput(NotebookJob job)
+    {
+        if (job.OutputPath is { } output && !job.InPlace && File.Exists(output))
+            File.Delete(output);
+    }
+
+    // Cancelling stops the notebook where it is: the running cell's worker is killed and the cell reported as stopped.
+    private static async Task<NotebookResult> RunOneAsync(NotebookJob job, Prepared prepared, RunOptions options, WorkerPool pool, IProgress<RunProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        // The notebook's time starts when a lane takes it up, not while it waits for one.
+        var clock = Stopwatch.StartNew();
+        var (notebook, warnings) = prepared;
+        var path = Path.GetFullPath(job.Path);
         var codeCells = notebook.Cells.Select((c, i) => (Cell: (JsonObject)c!, Index: i))
             .Where(c => (string?)c.Cell["cell_type"] == "code").ToList();
         progress?.Report(new RunProgress(path, 0, codeCells.Count));
@@ -116,7 +172,8 @@ public static class NotebookRunner
             }
 
             var cellClock = Stopwatch.StartNew();
-            var (execution, timedOut) = await worker.ExecuteAsync(NotebookDocument.SourceOf(cell), kernel, options.CellTimeout);
+            var source = NotebookDocument.SourceOf(cell);
+            var (execution, timedOut, partial) = await worker.ExecuteAsync(source, kernel, options.CellTimeout, cancellationToken);
             CellResult result;
             if (execution is not null)
             {
@@ -126,11 +183,16 @@ public static class NotebookRunner
             }
             else
             {
-                var message = timedOut
+                var message = cancellationToken.IsCancellationRequested
+                    ? "the run was stopped while this cell ran (its kernel process was killed; later cells did not run)"
+                    : timedOut
                     ? $"cell timed out after {options.CellTimeout.TotalSeconds:0.#} s and was stopped (its kernel process was killed; later cells did not run)"
-                    : $"the kernel process exited unexpectedly (exit code {worker.ExitCode}) while running this cell: {Tail(worker.StandardError)}";
+                    : $"the kernel process exited unexpectedly (exit code {worker.ExitCode}) while running cell {index} (id {id}) at `{RunningLine(source)}`; " +
+                      $"its stderr: {(Tail(worker.StandardError) is { Length: > 0 } tail ? tail : "(empty)")}";
+                // What the cell printed before it was stopped stays, followed by the error (as papermill keeps it).
+                partial.Add(KernelSession.ErrorOutput(message));
                 result = new CellResult(index, id, kernel, timedOut ? CellStatus.TimedOut : CellStatus.Failed,
-                    [KernelSession.ErrorOutput(message)], timedOut ? "Timeout" : "KernelCrashed", message, cellClock.Elapsed);
+                    partial, timedOut ? "Timeout" : "KernelCrashed", message, cellClock.Elapsed);
                 stopped = true;
             }
             cell["outputs"] = result.Outputs.DeepClone();
@@ -141,9 +203,13 @@ public static class NotebookRunner
             progress?.Report(new RunProgress(path, cells.Count, codeCells.Count));
         }
 
-        var notebookResult = new NotebookResult(path, null, cells, notebookError, clock.Elapsed);
-        if (job.OutputPath is null || notebookError is not null && cells.All(c => c.Status == CellStatus.NotRun))
+        var notebookResult = new NotebookResult(path, null, cells, notebookError, clock.Elapsed) { Warnings = warnings };
+        if (job.OutputPath is null) return notebookResult;
+        if (notebookError is not null && cells.All(c => c.Status == CellStatus.NotRun))
+        {
+            RemoveStaleOutput(job);
             return notebookResult;
+        }
         MarkFailure(notebook, notebookResult);
         notebook.Save(job.OutputPath);
         return notebookResult with { OutputPath = Path.GetFullPath(job.OutputPath), Duration = clock.Elapsed };
@@ -179,6 +245,14 @@ public static class NotebookRunner
         notebook.Cells.Insert(0, banner);
     }
 
+    /// <summary>The line a crash most likely came from: the cell's first directive (they run first), else its first code line.</summary>
+    private static string RunningLine(string source)
+    {
+        var lines = source.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("//", StringComparison.Ordinal)).ToList();
+        return lines.FirstOrDefault(l => l.StartsWith("#r ", StringComparison.Ordinal) || l.StartsWith("#i ", StringComparison.Ordinal) || l.StartsWith("#!", StringComparison.Ordinal))
+               ?? lines.FirstOrDefault() ?? "";
+    }
+
     private static string Tail(string text)
     {
         var trimmed = text.Trim();
@@ -198,11 +272,14 @@ internal sealed class WorkerPool : IAsyncDisposable
     private int _pendingSpares;
     private bool _disposed;
 
+    private readonly Func<WorkerClient> _start;
+
     /// <summary>Starts <paramref name="parallel"/> workers at once (never more than there are notebooks).</summary>
-    public WorkerPool(int parallel, int jobs)
+    public WorkerPool(int parallel, int jobs, Func<WorkerClient> start)
     {
+        _start = start;
         _remaining = jobs;
-        for (var i = 0; i < Math.Min(parallel, jobs); i++) _warm.Enqueue(WorkerClient.Start());
+        for (var i = 0; i < Math.Min(parallel, jobs); i++) _warm.Enqueue(_start());
     }
 
     /// <summary>A warm (or warming) worker for the next notebook; a spare for a later notebook starts once this one is warm.</summary>
@@ -211,7 +288,7 @@ internal sealed class WorkerPool : IAsyncDisposable
         lock (_gate)
         {
             _remaining--;
-            var worker = _warm.Count > 0 ? _warm.Dequeue() : WorkerClient.Start();
+            var worker = _warm.Count > 0 ? _warm.Dequeue() : _start();
             if (_remaining > _warm.Count + _pendingSpares)
             {
                 // Warming waits for this worker: kernels warming all at once would only slow each other down.
@@ -221,18 +298,12 @@ internal sealed class WorkerPool : IAsyncDisposable
                     lock (_gate)
                     {
                         _pendingSpares--;
-                        if (!_disposed) _warm.Enqueue(WorkerClient.Start());
+                        if (!_disposed) _warm.Enqueue(_start());
                     }
                 }, TaskScheduler.Default);
             }
             return Task.FromResult(worker);
         }
-    }
-
-    /// <summary>A notebook that needed no worker (it failed to load).</summary>
-    public void Skip()
-    {
-        lock (_gate) _remaining--;
     }
 
     public async ValueTask DisposeAsync()

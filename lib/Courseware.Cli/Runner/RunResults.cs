@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace Courseware.Cli.Runner;
 
@@ -25,7 +26,7 @@ public enum CellStatus
 /// <param name="ErrorName">For a failure: the exception type (System.NotImplementedException), CompilationError, UnknownKernel or Timeout.</param>
 /// <param name="ErrorMessage">For a failure: the kernel's message (compile diagnostics or the exception's text).</param>
 /// <param name="Duration">Wall time of the cell.</param>
-public sealed record CellResult(
+public sealed partial record CellResult(
     int Index,
     string Id,
     string Kernel,
@@ -38,16 +39,24 @@ public sealed record CellResult(
     /// <summary>True when the cell ran to completion without error.</summary>
     public bool Succeeded => Status == CellStatus.Succeeded;
 
-    /// <summary>The error as one line: its name, then the first line of the message (without repeating the name).</summary>
+    /// <summary>
+    /// The error as one line: the first line of the message, after the error's name unless it says nothing. A plain
+    /// <c>System.Exception</c> (a check's failure) and compile diagnostics read as their message alone.
+    /// </summary>
     public string? ErrorLine
     {
         get
         {
             if (ErrorName is null) return null;
             var first = NotebookResult.FirstLine(ErrorMessage);
+            if (ErrorName is "System.Exception" or "CompilationError")
+                return TypePrefix().Replace(first, "", 1);
             return first.StartsWith(ErrorName, StringComparison.Ordinal) ? first : $"{ErrorName}: {first}";
         }
     }
+
+    [GeneratedRegex(@"^(?:System\.Exception|[\w.]*CompilationErrorException): ")]
+    private static partial Regex TypePrefix();
 
     /// <summary>Everything the cell printed or displayed as plain text (streams, then text/plain of displays), for assertions and reports.</summary>
     public string Text
@@ -90,6 +99,9 @@ public sealed record NotebookResult(
     string? Error,
     TimeSpan Duration)
 {
+    /// <summary>Things the reader should know that did not fail the run (e.g. parameters given to a notebook without a parameters cell).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>True when the notebook loaded and every code cell succeeded.</summary>
     public bool Succeeded => Error is null && Cells.All(c => c.Status == CellStatus.Succeeded);
 

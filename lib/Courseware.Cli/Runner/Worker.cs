@@ -20,14 +20,28 @@ internal static class WorkerProtocol
 /// <summary>The worker side: one process, one kernel, one notebook (its folder is the working directory).</summary>
 internal static class WorkerHost
 {
-    /// <summary>Runs the worker loop until stdin closes.</summary>
+    /// <summary>Runs the worker loop until stdin closes; a fatal error is written to the real stderr, where the runner reports it from.</summary>
     public static async Task<int> RunAsync()
     {
-        // Our own writer on the raw stdout: the kernel redirects Console.Out while cells run.
+        // Our own writers on the raw stdout/stderr: the kernel redirects Console.Out and Console.Error while cells run.
         await using var raw = Console.OpenStandardOutput();
         await using var output = new StreamWriter(raw, new UTF8Encoding(false)) { AutoFlush = true };
-        using var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
+        try
+        {
+            await ServeAsync(output);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            await using var stderr = new StreamWriter(Console.OpenStandardError(), new UTF8Encoding(false)) { AutoFlush = true };
+            await stderr.WriteLineAsync($"courseware run-worker: {e}");
+            return 70; // EX_SOFTWARE
+        }
+    }
 
+    private static async Task ServeAsync(StreamWriter output)
+    {
+        using var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
         using var session = new KernelSession();
         await session.WarmUpAsync();
         await SendAsync(output, new JsonObject { ["op"] = "ready" });
@@ -41,19 +55,25 @@ internal static class WorkerHost
                     Directory.SetCurrentDirectory((string)message["directory"]!);
                     break;
                 case "cell":
-                    var execution = await session.ExecuteAsync((string)message["code"]!, (string)message["kernel"]!);
-                    await SendAsync(output, new JsonObject
+                    // Each output goes out as it is produced, so a cell stopped by its timeout keeps what it printed.
+                    // The kernel publishes from one cell at a time but from any thread: writes are serialised.
+                    var gate = new object();
+                    var execution = await session.ExecuteAsync((string)message["code"]!, (string)message["kernel"]!, operation =>
                     {
-                        ["op"] = "result",
-                        ["outputs"] = execution.Outputs,
-                        ["failed"] = execution.Failed,
-                        ["errorName"] = execution.ErrorName,
-                        ["errorMessage"] = execution.ErrorMessage,
+                        operation["op"] = "output";
+                        lock (gate) output.WriteLine(WorkerProtocol.Prefix + operation.ToJsonString());
                     });
+                    lock (gate)
+                        output.WriteLine(WorkerProtocol.Prefix + new JsonObject
+                        {
+                            ["op"] = "result",
+                            ["failed"] = execution.Failed,
+                            ["errorName"] = execution.ErrorName,
+                            ["errorMessage"] = execution.ErrorMessage,
+                        }.ToJsonString());
                     break;
             }
         }
-        return 0;
     }
 
     private static Task SendAsync(StreamWriter output, JsonObject message) =>
@@ -88,10 +108,14 @@ internal sealed class WorkerClient : IAsyncDisposable
         _ready = WaitReadyAsync();
     }
 
-    /// <summary>Starts `courseware run-worker`; the kernel warms up in the background.</summary>
-    public static WorkerClient Start()
+    /// <summary>
+    /// Starts `courseware run-worker`; the kernel warms up in the background. <paramref name="memoryLimitBytes"/> caps
+    /// its managed heap; <paramref name="sandbox"/> runs it inside that sandbox.
+    /// </summary>
+    public static WorkerClient Start(long? memoryLimitBytes = null, Sandbox? sandbox = null)
     {
         var (fileName, prefixArgs) = WorkerCommandLine();
+        if (sandbox is not null) (fileName, prefixArgs) = sandbox.Wrap(fileName, prefixArgs);
         var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardInput = true,
@@ -105,6 +129,7 @@ internal sealed class WorkerClient : IAsyncDisposable
         info.ArgumentList.Add(WorkerProtocol.SubcommandName);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        if (memoryLimitBytes is { } limit) info.Environment["DOTNET_GCHeapHardLimit"] = limit.ToString("X", System.Globalization.CultureInfo.InvariantCulture);
         return new WorkerClient(Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}"));
     }
 
@@ -122,30 +147,38 @@ internal sealed class WorkerClient : IAsyncDisposable
 
     /// <summary>
     /// Runs one cell. Execution is null when the worker did not answer: <c>TimedOut</c> tells a cell that ran past
-    /// <paramref name="timeout"/> (the worker is then killed) from a worker that died.
+    /// <paramref name="timeout"/> (the worker is then killed; <see cref="Timeout.InfiniteTimeSpan"/> waits for ever)
+    /// from a worker that died; <c>Partial</c> holds what the cell had output until then. <paramref name="stop"/> kills the
+    /// worker as a timeout does.
     /// </summary>
-    public async Task<(CellExecution? Execution, bool TimedOut)> ExecuteAsync(string code, string kernel, TimeSpan timeout)
+    public async Task<(CellExecution? Execution, bool TimedOut, JsonArray Partial)> ExecuteAsync(string code, string kernel, TimeSpan timeout, CancellationToken stop = default)
     {
-        using var cts = new CancellationTokenSource(timeout);
+        var outputs = new CellOutputs();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        cts.CancelAfter(timeout);
         try
         {
             await WriteAsync(new JsonObject { ["op"] = "cell", ["kernel"] = kernel, ["code"] = code });
-            var message = await _messages.Reader.ReadAsync(cts.Token);
-            return (new CellExecution(
-                (JsonArray)message["outputs"]!.DeepClone(),
-                (bool)message["failed"]!,
-                (string?)message["errorName"],
-                (string?)message["errorMessage"]), false);
+            while (true)
+            {
+                var message = await _messages.Reader.ReadAsync(cts.Token);
+                if ((string?)message["op"] == "output")
+                {
+                    outputs.Apply(message);
+                    continue;
+                }
+                return (new CellExecution(outputs.ToArray(), (bool)message["failed"]!, (string?)message["errorName"], (string?)message["errorMessage"]), false, []);
+            }
         }
         catch (OperationCanceledException)
         {
             Kill();
-            return (null, true);
+            return (null, true, outputs.ToArray());
         }
         catch (Exception e) when (e is System.Threading.Channels.ChannelClosedException or IOException)
         {
             Kill();
-            return (null, false);
+            return (null, false, outputs.ToArray());
         }
     }
 
@@ -195,7 +228,10 @@ internal sealed class WorkerClient : IAsyncDisposable
     }
 
     /// <summary>The worker is this same program: its apphost when there is one, else `dotnet Courseware.Cli.dll`.</summary>
-    private static (string FileName, string[] Args) WorkerCommandLine()
+    /// <summary>The folder holding the worker's program (a sandbox must leave it readable).</summary>
+    public static string ProgramFolder => Path.GetDirectoryName(typeof(WorkerClient).Assembly.Location)!;
+
+    private static (string FileName, IReadOnlyList<string> Args) WorkerCommandLine()
     {
         var dll = typeof(WorkerClient).Assembly.Location;
         var apphost = Path.ChangeExtension(dll, OperatingSystem.IsWindows() ? ".exe" : null);

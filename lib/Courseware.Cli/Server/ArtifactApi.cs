@@ -23,7 +23,7 @@ internal static class ArtifactApi
     public static void Map(IEndpointRouteBuilder app, ITrackingStore store, long maxUploadBytes)
     {
         foreach (var prefix in new[] { "/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/" })
-            app.MapGet(prefix + "artifacts/list", (HttpContext c) => Guard(c, async () =>
+            app.MapGet(prefix + "artifacts/list", (HttpContext c) => MlflowApi.GuardAsync(c, async () =>
             {
                 var artifactUri = await RunArtifactUriAsync(c, store);
                 var folder = Query(c, "path");
@@ -35,25 +35,25 @@ internal static class ArtifactApi
                 });
             }));
         foreach (var path in new[] { "/get-artifact", "/ajax-api/2.0/mlflow/get-artifact" })
-            app.MapGet(path, (HttpContext c) => Guard(c, async () =>
+            app.MapGet(path, (HttpContext c) => MlflowApi.GuardAsync(c, async () =>
             {
                 await SendFileAsync(c, await RunArtifactUriAsync(c, store), Query(c, "path") ?? throw Missing("path"));
             }));
 
-        app.MapGet(ProxyPrefix, (HttpContext c) => Guard(c, async () =>
+        app.MapGet(ProxyPrefix, (HttpContext c) => MlflowApi.GuardAsync(c, async () =>
         {
             var folder = Query(c, "path");
             var files = await ListAsync(store.DefaultArtifactRoot, folder, c.RequestAborted);
             // MLflow's proxy lists paths relative to the folder asked for.
             await MlflowApi.WriteJsonAsync(c, 200, new JsonObject { ["files"] = Files(files, folder) });
         }));
-        app.MapGet(ProxyPrefix + "/{**path}", (HttpContext c) => Guard(c, () => SendFileAsync(c, store.DefaultArtifactRoot, ProxyPath(c))));
-        app.MapPut(ProxyPrefix + "/{**path}", (HttpContext c) => Guard(c, async () =>
+        app.MapGet(ProxyPrefix + "/{**path}", (HttpContext c) => MlflowApi.GuardAsync(c, () => SendFileAsync(c, store.DefaultArtifactRoot, ProxyPath(c))));
+        app.MapPut(ProxyPrefix + "/{**path}", (HttpContext c) => MlflowApi.GuardAsync(c, async () =>
         {
             var path = ProxyPath(c);
             CheckNoLinks(store.DefaultArtifactRoot, path);
             // The body streams to a temp file beside the target (bounded memory); Kestrel stops it at the limit.
-            if (c.Request.ContentLength > maxUploadBytes) throw new UploadTooLarge(maxUploadBytes);
+            if (c.Request.ContentLength > maxUploadBytes) throw UploadTooLarge(maxUploadBytes);
             c.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = maxUploadBytes;
             try
             {
@@ -61,7 +61,7 @@ internal static class ArtifactApi
             }
             catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
             {
-                throw new UploadTooLarge(maxUploadBytes);
+                throw UploadTooLarge(maxUploadBytes);
             }
             await MlflowApi.WriteJsonAsync(c, 200, new JsonObject());
         }));
@@ -138,23 +138,6 @@ internal static class ArtifactApi
     private static TrackingException Missing(string field) =>
         new(TrackingErrorCode.InvalidParameterValue, $"Missing value for required parameter '{field}'.", field);
 
-    private sealed class UploadTooLarge(long limit) : Exception(
-        $"The artifact is larger than this server accepts ({limit:N0} bytes); the server's --max-artifact-mb sets the limit.");
-
-    private static async Task Guard(HttpContext c, Func<Task> body)
-    {
-        try
-        {
-            await body();
-        }
-        catch (UploadTooLarge e) when (!c.Response.HasStarted)
-        {
-            // MLflow's code for a request over a limit; the status says it to any HTTP client.
-            await MlflowApi.WriteJsonAsync(c, StatusCodes.Status413PayloadTooLarge, new JsonObject { ["error_code"] = "REQUEST_LIMIT_EXCEEDED", ["message"] = e.Message });
-        }
-        catch (Exception e) when (!c.Response.HasStarted && MlflowApi.ToTrackingError(e) is { } error)
-        {
-            await MlflowApi.WriteJsonAsync(c, error.HttpStatus, MlflowJson.Error(error));
-        }
-    }
+    private static TrackingException UploadTooLarge(long limit) => new(TrackingErrorCode.RequestLimitExceeded,
+        $"The artifact is larger than this server accepts ({limit:N0} bytes); the server's --max-artifact-mb sets the limit.", "body");
 }

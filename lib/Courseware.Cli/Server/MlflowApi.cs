@@ -216,15 +216,24 @@ internal static class MlflowApi
     private static TrackingException Invalid(string field, string message) =>
         new(TrackingErrorCode.InvalidParameterValue, message, field);
 
-    internal static async Task HandleAsync(HttpContext context, ITrackingStore store, Handler handler, int maxBody)
+    internal static Task HandleAsync(HttpContext context, ITrackingStore store, Handler handler, int maxBody) => GuardAsync(context, async () =>
+    {
+        var args = await ReadArgumentsAsync(context.Request, maxBody);
+        var result = await handler(args, store, context.RequestAborted);
+        await WriteJsonAsync(context, 200, result ?? new JsonObject());
+    });
+
+    /// <summary>
+    /// Runs an endpoint's body and answers what went wrong the one way every endpoint of this server does: MLflow's
+    /// <c>{"error_code", "message", "field"}</c> with the code's HTTP status (unless the response has already begun).
+    /// </summary>
+    internal static async Task GuardAsync(HttpContext context, Func<Task> body)
     {
         try
         {
-            var args = await ReadArgumentsAsync(context.Request, maxBody);
-            var result = await handler(args, store, context.RequestAborted);
-            await WriteJsonAsync(context, 200, result ?? new JsonObject());
+            await body();
         }
-        catch (Exception e) when (ToTrackingError(e) is { } error)
+        catch (Exception e) when (!context.Response.HasStarted && ToTrackingError(e) is { } error)
         {
             await WriteJsonAsync(context, error.HttpStatus, MlflowJson.Error(error));
         }
@@ -234,7 +243,7 @@ internal static class MlflowApi
     internal static TrackingException? ToTrackingError(Exception e) => e switch
     {
         TrackingException t => t,
-        JsonException j => new TrackingException(TrackingErrorCode.InvalidParameterValue, $"Malformed JSON request body: {j.Message}", "body"),
+        JsonException j => new TrackingException(TrackingErrorCode.InvalidParameterValue, $"body: not valid JSON ({j.Message})", "body"),
         OperationCanceledException => null,
         _ => Internal(e),
     };

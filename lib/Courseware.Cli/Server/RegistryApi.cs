@@ -153,29 +153,17 @@ internal static class RegistryApi
     private static JsonObject VersionBody(ModelVersion v) => new() { ["model_version"] = RegistryJson.Write(v) };
 
     private static JsonObject ModelBody(RegisteredModel m, IEnumerable<ModelVersion> versions) =>
-        new() { ["registered_model"] = RegistryJson.Write(m, LatestPerStage(versions, ModelStages.All)) };
+        new() { ["registered_model"] = RegistryJson.Write(m, ModelStages.Latest(versions)) };
 
     private static async Task<JsonObject> ModelBodyAsync(ModelRegistry r, RegisteredModel m, CancellationToken ct) =>
         ModelBody(m, await r.SearchVersionsAsync(m.Name, cancellationToken: ct));
 
     private static JsonObject CardBody(ModelCard card) => new() { ["model_card"] = JsonNode.Parse(card.ToJson()), ["markdown"] = card.ToMarkdown() };
 
-    // MLflow's latest_versions: the newest live version in each stage asked for.
-#pragma warning disable CS0618 // the stage is MLflow's, read for compatibility
-    private static IEnumerable<ModelVersion> LatestPerStage(IEnumerable<ModelVersion> versions, IEnumerable<string> stages) =>
-        versions.Where(v => stages.Contains(v.CurrentStage)).GroupBy(v => v.CurrentStage).Select(g => g.MaxBy(v => v.Version)!).OrderBy(v => v.Version);
-#pragma warning restore CS0618
-
-    private static async Task<JsonObject?> LatestVersionsAsync(JsonObject a, ModelRegistry r, CancellationToken ct)
+    private static async Task<JsonObject?> LatestVersionsAsync(JsonObject a, ModelRegistry r, CancellationToken ct) => new()
     {
-        var stages = MlflowJson.StringList(a, "stages").Select(s => ModelStages.Canonical(s) ?? throw new RegistryException(RegistryError.InvalidParameter, "stages",
-            $"Invalid stage '{s}': expected one of {string.Join(", ", ModelStages.All)}. {ModelStages.DeprecationMessage}")).ToList();
-        var versions = await r.SearchVersionsAsync(Name(a), cancellationToken: ct);
-        return new JsonObject
-        {
-            ["model_versions"] = new JsonArray(LatestPerStage(versions, stages.Count == 0 ? ModelStages.All : stages).Select(v => (JsonNode)RegistryJson.Write(v)).ToArray()),
-        };
-    }
+        ["model_versions"] = new JsonArray((await r.GetLatestVersionsAsync(Name(a), MlflowJson.StringList(a, "stages"), ct)).Select(v => (JsonNode)RegistryJson.Write(v)).ToArray()),
+    };
 
     private static RegistryQuery Query(JsonObject a) =>
         new(MlflowJson.OptionalString(a, "filter"), MlflowJson.StringList(a, "order_by") is { Count: > 0 } order ? order : null,
@@ -192,7 +180,7 @@ internal static class RegistryApi
     {
         var page = await r.SearchModelsAsync(Query(a), ct);
         var bodies = new List<JsonNode>();
-        foreach (var m in page) bodies.Add(RegistryJson.Write(m, LatestPerStage(await r.SearchVersionsAsync(m.Name, cancellationToken: ct), ModelStages.All)));
+        foreach (var m in page) bodies.Add(RegistryJson.Write(m, await r.GetLatestVersionsAsync(m.Name, cancellationToken: ct)));
         return Page("registered_models", bodies, page.NextPageToken);
     }
 

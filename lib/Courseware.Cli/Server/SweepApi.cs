@@ -153,15 +153,5 @@ internal static class SweepApi
 
     private static JsonArray Array(IEnumerable<JsonNode?> items) => new(items.ToArray());
 
-    private static async Task Guard(HttpContext c, Func<Task<JsonObject>> body)
-    {
-        try
-        {
-            await MlflowApi.WriteJsonAsync(c, 200, await body());
-        }
-        catch (Exception e) when (!c.Response.HasStarted && MlflowApi.ToTrackingError(e) is { } error)
-        {
-            await MlflowApi.WriteJsonAsync(c, error.HttpStatus, MlflowJson.Error(error));
-        }
-    }
+    private static Task Guard(HttpContext c, Func<Task<JsonObject>> body) => MlflowApi.GuardAsync(c, async () => await MlflowApi.WriteJsonAsync(c, 200, await body()));
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Courseware.Registry;
 using Courseware.Tracking;
+using Courseware.Tracking.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -115,7 +116,8 @@ internal sealed class ModelServer : IAsyncDisposable
         return Task.FromResult(Results.Json(new { recorded = true }));
     })).Result;
 
-    // Parses the body and maps errors onto status codes: the server never crashes on input.
+    // Parses the body and maps errors onto status codes as the tracking server does (one mapping, no internals in
+    // messages): the server never crashes on input. The status is returned too, for the serving log.
     private static async Task<(int Status, IResult Result)> HandleAsync(HttpContext context, Func<JsonElement, Task<IResult>> handle)
     {
         try
@@ -123,17 +125,9 @@ internal sealed class ModelServer : IAsyncDisposable
             using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
             return (200, await handle(body.RootElement));
         }
-        catch (JsonException e)
+        catch (Exception e) when (Server.MlflowApi.ToTrackingError(e) is { } error)
         {
-            return (400, Results.Json(new { error_code = "BAD_REQUEST", field = "body", message = $"body: not valid JSON ({e.Message})" }, statusCode: 400));
-        }
-        catch (RegistryException e) when (e.HttpStatus is 400 or 404)
-        {
-            return (e.HttpStatus, Results.Json(new { error_code = e.ErrorCode, field = e.Field, message = e.Message }, statusCode: e.HttpStatus));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            return (500, Results.Json(new { error_code = "INTERNAL_ERROR", message = e.Message }, statusCode: 500));
+            return (error.HttpStatus, Results.Json(MlflowJson.Error(error), statusCode: error.HttpStatus));
         }
     }
 

@@ -29,7 +29,7 @@ public sealed record AnswerFilter(string Function, string? Pattern = null, int M
     {
         "take_first_line" => text.Split('\n')[0],
         "strip" => text.Trim(),
-        "lowercase" => text.ToLowerInvariant(),
+        "lowercase" => PythonText.Lower(text), // Python's str.lower, as the harness applies it
         "regex" => RegexAnswer(text),
         _ => throw new InvalidOperationException($"unknown filter function '{Function}'"),
     };
@@ -249,7 +249,7 @@ public sealed record GenerativeTask
     private static string Normalize(string text, GenerativeMetric metric)
     {
         const string AsciiPunctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
-        if (metric.IgnoreCase) text = text.ToLowerInvariant();
+        if (metric.IgnoreCase) text = PythonText.Lower(text);
         return metric.IgnorePunctuation ? string.Concat(text.Where(c => !AsciiPunctuation.Contains(c))) : text;
     }
 

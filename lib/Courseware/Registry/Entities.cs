@@ -139,6 +139,19 @@ public static class ModelStages
 
     /// <summary>The canonical spelling of a stage name given in any case, or null when it is not a stage.</summary>
     public static string? Canonical(string value) => All.FirstOrDefault(s => string.Equals(s, value, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The canonical spelling of <paramref name="value"/>, or INVALID_PARAMETER_VALUE naming <paramref name="field"/>.</summary>
+    public static string Parse(string value, string field = "stage") => Canonical(value) ?? throw new RegistryException(RegistryError.InvalidParameter, field,
+        $"Invalid stage '{value}': expected one of {string.Join(", ", All)}. {DeprecationMessage}");
+
+    /// <summary>MLflow's <c>latest_versions</c>: the newest version in each of <paramref name="stages"/> (all four when null or empty), by number.</summary>
+    public static IReadOnlyList<ModelVersion> Latest(IEnumerable<ModelVersion> versions, IReadOnlyCollection<string>? stages = null)
+    {
+        var wanted = stages is { Count: > 0 } ? stages : All;
+#pragma warning disable CS0618 // the stage is MLflow's, read for compatibility
+        return versions.Where(v => wanted.Contains(v.CurrentStage)).GroupBy(v => v.CurrentStage).Select(g => g.MaxBy(v => v.Version)!).OrderBy(v => v.Version).ToList();
+#pragma warning restore CS0618
+    }
 }
 
 /// <summary>One line of a model's audit log: an alias set, moved, removed or rolled back, a card edit, and why.</summary>

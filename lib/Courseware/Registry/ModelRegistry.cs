@@ -296,9 +296,14 @@ public sealed partial class ModelRegistry
     [Obsolete(ModelStages.DeprecationMessage)]
     public Task<ModelVersion> TransitionStageAsync(string name, int version, string stage, bool archiveExistingVersions = false, CancellationToken cancellationToken = default)
     {
-        var canonical = ModelStages.Canonical(stage) ?? throw new RegistryException(RegistryError.InvalidParameter, "stage",
-            $"Invalid stage '{stage}': expected one of {string.Join(", ", ModelStages.All)}. {ModelStages.DeprecationMessage}");
-        return _backend.TransitionStageAsync(name, version, canonical, archiveExistingVersions, cancellationToken);
+        return _backend.TransitionStageAsync(name, version, ModelStages.Parse(stage), archiveExistingVersions, cancellationToken);
+    }
+
+    /// <summary>MLflow's <c>get_latest_versions</c>: the newest live version of <paramref name="name"/> in each of <paramref name="stages"/> (all when none are given).</summary>
+    public async Task<IReadOnlyList<ModelVersion>> GetLatestVersionsAsync(string name, IEnumerable<string>? stages = null, CancellationToken cancellationToken = default)
+    {
+        var wanted = stages?.Select(s => ModelStages.Parse(s, "stages")).ToList();
+        return ModelStages.Latest(await SearchVersionsAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false), wanted);
     }
 
     /// <summary>Raised when a deprecated stage is read through a URI (<c>models:/name/Production</c>), with <see cref="ModelStages.DeprecationMessage"/>.</summary>

@@ -12,7 +12,7 @@ namespace Courseware.Registry;
 /// What MLflow's messages lack — flavour, signature, lineage, the deleted flag — travels in an extra
 /// <c>"courseware"</c> object that MLflow's clients ignore (they parse with <c>ignore_unknown_fields</c>).
 /// </summary>
-public static class RegistryJson
+internal static class RegistryJson
 {
     /// <summary>A <c>RegisteredModel</c> message; <paramref name="latestVersions"/> is MLflow's latest version per stage.</summary>
     public static JsonObject Write(RegisteredModel m, IEnumerable<ModelVersion>? latestVersions = null) => new()

@@ -15,6 +15,8 @@ public enum TrackingErrorCode
     BadRequest,
     /// <summary>A store failure that is nobody's input error (HTTP 500).</summary>
     InternalError,
+    /// <summary>A request over a size limit the server sets, such as an artifact upload (HTTP 413).</summary>
+    RequestLimitExceeded,
 }
 
 /// <summary>
@@ -46,6 +48,7 @@ public class TrackingException : Exception
         TrackingErrorCode.ResourceAlreadyExists => "RESOURCE_ALREADY_EXISTS",
         TrackingErrorCode.InvalidState => "INVALID_STATE",
         TrackingErrorCode.BadRequest => "BAD_REQUEST",
+        TrackingErrorCode.RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
         _ => "INTERNAL_ERROR",
     };
 
@@ -53,6 +56,7 @@ public class TrackingException : Exception
     public int HttpStatus => Code switch
     {
         TrackingErrorCode.ResourceDoesNotExist => 404,
+        TrackingErrorCode.RequestLimitExceeded => 413,
         TrackingErrorCode.InvalidState or TrackingErrorCode.InternalError => 500,
         _ => 400,
     };

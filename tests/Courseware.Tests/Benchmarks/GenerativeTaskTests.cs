@@ -185,6 +185,13 @@ public sealed class GenerativeTaskTests : IDisposable
     public void Regex_steps_follow_the_harness(string text, string pattern, int matchIndex, string expected) =>
         Assert.Equal(expected, new AnswerFilter("regex", pattern, matchIndex).Apply(text));
 
+    [Theory]
+    // Python's str.lower (the harness's lowercase filter): final sigma at a word's end, İ → i + U+0307 ('ΟΔΟΣ'.lower() == 'οδος').
+    [InlineData("ΟΔΟΣ ΟΔΟΣ.", "οδος οδος.")]
+    [InlineData("İSTANBUL", "i\u0307stanbul")]
+    public void The_lowercase_step_lowercases_as_python_does(string text, string expected) =>
+        Assert.Equal(expected, new AnswerFilter("lowercase").Apply(text));
+
     [Fact]
     public void The_multiple_choice_loader_points_a_generative_task_to_its_own_loader() =>
         Assert.Contains("load it with GenerativeTask.Load", Assert.Throws<BenchmarkDataException>(() => CustomTask.Load(Write(Yaml, new { q = "a", a = "b" }))).Message);

@@ -16,6 +16,8 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
     private static readonly string Solution = Fixture("guarded/solutions/guarded.ipynb");
 
     private const string RightMean = "double Mean(double[] values) => values.Sum() / values.Length;";
+
+    private const long DiskLimit = 64L << 20;
     private const string RightLargest = "double Largest(double[] values) => values.Max();";
 
     /// <summary>Each cheat: the cells the learner wrote, by id (new ids are added cells).</summary>
@@ -37,6 +39,26 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         },
         // Redefining the lab's data so the visible check holds.
         ["shadow-data"] = new() { ["ex1"] = "var numbers = new[] { 2.5 };\ndouble Mean(double[] values) => 2.5;", ["ex2"] = RightLargest },
+        // Changing the lab's data in place rather than redefining it.
+        ["mutate-data"] = new() { ["ex1"] = "numbers[0] = 1.0;\nnumbers[3] = 5.0;\ndouble Mean(double[] values) => 2.75;", ["ex2"] = RightLargest },
+        // A grade file of its own making, where the grader might write one.
+        ["fake-grade"] = new()
+        {
+            ["ex1"] = "Directory.CreateDirectory(\"../out/grade\");\nFile.WriteAllText(\"../out/grade/guarded.grade.json\", \"{\\\"points\\\": 3, \\\"maxPoints\\\": 3}\");\ndouble Mean(double[] values) => 0;",
+            ["ex2"] = "double Largest(double[] values) => 0;",
+        },
+        // Reading the solution and deleting the course's data by absolute path (a sandbox hides the course).
+        ["absolute-paths"] = new()
+        {
+            ["ex1"] = $"var answer = File.ReadAllText(@\"{Solution}\");\n" + RightMean,
+            ["ex2"] = RightLargest + $"\nFile.Delete(@\"{Fixture("guarded/datasets/numbers.txt")}\");",
+        },
+        // Filling the disk (up to 640 MiB here, were it not stopped).
+        ["fill-disk"] = new()
+        {
+            ["ex1"] = RightMean,
+            ["ex2"] = RightLargest + "\nfor (var i = 0; i < 20; i++) File.WriteAllBytes($\"../out/fill{i}.bin\", new byte[32 << 20]);",
+        },
         // Reaching into the kernel (a middleware could turn failed checks into passed ones).
         ["kernel"] = new() { ["ex1"] = RightMean + "\nvar root = Microsoft.DotNet.Interactive.Kernel.Root;", ["ex2"] = RightLargest },
         ["reflection"] = new()
@@ -96,7 +118,7 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
                 var path = Path.Combine(submissions, cheat.Key, "guarded.ipynb");
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 File.WriteAllText(path, learner.ToJsonString());
-                return (cheat.Key, await Grader.GradeAsync(path, Solution, null, options));
+                return (cheat.Key, await Grader.GradeAsync(path, Solution, null, options, diskLimitBytes: DiskLimit));
             }).ToList();
             foreach (var (name, report) in await Task.WhenAll(grading)) Reports[name] = report;
         }
@@ -138,6 +160,31 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         Assert.Contains(name, Named(cheat));
     }
 
+    [Fact]
+    public void Changing_the_labs_data_in_place_is_named_and_scores_nothing()
+    {
+        Assert.Equal((0.0, 0.0), Points("mutate-data"));
+        Assert.Equal(["numbers"], Named("mutate-data"));
+    }
+
+    [Fact]
+    public void Filling_the_disk_stops_the_cell_at_the_limit_and_keeps_the_points_earned_before()
+    {
+        var report = graded.Reports["fill-disk"];
+        var ex2 = Cell(report.Run, "ex2");
+        Assert.Equal("DiskLimit", ex2.ErrorName);
+        Assert.Contains("more than 64 MiB", ex2.ErrorMessage);
+        Assert.Equal(CellStatus.NotRun, Cell(report.Run, "ex2-check").Status);
+        Assert.Equal((2.0, 0.0), Points("fill-disk"));
+    }
+
+    [Fact]
+    public void A_grade_file_written_by_the_notebook_counts_for_nothing()
+    {
+        Assert.Equal((0.0, 0.0), Points("fake-grade"));
+        Assert.Equal(CellStatus.Succeeded, Cell(graded.Reports["fake-grade"].Run, "ex1").Status); // it wrote its file, into its own folder
+    }
+
     [Theory]
     [InlineData("kernel", "Interactive")]
     [InlineData("reflection", "Reflection")]
@@ -175,6 +222,17 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         Assert.Equal(0, Points("read-solution").Ex2);
         Assert.True(File.Exists(Fixture("guarded/datasets/numbers.txt")));
         Assert.True(File.Exists(Fixture("guarded/solutions/guarded.ipynb")));
+    }
+
+    [Fact]
+    public void In_the_sandbox_the_course_is_out_of_reach_even_by_absolute_path()
+    {
+        Assert.Null(Sandbox.Unavailable); // .ci/run installs bubblewrap; without it grading falls back to the folder alone
+        var report = graded.Reports["absolute-paths"];
+        Assert.Equal(CellStatus.Failed, Cell(report.Run, "ex1").Status);
+        Assert.Contains("guarded.ipynb", Cell(report.Run, "ex1").ErrorMessage);
+        Assert.Equal(CellStatus.Failed, Cell(report.Run, "ex2").Status); // nothing to delete there
+        Assert.True(File.Exists(Fixture("guarded/datasets/numbers.txt")));
     }
 
     [Fact]

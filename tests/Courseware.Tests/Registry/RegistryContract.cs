@@ -167,6 +167,10 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Contains("deprecated", stageError.Message);
         Assert.Equal(1, (await Registry.ResolveAsync("models:/m/Production")).Version);
         Assert.Contains(warnings, w => w.Contains("deprecated since MLflow 2.9"));
+        // MLflow's get_latest_versions: the newest live version per stage (version 2 is the newest in None; 3 and 4 are deleted).
+        Assert.Equal([1, 2], (await Registry.GetLatestVersionsAsync("m")).Select(v => v.Version));
+        Assert.Equal([1], (await Registry.GetLatestVersionsAsync("m", ["PRODUCTION"])).Select(v => v.Version));
+        Assert.Equal("stages", (await Assert.ThrowsAsync<RegistryException>(() => Registry.GetLatestVersionsAsync("m", ["Prod"]))).Field);
 
         foreach (var (uri, field) in new[] { ("runs:/abc/model", "model_uri"), ("models:/m", "model_uri"), ("models:/m/0", "model_uri"), ("models:/m/1/x", "model_uri"), ("models:/@x", "name") })
             Assert.Equal(field, (await Assert.ThrowsAsync<RegistryException>(() => Registry.ResolveAsync(uri))).Field);

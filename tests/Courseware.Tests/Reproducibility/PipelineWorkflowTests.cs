@@ -82,7 +82,7 @@ public partial class PipelineWorkflowTests
     }
 
     /// <summary>Each `courseware …` command: at a line start, or inside $( … ); a trailing comment, `; …` or `&amp;` is dropped.</summary>
-    private static IEnumerable<string> CommandLines(string script) =>
+    internal static IEnumerable<string> CommandLines(string script) =>
         script.Split('\n').Select(l => Regex.Replace(l, @"\s+#.*$", "").Trim()).SelectMany(l => CommandStart().Matches(l).Select(m => l[m.Groups[1].Index..]))
             .Select(l => l.Split("; ")[0].TrimEnd('&', ' ', ')'));
 
@@ -90,7 +90,7 @@ public partial class PipelineWorkflowTests
     private static partial Regex CommandStart();
 
     /// <summary>Shell words: quotes grouped and removed, $variables replaced by a placeholder.</summary>
-    private static string[] Words(string line)
+    internal static string[] Words(string line)
     {
         var words = new List<string>();
         var word = new StringBuilder();

@@ -11,7 +11,7 @@ public sealed class RunnerFixture
 {
     public static readonly string[] Notebooks =
     [
-        "basics.ipynb", "errors.ipynb", "nuget.ipynb", "lab/library.ipynb", "sample.dib",
+        "basics.ipynb", "errors.ipynb", "nuget.ipynb", "lab/library.ipynb", "sample.dib", "dataframe.ipynb",
         "broken.ipynb", "nbformat3.ipynb", "missing.ipynb",
     ];
 
@@ -20,9 +20,14 @@ public sealed class RunnerFixture
         OutDir = NewOutputFolder();
         SourceHashes = Notebooks.Where(n => File.Exists(Fixture(n))).ToDictionary(n => n, n => Hash(Fixture(n)));
         var jobs = Notebooks.Select(n => new NotebookJob(Fixture(n), Path.Combine(OutDir, Path.ChangeExtension(n, ".ipynb")))).ToList();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         Results = NotebookRunner.RunAsync(jobs, new RunOptions { Parallel = 2, ContinueOnError = true, CellTimeout = TimeSpan.FromMinutes(3) })
             .GetAwaiter().GetResult();
+        Wall = clock.Elapsed;
     }
+
+    /// <summary>Wall time of the whole run (two notebooks at a time).</summary>
+    public TimeSpan Wall { get; }
 
     public string OutDir { get; }
     public IReadOnlyList<NotebookResult> Results { get; }
@@ -133,7 +138,8 @@ public sealed class NotebookRunnerTests(RunnerFixture run)
         Assert.Equal("System.InvalidOperationException", runtime.ErrorName);
         Assert.StartsWith("System.InvalidOperationException: boom from the notebook", runtime.ErrorMessage);
         Assert.Equal("after the errors\n", Cell(result, "after").Text); // --continue-on-error
-        Assert.Equal($"{result.Path}: cell 1 (id compile-error) CompilationError: (1,9): error CS0029: Cannot implicitly convert type 'string' to 'int'", result.FailureSummary);
+        // Compile diagnostics speak for themselves: no type name before them.
+        Assert.Equal($"{result.Path}: cell 1 (id compile-error) (1,9): error CS0029: Cannot implicitly convert type 'string' to 'int'", result.FailureSummary);
 
         var nb = run.Written("errors.ipynb");
         var error = Assert.Single(Outputs(CellById(nb, "compile-error")));
@@ -167,6 +173,18 @@ public sealed class NotebookRunnerTests(RunnerFixture run)
         var result = run["nuget.ipynb"];
         Assert.True(result.Succeeded, result.FailureSummary);
         Assert.Contains("notebook runner works", Cell(result, "use").Text);
+    }
+
+    [Fact]
+    public void A_package_kernel_extension_is_loaded_so_a_DataFrame_displays_as_an_html_table()
+    {
+        // Microsoft.Data.Analysis ships its formatter in interactive-extensions/dotnet, as VS Code and dotnet-repl load it.
+        var result = run["dataframe.ipynb"];
+        Assert.True(result.Succeeded, result.FailureSummary);
+        var html = CellResult.Join(Assert.Single(Cell(result, "frame").Outputs)!["data"]!["text/html"]);
+        Assert.Contains("<table", html);
+        Assert.Contains("<th>epoch</th>", html);
+        Assert.DoesNotContain("<details", html); // the default formatter's object tree
     }
 
     [Fact]
@@ -217,12 +235,20 @@ public sealed class NotebookRunnerTests(RunnerFixture run)
     public void Every_written_notebook_passes_nbformat_validate_and_sources_are_untouched()
     {
         var written = run.Results.Where(r => r.OutputPath is not null).ToArray();
-        Assert.Equal(5, written.Length);
+        Assert.Equal(6, written.Length);
         foreach (var r in written)
             Assert.Null(NbformatErrors(r.OutputPath!));
         foreach (var (name, hash) in run.SourceHashes)
             Assert.Equal(hash, RunnerFixture.Hash(Fixture(name)));
         Assert.Empty(Directory.EnumerateFiles(run.OutDir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void A_notebooks_time_does_not_include_waiting_for_a_free_worker()
+    {
+        // Two lanes: the notebooks' own times add up to at most twice the run's wall time.
+        var total = TimeSpan.FromTicks(run.Results.Sum(r => r.Duration.Ticks));
+        Assert.True(total <= run.Wall * 2, $"sum of notebook times {total} > 2 × wall time {run.Wall}");
     }
 
     [Fact]

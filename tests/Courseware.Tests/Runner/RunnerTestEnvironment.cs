@@ -50,6 +50,19 @@ internal static class RunnerTestEnvironment
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
+    /// <summary>Runs the `courseware` command (its apphost beside the test assembly, under its assembly name) with stdout redirected.</summary>
+    public static (int ExitCode, string Output) RunCourseware(IEnumerable<string> args, string workingDirectory) =>
+        Run(Path.Combine(AppContext.BaseDirectory, "Courseware.Cli"), args, workingDirectory, TimeSpan.FromMinutes(3));
+
+    /// <summary>A copy of a fixture notebook in <paramref name="folder"/> (tests that write next to, or over, their inputs).</summary>
+    public static string CopyFixture(string name, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var copy = Path.Combine(folder, Path.GetFileName(name));
+        File.Copy(Fixture(name), copy, overwrite: true);
+        return copy;
+    }
+
     public static JsonObject ReadJson(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsObject();
 
     public static JsonObject CellById(JsonObject notebook, string id) =>

@@ -13,7 +13,7 @@ namespace Courseware.Sweeps;
 /// insert-or-keep then compare, in one transaction), so exactly one agent wins each slot — in SQLite across
 /// processes and in PostgreSQL across machines, with no store-specific code.
 /// </summary>
-public static class SweepTags
+internal static class SweepTags
 {
     /// <summary>"sweep" on the sweep's own run.</summary>
     public const string Role = "courseware.sweep.role";

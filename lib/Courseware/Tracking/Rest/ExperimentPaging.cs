@@ -4,7 +4,7 @@ namespace Courseware.Tracking.Rest;
 /// Paging of experiment lists for MLflow's <c>experiments/search</c>, with the same opaque tokens as run search
 /// (base64 of <c>{"offset": N}</c>; a full page always returns a token).
 /// </summary>
-public static class ExperimentPaging
+internal static class ExperimentPaging
 {
     /// <summary>Largest page of <c>experiments/search</c>.</summary>
     public const int MaxResultsLimit = 50000;

@@ -10,7 +10,7 @@ namespace Courseware.Tracking.Rest;
 /// store. Readers accept numbers given as strings too (protobuf's JSON mapping), and report a missing or mistyped field
 /// as INVALID_PARAMETER_VALUE naming it.
 /// </summary>
-public static class MlflowJson
+internal static class MlflowJson
 {
     // ---------------- entities → JSON ----------------
 

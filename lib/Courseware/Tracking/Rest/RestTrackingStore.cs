@@ -311,6 +311,7 @@ public sealed class RestTrackingStore : ITrackingStore
         "RESOURCE_DOES_NOT_EXIST" => TrackingErrorCode.ResourceDoesNotExist,
         "RESOURCE_ALREADY_EXISTS" => TrackingErrorCode.ResourceAlreadyExists,
         "INVALID_STATE" => TrackingErrorCode.InvalidState,
+        "REQUEST_LIMIT_EXCEEDED" => TrackingErrorCode.RequestLimitExceeded,
         "BAD_REQUEST" or "ENDPOINT_NOT_FOUND" or "UNAUTHENTICATED" or "PERMISSION_DENIED" => TrackingErrorCode.BadRequest,
         _ => TrackingErrorCode.InternalError,
     };
