@@ -132,10 +132,10 @@ public static class MetricSampling
     public const int BlockSteps = 64;
 
     /// <summary>The block of a step (⌊step / <see cref="BlockSteps"/>⌋).</summary>
-    public static long Block(long step) => step >> 6;
+    internal static long Block(long step) => step >> 6;
 
     /// <summary>The first step of a block.</summary>
-    public static long BlockStart(long block) => block << 6;
+    internal static long BlockStart(long block) => block << 6;
 
     /// <summary>How many step buckets a read of <paramref name="maxResults"/> points cuts the range into (two points each).</summary>
     public static int Buckets(int maxResults) => Math.Max(1, maxResults / 2);
@@ -155,7 +155,7 @@ public static class MetricSampling
     }
 
     /// <summary>Checks a request's arguments (MLflow's messages and fields).</summary>
-    public static void Validate(IReadOnlyList<string> runIds, long? startStep, long? endStep, int maxResults)
+    internal static void Validate(IReadOnlyList<string> runIds, long? startStep, long? endStep, int maxResults)
     {
         ArgumentNullException.ThrowIfNull(runIds);
         if (runIds.Count is 0 or > MaxRuns)
@@ -182,7 +182,7 @@ public sealed class MetricPoints : IReadOnlyList<Metric>
     private double[] _values = new double[16];
 
     /// <summary>An empty history of <paramref name="key"/>.</summary>
-    public MetricPoints(string key) => Key = key;
+    internal MetricPoints(string key) => Key = key;
 
     /// <summary>The metric's name.</summary>
     public string Key { get; }
@@ -200,7 +200,7 @@ public sealed class MetricPoints : IReadOnlyList<Metric>
     public ReadOnlySpan<double> Values => _values.AsSpan(0, Count);
 
     /// <summary>Appends a point.</summary>
-    public void Add(long step, long timestamp, double value)
+    internal void Add(long step, long timestamp, double value)
     {
         if (Count == _steps.Length)
         {
