@@ -20,13 +20,7 @@ public static class PostgresBench
             var schema = await NewSchemaAsync(connectionString);
             await using (var store = PostgresTrackingStore.Open(schema, artifacts))
             {
-                var run = await store.CreateRunAsync("0", "batches", 0, "bench");
-                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                var batches = Enumerable.Range(0, points / 1000).Select(b => Enumerable.Range(b * 1000, 1000)
-                    .Select(i => new Metric(i % 2 == 0 ? "loss" : "acc", 1.0 / (i + 1), now, i / 2)).ToArray()).ToList();
-                var clock = Stopwatch.StartNew();
-                foreach (var batch in batches) await store.LogBatchAsync(run.RunId, batch, [], []);
-                ours.Add(points / clock.Elapsed.TotalSeconds);
+                ours.Add(await Seed.LogInBatchesAsync(store, points));
             }
             await using (var c = new NpgsqlConnection(schema))
             {

@@ -48,13 +48,7 @@ try
         // The store alone: the same rows through LogBatchAsync, 1,000 per call (MLflow's batch limit), one transaction each.
         await using (var store = SqliteTrackingStore.Open(Path.Combine(root, $"batch-{r}")))
         {
-            var run = await store.CreateRunAsync("0", "batches", 0, "bench");
-            var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-            var batches = Enumerable.Range(0, points / 1000).Select(b => Enumerable.Range(b * 1000, 1000)
-                .Select(i => new Metric(i % 2 == 0 ? "loss" : "acc", 1.0 / (i + 1), now, i / 2)).ToArray()).ToList();
-            var clock = Stopwatch.StartNew();
-            foreach (var batch in batches) await store.LogBatchAsync(run.RunId, batch, [], []);
-            batched.Add(points / clock.Elapsed.TotalSeconds);
+            batched.Add(await Seed.LogInBatchesAsync(store, points));
         }
         Directory.Delete(Path.Combine(root, $"batch-{r}"), recursive: true);
         var rawFile = Path.Combine(root, $"raw-{r}.db");
