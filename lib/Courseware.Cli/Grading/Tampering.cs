@@ -21,7 +21,8 @@ public sealed record TamperingFinding(string CellId, string Name, string Descrip
 /// check cell uses without declaring it (<c>Math</c>, <c>DriftStats</c>, <c>Exception</c>) — as a method, variable,
 /// type or <c>using</c> alias: a later declaration shadows the earlier one in the kernel. The names an exercise asks for
 /// (declared by the solution's own exercise cells) are the learner's to write.</item>
-/// <item>writing into what the course's cells set up (<c>numbers[0] = 2.5</c>): state a later check reads.</item>
+/// <item>writing into what the course's cells set up (<c>numbers[0] = 2.5</c>), or into the static state of a type the
+/// checks use (<c>Stats.Tolerance = 1</c>): state a later check reads.</item>
 /// <item>reaching into the notebook kernel, reflection or the process (<c>Microsoft.DotNet.Interactive</c>, <c>Kernel</c>,
 /// <c>System.Reflection</c>, <c>AppDomain</c>, <c>Environment.Exit</c>): a kernel middleware could turn a failed check into
 /// a passed one, so nothing in such a notebook is trusted.</item>
@@ -78,6 +79,7 @@ internal static class Tampering
             // The course's own cells as the lab ships them are not the learner's doing; edited and new cells are.
             if (labSources.TryGetValue(id, out var shipped) && shipped == NotebookDocument.SourceOf(cell)) continue;
             var root = Parse(cell);
+            var declaredHere = DeclaredAnywhere(root);
             foreach (var (name, kind) in TopLevelDeclarations(root).Distinct())
             {
                 var relied = reliedOn.GetValueOrDefault(name);
@@ -85,8 +87,14 @@ internal static class Tampering
                     findings.Add(new TamperingFinding(id, name, $"redefines '{name}' ({kind}), which the checks rely on",
                         fixedNames.Contains(name) ? allExercises : relied!.ToList()));
             }
-            foreach (var name in AssignedRoots(root).Where(fixedNames.Contains).Distinct())
-                findings.Add(new TamperingFinding(id, name, $"changes '{name}', which the course's cells set up for the checks", allExercises));
+            foreach (var name in AssignedRoots(root).Distinct())
+            {
+                // State a check reads: the course cells' variables, or a type's static state (DriftStats.X = …) a check uses.
+                if (fixedNames.Contains(name))
+                    findings.Add(new TamperingFinding(id, name, $"changes '{name}', which the course's cells set up for the checks", allExercises));
+                else if (reliedOn.GetValueOrDefault(name) is { } users && !answers.Contains(name) && !declaredHere.Contains(name))
+                    findings.Add(new TamperingFinding(id, name, $"changes state of '{name}', which the checks use", users.ToList()));
+            }
             foreach (var name in UsedNames(root, includeMembers: true).Where(Forbidden.ContainsKey).Distinct())
                 findings.Add(new TamperingFinding(id, name, Forbidden[name], allExercises));
         }

@@ -41,6 +41,12 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         ["shadow-data"] = new() { ["ex1"] = "var numbers = new[] { 2.5 };\ndouble Mean(double[] values) => 2.5;", ["ex2"] = RightLargest },
         // Changing the lab's data in place rather than redefining it.
         ["mutate-data"] = new() { ["ex1"] = "numbers[0] = 1.0;\nnumbers[3] = 5.0;\ndouble Mean(double[] values) => 2.75;", ["ex2"] = RightLargest },
+        // Static state a check reads: the tolerance the course's setup keeps in a static class, loosened from the learner's cell.
+        ["static-state"] = new()
+        {
+            ["ex1"] = "Tolerance.Value = 1e9;\ndouble Mean(double[] values) => values.Sum() / 4;",
+            ["ex2"] = RightLargest,
+        },
         // A grade file of its own making, where the grader might write one.
         ["fake-grade"] = new()
         {
@@ -176,6 +182,37 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         Assert.Contains("more than 64 MiB", ex2.ErrorMessage);
         Assert.Equal(CellStatus.NotRun, Cell(report.Run, "ex2-check").Status);
         Assert.Equal((2.0, 0.0), Points("fill-disk"));
+    }
+
+    [Fact]
+    public void Loosening_static_state_a_check_reads_is_named_and_scores_nothing()
+    {
+        Assert.Equal((0.0, 0.0), Points("static-state"));
+        Assert.Equal(["Tolerance"], Named("static-state"));
+    }
+
+    [Fact]
+    public void Changing_a_library_types_static_state_zeroes_the_exercises_whose_checks_use_it()
+    {
+        // Limits is no cell's: a type from a referenced library, as DriftStats or DriftOptions are in the labs.
+        static JsonObject Code(string id, string source, JsonObject? courseware = null) => new()
+        {
+            ["cell_type"] = "code", ["id"] = id, ["source"] = source, ["outputs"] = new JsonArray(), ["execution_count"] = null,
+            ["metadata"] = courseware is null ? new JsonObject() : new JsonObject { ["courseware"] = courseware },
+        };
+        var cells = new JsonArray(
+            Code("ex1", "double Mean(double[] v)\n{\n    // BEGIN SOLUTION\n    return v.Average();\n    // END SOLUTION\n}", new JsonObject { ["exercise"] = "ex1" }),
+            Code("ex1-check", "if (Math.Abs(Mean([1.0, 2.0]) - 1.5) > Limits.Tolerance) throw new Exception(\"mean\");", new JsonObject { ["exercise"] = "ex1", ["points"] = 1 }),
+            Code("ex2", "double Max(double[] v)\n{\n    // BEGIN SOLUTION\n    return v.Max();\n    // END SOLUTION\n}", new JsonObject { ["exercise"] = "ex2" }),
+            Code("ex2-check", "if (Max([1.0, 2.0]) != 2) throw new Exception(\"max\");", new JsonObject { ["exercise"] = "ex2", ["points"] = 1 }));
+        var solution = NotebookDocument.FromIpynb("/course/solutions/s.ipynb", new JsonObject { ["cells"] = cells, ["metadata"] = new JsonObject(), ["nbformat"] = 4, ["nbformat_minor"] = 5 }.ToJsonString());
+        var lab = NotebookDocument.FromIpynb(solution.Path, LabMaker.MakeLab(solution));
+        var learner = lab.Clone();
+        ((JsonObject)learner.Cells[0]!)["source"] = "Limits.Tolerance = 1e9;\ndouble Mean(double[] v) => 0;";
+
+        var finding = Assert.Single(Tampering.Find(solution, lab, learner));
+        Assert.Equal(("ex1", "Limits", "changes state of 'Limits', which the checks use"), (finding.CellId, finding.Name, finding.Description));
+        Assert.Equal(["ex1"], finding.Exercises);
     }
 
     [Fact]
