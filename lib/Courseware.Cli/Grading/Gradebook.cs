@@ -129,8 +129,8 @@ public sealed class Gradebook : IDisposable
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            Execute("DELETE FROM exercise_scores WHERE learner = @l AND lab = @b", ("@l", entry.Learner), ("@b", entry.Lab));
-            Execute("""
+            Execute(transaction, "DELETE FROM exercise_scores WHERE learner = @l AND lab = @b", ("@l", entry.Learner), ("@b", entry.Lab));
+            Execute(transaction, """
                 INSERT INTO submissions(learner, lab, lms_id, file, sha256, solution_sha256, graded_at, submitted_at, late, status, error, points, max_points)
                 VALUES (@l, @b, @id, @f, @s, @ss, @g, @t, @late, @st, @e, @p, @m)
                 ON CONFLICT (learner, lab) DO UPDATE SET lms_id = excluded.lms_id, file = excluded.file, sha256 = excluded.sha256,
@@ -143,7 +143,7 @@ public sealed class Gradebook : IDisposable
             for (var i = 0; i < entry.Exercises.Count; i++)
             {
                 var e = entry.Exercises[i];
-                Execute("INSERT INTO exercise_scores(learner, lab, position, exercise, title, points, max_points, failures) VALUES (@l, @b, @i, @x, @t, @p, @m, @f)",
+                Execute(transaction, "INSERT INTO exercise_scores(learner, lab, position, exercise, title, points, max_points, failures) VALUES (@l, @b, @i, @x, @t, @p, @m, @f)",
                     ("@l", entry.Learner), ("@b", entry.Lab), ("@i", i), ("@x", e.Exercise), ("@t", e.Title), ("@p", e.Points), ("@m", e.MaxPoints),
                     ("@f", JsonSerializer.Serialize(e.Failures)));
             }
@@ -211,23 +211,13 @@ public sealed class Gradebook : IDisposable
         return count;
     }
 
-    private DbCommand Command(string sql, params (string Name, object? Value)[] parameters)
-    {
-        var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            var parameter = command.CreateParameter();
-            parameter.ParameterName = name;
-            parameter.Value = value ?? DBNull.Value;
-            command.Parameters.Add(parameter);
-        }
-        return command;
-    }
+    private DbCommand Command(string sql, params (string Name, object? Value)[] parameters) => SqlCommands.Create(_connection, sql, null, parameters);
 
-    private void Execute(string sql, params (string Name, object? Value)[] parameters)
+    private void Execute(string sql, params (string Name, object? Value)[] parameters) => Execute(null, sql, parameters);
+
+    private void Execute(DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var command = Command(sql, parameters);
+        using var command = SqlCommands.Create(_connection, sql, transaction, parameters);
         command.ExecuteNonQuery();
     }
 

@@ -918,20 +918,8 @@ public abstract class SqlTrackingStore : ITrackingStore
         }
     }
 
-    internal static DbCommand Command(string sql, DbTransaction tx, params (string Name, object? Value)[] args)
-    {
-        var cmd = tx.Connection!.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        foreach (var (name, value) in args)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = name;
-            p.Value = value ?? DBNull.Value;
-            cmd.Parameters.Add(p);
-        }
-        return cmd;
-    }
+    internal static DbCommand Command(string sql, DbTransaction tx, params (string Name, object? Value)[] args) =>
+        SqlCommands.Create(tx.Connection!, sql, tx, args);
 
     internal static int Exec(string sql, DbTransaction tx, params (string, object?)[] args)
     {
