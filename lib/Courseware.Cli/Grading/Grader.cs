@@ -240,7 +240,7 @@ public static class Grader
                 max += role.Points;
                 var id = (string)cell["id"]!;
                 if (results.TryGetValue(id, out var result) && result.Succeeded) points += role.Points;
-                else failures.Add($"{id}: {(result is null ? "not run" : result.ErrorLine ?? result.Status.ToString())}");
+                else failures.Add($"{id}: {(result is null || result.Status == CellStatus.NotRun ? "not run (an earlier cell stopped the notebook)" : result.ErrorLine ?? result.Status.ToString())}");
             }
             var touched = tampering.Where(t => t.Exercises.Contains(group.Key)).Select(t => $"{t.CellId}: {t.Description}").ToList();
             if (touched.Count > 0) (points, failures) = (0, [.. touched.Select(t => "tampering: " + t), .. failures]);

@@ -50,12 +50,14 @@ public sealed class AutogradeTests
         Write(subs, "eve/stats.ipynb", full[..(full.Length / 2)]);                         // broken JSON
         Write(subs, "mallory/stats.ipynb", With(("ex1", "double Mean(double[] values) { while (true) { } }\nMean(xs);")).ToJsonString()); // hangs
         Write(subs, "trudy/stats.ipynb", With(("ex1", "Environment.Exit(3);")).ToJsonString());                                            // kills its kernel
+        Write(subs, "walt/stats.ipynb", With(("ex1", Mean), ("ex2", "for (var i = 0; i < 40; i++) System.IO.File.WriteAllBytes($\"../out/{i}.bin\", new byte[8 << 20]);"))
+            .ToJsonString());                                                                                                                 // fills the disk
         Write(subs, "zed/notes.ipynb", """{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}""");                    // no lab
 
         var labs = LabInfo.FromSolutions(solutions);
         var (found, problems) = Submissions.Find(subs, labs, Due);
         Assert.Contains(problems, p => p.StartsWith(Path.Combine(subs, "zed", "notes.ipynb") + ": not recognised as a lab", StringComparison.Ordinal));
-        Assert.Equal(7, found.Count);
+        Assert.Equal(8, found.Count);
         var moodle = found.Single(s => s.LmsId == "42");
         Assert.Equal(("Jane Roe", "stats"), (moodle.Learner, moodle.Lab));
         var canvas = found.Single(s => s.LmsId == "1234");
@@ -64,7 +66,7 @@ public sealed class AutogradeTests
         Assert.False(found.Single(s => s.Learner == "bob").Late);
 
         var outDir = Path.Combine(root, "out");
-        var options = new AutogradeOptions { OutDir = outDir, Parallel = 2, CellTimeout = TimeSpan.FromSeconds(10), SubmissionTimeout = TimeSpan.FromMinutes(2) };
+        var options = new AutogradeOptions { OutDir = outDir, Parallel = 2, CellTimeout = TimeSpan.FromSeconds(10), SubmissionTimeout = TimeSpan.FromMinutes(2), DiskLimitBytes = 32L << 20 };
         var outcomes = (await Autograder.RunAsync(found, labs, options)).ToDictionary(o => o.Submission.Learner);
         Assert.All(outcomes.Values, o => Assert.True(o.Graded));
         string Summary(string learner) => $"{outcomes[learner].Entry.Status} {outcomes[learner].Entry.Points}/{outcomes[learner].Entry.MaxPoints}";
@@ -77,6 +79,8 @@ public sealed class AutogradeTests
         Assert.Equal("timeout 0/3", Summary("mallory"));
         Assert.Contains("timed out after 10 s", outcomes["mallory"].Entry.Error);
         Assert.Equal("crashed 0/3", Summary("trudy"));
+        Assert.Equal("graded 1/3", Summary("walt")); // stopped at 32 MiB in exercise 2; exercise 1's point stays
+        Assert.Contains(outcomes["walt"].Entry.Exercises[1].Failures, f => f.Contains("not run"));
         Assert.DoesNotContain(outcomes.Values, o => o.Entry.InfrastructureFailure);
 
         // Feedback: everything the learner and the kernel wrote is escaped; the check cells carry the points and the failure.
@@ -96,7 +100,7 @@ public sealed class AutogradeTests
         }
 
         // Resume: nothing changed, nothing graded; a changed file is graded again. --fail-under 50 fails (doejane has 0%).
-        var args = new[] { subs, "--solutions", solutions, "--out", outDir, "--timeout", "10", "--due", "2030-01-01T00:00:00Z", "--no-feedback" };
+        var args = new[] { subs, "--solutions", solutions, "--out", outDir, "--timeout", "10", "--due", "2030-01-01T00:00:00Z", "--no-feedback", "--disk-mb", "32" };
         Assert.Equal(0, await AutogradeCommand.Create().Parse(args).InvokeAsync());
         Assert.All(await Autograder.RunAsync(found, labs, options), o => Assert.False(o.Graded));
         File.AppendAllText(Path.Combine(subs, "doejane_LATE_1234_5678_stats.ipynb"), "\n");
@@ -104,7 +108,7 @@ public sealed class AutogradeTests
         using (var book = Gradebook.Open(Path.Combine(outDir, "gradebook.db"), create: false))
         {
             var entries = book.Entries();
-            Assert.Equal(7, entries.Count);
+            Assert.Equal(8, entries.Count);
             Assert.Equal(Submissions.Sha256File(Path.Combine(subs, "doejane_LATE_1234_5678_stats.ipynb")), entries.Single(e => e.Learner == "doejane").Sha256);
             Assert.Equal(["ex1", "ex2"], entries.Single(e => e.Learner == "bob").Exercises.Select(e => e.Exercise));
             Assert.Contains("<script>alert('error')</script>", entries.Single(e => e.Learner == "bob").Exercises[0].Failures[0]);
