@@ -31,7 +31,7 @@ internal static class DriftCommand
             {
                 suite = parse.GetValue(tests) is { } yaml ? TestSuite.Load(yaml) : new TestSuite([]);
                 if (parse.GetValue(driftShare) is { } share)
-                    suite = new TestSuite(suite.Tests, CopyWithDriftShare(suite.Options, share));
+                    suite = new TestSuite(suite.Tests, suite.Options with { DriftShare = share });
                 (refData, curData) = await TableReader.ReadPairAsync(parse.GetValue(reference)!, parse.GetValue(current)!, suite.Options, ct);
                 foreach (var (data, path) in new[] { (refData, parse.GetValue(reference)!), (curData, parse.GetValue(current)!) })
                     if (data.Rows.Count == 0) throw new InvalidDataException($"'{path}' has a header but no rows; drift needs data on both sides.");
@@ -67,11 +67,6 @@ internal static class DriftCommand
         });
         return command;
     }
-
-    static DriftOptions CopyWithDriftShare(DriftOptions o, double share) => new()
-    {
-        DriftShare = share, Columns = o.Columns, Target = o.Target, Prediction = o.Prediction, Test = o.Test, Threshold = o.Threshold, PerColumn = o.PerColumn,
-    };
 
     static void Render(TestSuiteResult result)
     {

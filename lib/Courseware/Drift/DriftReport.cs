@@ -13,7 +13,7 @@ namespace Courseware.Drift;
 public sealed record ColumnOptions(string? Test = null, double? Threshold = null, ColumnType? Type = null);
 
 /// <summary>Options for <see cref="DriftReport.Compute"/>.</summary>
-public sealed class DriftOptions
+public sealed record DriftOptions
 {
     /// <summary>Dataset drift is declared when the share of drifted columns is at least this (Evidently: 0.5).</summary>
     public double DriftShare { get; init; } = 0.5;
