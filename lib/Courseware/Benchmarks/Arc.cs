@@ -10,12 +10,12 @@ namespace Courseware.Benchmarks;
 public static class Arc
 {
     [BuiltInTask]
-    internal static readonly TaskDefinition EasyTask = TaskDefinition.Create("arc_easy",
+    internal static readonly TaskDefinition EasyDefinition = TaskDefinition.Create("arc_easy",
         c => [Load(c.Data("arc", "ARC-Easy-Test.jsonl"), "arc_easy", c.Optional("arc", "ARC-Easy-Train.jsonl"), c.Strict)],
         "ARC Easy from arc/ARC-Easy-Test.jsonl (+ ARC-Easy-Train.jsonl)");
 
     [BuiltInTask]
-    internal static readonly TaskDefinition ChallengeTask = TaskDefinition.Create("arc_challenge",
+    internal static readonly TaskDefinition ChallengeDefinition = TaskDefinition.Create("arc_challenge",
         c => [Load(c.Data("arc", "ARC-Challenge-Test.jsonl"), "arc_challenge", c.Optional("arc", "ARC-Challenge-Train.jsonl"), c.Strict)],
         "ARC Challenge from arc/ARC-Challenge-Test.jsonl (+ ARC-Challenge-Train.jsonl)");
 

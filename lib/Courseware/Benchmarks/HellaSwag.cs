@@ -12,7 +12,7 @@ namespace Courseware.Benchmarks;
 public static partial class HellaSwag
 {
     [BuiltInTask]
-    internal static readonly TaskDefinition Task = TaskDefinition.Create("hellaswag",
+    internal static readonly TaskDefinition Definition = TaskDefinition.Create("hellaswag",
         c => [Load(c.Data("hellaswag", "hellaswag_val.jsonl"), c.Optional("hellaswag", "hellaswag_train.jsonl"), strict: c.Strict)],
         "HellaSwag from hellaswag/hellaswag_val.jsonl (+ hellaswag_train.jsonl)");
 

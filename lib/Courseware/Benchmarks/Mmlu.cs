@@ -14,11 +14,11 @@ namespace Courseware.Benchmarks;
 public static class Mmlu
 {
     [BuiltInTask]
-    internal static readonly TaskDefinition Task = TaskDefinition.Create("mmlu",
+    internal static readonly TaskDefinition Definition = TaskDefinition.Create("mmlu",
         c => LoadCsv(c.Data("mmlu"), strict: c.Strict), "MMLU from mmlu/{dev,test}/*.csv, one task per subject");
 
     [BuiltInTask]
-    internal static readonly TaskDefinition RecordsTask = TaskDefinition.Create("mmlu_records",
+    internal static readonly TaskDefinition RecordsDefinition = TaskDefinition.Create("mmlu_records",
         c => LoadRecords(c.Data("mmlu_records", "test.jsonl"), c.Optional("mmlu_records", "dev.jsonl"), strict: c.Strict),
         "MMLU from mmlu_records/test.jsonl (+ dev.jsonl), one task per subject");
 
