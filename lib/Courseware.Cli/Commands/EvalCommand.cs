@@ -17,7 +17,8 @@ internal static class EvalCommand
         var served = new Option<string?>("--served-model") { Description = "With an endpoint: the model name it serves (the API key is read from OPENAI_API_KEY)." };
         var backend = new Option<string>("--backend") { Description = "torch (TorchSharp) or onnx (ONNX Runtime).", DefaultValueFactory = _ => "torch" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch backend).", DefaultValueFactory = _ => "auto" };
-        var tasks = new Option<string>("--tasks") { Description = "Comma-separated: mmlu, mmlu_records, hellaswag, arc_easy, arc_challenge, truthfulqa_mc1, truthfulqa_mc2, or a custom task .yaml (multiple choice or generate_until).", DefaultValueFactory = _ => "mmlu,hellaswag,arc_easy,arc_challenge" };
+        var tasks = new Option<string>("--tasks") { Description = $"Comma-separated: {string.Join(", ", TaskRegistry.Default.Names.Concat(TaskRegistry.Default.Groups))}, a task registered from --include-path, or a custom task .yaml (multiple choice or generate_until).", DefaultValueFactory = _ => "mmlu,hellaswag,arc_easy,arc_challenge" };
+        var include = new Option<string[]>("--include-path") { Description = "Folder of task description files (.yaml/.yml/.json, subfolders too) to register by their 'task' names (repeatable)." };
         var data = new Option<string>("--data") { Description = "Folder holding the task data.", DefaultValueFactory = _ => "datasets/benchmarks/tinyworld" };
         var shots = new Option<int?>("--shots") { Description = "Few-shot examples per item (default: each task's own, 0)." };
         var limit = new Option<int?>("--limit") { Description = "Score only the first N items of each task." };
@@ -34,14 +35,17 @@ internal static class EvalCommand
         var runName = new Option<string?>("--run-name") { Description = "Name of the logged run (default: generated)." };
         var command = new Command("eval", "Score a model on benchmarks the lm-evaluation-harness way (multiple choice; custom generate_until task files too).")
         {
-            model, served, backend, device, tasks, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output, trackingUri, experiment, runName,
+            model, served, backend, device, tasks, include, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output, trackingUri, experiment, runName,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
             {
-                var (generative, otherNames) = GenerativeTask.Partition(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
-                var taskList = otherNames.Count > 0 ? BenchmarkSuite.Load(parseResult.GetValue(data)!, otherNames, parseResult.GetValue(strict)) : [];
+                string[] includePaths = parseResult.GetValue(include) ?? [];
+                TaskRegistry registry = includePaths.Length == 0 ? TaskRegistry.Default : TaskRegistry.WithBuiltIns();
+                foreach (string folder in includePaths) registry.RegisterFolder(folder);
+                var (generative, otherNames) = GenerativeTask.Partition(registry, parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
+                var taskList = otherNames.Count > 0 ? BenchmarkSuite.Load(registry, parseResult.GetValue(data)!, otherNames, parseResult.GetValue(strict)) : [];
                 string modelName = parseResult.GetValue(model)!;
                 string? experimentName = parseResult.GetValue(experiment);
                 // The store is opened only when a registry URI or a logged run needs it.

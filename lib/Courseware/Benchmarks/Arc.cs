@@ -9,6 +9,16 @@ namespace Courseware.Benchmarks;
 /// <example><code>var task = Arc.Load("ARC-Easy-Test.jsonl", name: "arc_easy");</code></example>
 public static class Arc
 {
+    [BuiltInTask]
+    internal static readonly TaskDefinition EasyDefinition = TaskDefinition.Create("arc_easy",
+        c => [Load(c.Data("arc", "ARC-Easy-Test.jsonl"), "arc_easy", c.Optional("arc", "ARC-Easy-Train.jsonl"), c.Strict)],
+        "ARC Easy from arc/ARC-Easy-Test.jsonl (+ ARC-Easy-Train.jsonl)");
+
+    [BuiltInTask]
+    internal static readonly TaskDefinition ChallengeDefinition = TaskDefinition.Create("arc_challenge",
+        c => [Load(c.Data("arc", "ARC-Challenge-Test.jsonl"), "arc_challenge", c.Optional("arc", "ARC-Challenge-Train.jsonl"), c.Strict)],
+        "ARC Challenge from arc/ARC-Challenge-Test.jsonl (+ ARC-Challenge-Train.jsonl)");
+
     /// <summary>The harness's prompt.</summary>
     public static string Prompt(string question) => $"Question: {question}\nAnswer:";
 

@@ -138,15 +138,22 @@ public sealed record GenerativeTask
     /// <paramref name="dataFolder"/> as <see cref="BenchmarkSuite"/> resolves them) whose output_type is generate_until
     /// are loaded here; every other name is returned for <see cref="BenchmarkSuite.Load(string, IEnumerable{string}, bool)"/>.
     /// </summary>
-    public static (IReadOnlyList<GenerativeTask> Generative, IReadOnlyList<string> Others) Partition(string dataFolder, IEnumerable<string> names, bool strict = false)
+    public static (IReadOnlyList<GenerativeTask> Generative, IReadOnlyList<string> Others) Partition(string dataFolder, IEnumerable<string> names, bool strict = false) =>
+        Partition(TaskRegistry.Default, dataFolder, names, strict);
+
+    /// <summary>
+    /// Splits task names as <c>courseware eval --tasks</c> gives them: task files (a path, relative to
+    /// <paramref name="dataFolder"/>, or a task registered from a file in <paramref name="registry"/>) whose output_type
+    /// is generate_until are loaded here; every other name is returned for
+    /// <see cref="BenchmarkSuite.Load(TaskRegistry, string, IEnumerable{string}, bool)"/>.
+    /// </summary>
+    public static (IReadOnlyList<GenerativeTask> Generative, IReadOnlyList<string> Others) Partition(TaskRegistry registry, string dataFolder, IEnumerable<string> names, bool strict = false)
     {
         var generative = new List<GenerativeTask>();
         var others = new List<string>();
         foreach (string name in names.Select(n => n.Trim()).Where(n => n.Length > 0))
         {
-            string path = File.Exists(name) ? name : Path.Combine(dataFolder, name);
-            bool taskFile = new[] { ".yaml", ".yml", ".json" }.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase)) && File.Exists(path);
-            if (taskFile && CustomTask.ReadSpec(path)["output_type"] is JsonValue type && type.TryGetValue(out string? value) && value == "generate_until")
+            if (registry.TaskFile(dataFolder, name) is string path && File.Exists(path) && CustomTask.ReadSpec(path)["output_type"] is JsonValue type && type.TryGetValue(out string? value) && value == "generate_until")
                 generative.Add(Load(path, strict));
             else
                 others.Add(name);

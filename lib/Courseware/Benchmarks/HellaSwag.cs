@@ -11,6 +11,11 @@ namespace Courseware.Benchmarks;
 /// <example><code>var task = HellaSwag.Load("hellaswag_val.jsonl");</code></example>
 public static partial class HellaSwag
 {
+    [BuiltInTask]
+    internal static readonly TaskDefinition Definition = TaskDefinition.Create("hellaswag",
+        c => [Load(c.Data("hellaswag", "hellaswag_val.jsonl"), c.Optional("hellaswag", "hellaswag_train.jsonl"), strict: c.Strict)],
+        "HellaSwag from hellaswag/hellaswag_val.jsonl (+ hellaswag_train.jsonl)");
+
     /// <summary>
     /// The harness's preprocess: strip; " [title]" → ". "; remove every "[…]" (shortest match); replace "  " with " "
     /// (Python's str.replace: every non-overlapping occurrence, left to right, in one pass).

@@ -13,6 +13,15 @@ namespace Courseware.Benchmarks;
 /// <example><code>var tasks = Mmlu.LoadCsv("data/mmlu");  // data/mmlu/{dev,test}/{subject}_{split}.csv</code></example>
 public static class Mmlu
 {
+    [BuiltInTask]
+    internal static readonly TaskDefinition Definition = TaskDefinition.Create("mmlu",
+        c => LoadCsv(c.Data("mmlu"), strict: c.Strict), "MMLU from mmlu/{dev,test}/*.csv, one task per subject");
+
+    [BuiltInTask]
+    internal static readonly TaskDefinition RecordsDefinition = TaskDefinition.Create("mmlu_records",
+        c => LoadRecords(c.Data("mmlu_records", "test.jsonl"), c.Optional("mmlu_records", "dev.jsonl"), strict: c.Strict),
+        "MMLU from mmlu_records/test.jsonl (+ dev.jsonl), one task per subject");
+
     /// <summary>
     /// The 57 subjects and their category, exactly as lm-evaluation-harness's lm_eval/tasks/mmlu/_generate_configs.py
     /// maps them (EleutherAI/lm-evaluation-harness@3c511e38, SUBJECTS).

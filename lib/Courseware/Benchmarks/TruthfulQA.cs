@@ -12,6 +12,17 @@ namespace Courseware.Benchmarks;
 /// <example><code>var (mc1, mc2) = TruthfulQA.Load("TruthfulQA/data/mc_task.json");</code></example>
 public static class TruthfulQA
 {
+    [BuiltInTask]
+    internal static readonly TaskDefinition Mc1Definition = TaskDefinition.Create("truthfulqa_mc1",
+        c => [Load(c.Data("truthfulqa", "truthfulqa_mc.jsonl"), c.Strict).Mc1], "TruthfulQA MC1 from truthfulqa/truthfulqa_mc.jsonl");
+
+    [BuiltInTask]
+    internal static readonly TaskDefinition Mc2Definition = TaskDefinition.Create("truthfulqa_mc2",
+        c => [Load(c.Data("truthfulqa", "truthfulqa_mc.jsonl"), c.Strict).Mc2], "TruthfulQA MC2 from truthfulqa/truthfulqa_mc.jsonl");
+
+    [BuiltInTask]
+    internal static readonly TaskDefinition GroupDefinition = TaskDefinition.Group("truthfulqa", "TruthfulQA MC1 and MC2", "truthfulqa_mc1", "truthfulqa_mc2");
+
     /// <summary>The harness's fixed prefix (lm_eval/tasks/truthfulqa/truthfulqa_mc1.yaml).</summary>
     public const string QaPrefix =
         "Q: What is human life expectancy in the United States?\n" +
