@@ -27,12 +27,18 @@ public sealed record Sandbox(IReadOnlyList<string> HiddenFolders, IReadOnlyList<
     public (string FileName, IReadOnlyList<string> Args) Wrap(string fileName, IEnumerable<string> args)
     {
         List<string> wrapped = ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--proc", "/proc", "--tmpfs", "/tmp", "--die-with-parent"];
-        var hidden = HiddenFolders.Where(Directory.Exists).Select(Full).ToList();
+        var hidden = HiddenFolders.Where(Directory.Exists).Select(Full).OrderBy(f => f.Length).ToList();
+        var readOnly = ReadOnlyFolders.Where(Directory.Exists).Select(Full).OrderBy(f => f.Length).ToList();
+        static bool Inside(string folder, string parent) => folder.StartsWith(parent + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        // Mounts stack in order. The private /tmp hides whatever lives there (a course cloned under /tmp), so what is
+        // needed from there is put back first; then the hidden folders go, even inside what was put back; then what is
+        // needed from inside them (the course's build/) comes back; the writable folders come last.
+        foreach (var folder in readOnly.Where(f => Inside(f, "/tmp"))) wrapped.AddRange(["--ro-bind", folder, folder]);
         foreach (var folder in hidden) wrapped.AddRange(["--tmpfs", folder]);
-        // Only what lies inside a hidden folder needs putting back (the rest is visible already); binding a folder that
-        // holds a hidden one would show it again.
-        foreach (var folder in ReadOnlyFolders.Where(Directory.Exists).Select(Full).Where(f => hidden.Any(h => f.StartsWith(h + Path.DirectorySeparatorChar, StringComparison.Ordinal))))
-            wrapped.AddRange(["--ro-bind", folder, folder]);
+        var restored = readOnly.Where(f => hidden.Any(h => Inside(f, h))).ToList();
+        foreach (var folder in restored) wrapped.AddRange(["--ro-bind", folder, folder]);
+        // ...and a hidden folder inside what came back stays hidden.
+        foreach (var folder in hidden.Where(h => restored.Any(r => Inside(h, r)))) wrapped.AddRange(["--tmpfs", folder]);
         foreach (var folder in WritableFolders) wrapped.AddRange(["--bind", Full(folder), Full(folder)]);
         wrapped.AddRange(["--chdir", "/", "--", fileName]);
         wrapped.AddRange(args);

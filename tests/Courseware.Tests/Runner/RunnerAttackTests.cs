@@ -143,4 +143,42 @@ public sealed class RunnerAttackTests
         Assert.Contains("printed before the hang", hangs.Outputs.ToJsonString());
         Assert.Equal(CellStatus.NotRun, Cell(result, "never").Status);
     }
+
+    [Fact]
+    public void The_sandbox_hides_the_course_even_under_tmp_and_keeps_what_the_worker_needs()
+    {
+        Assert.Null(Sandbox.Unavailable);
+        // A course cloned under /tmp (as a CI job may do), with the worker's program inside it and a second hidden
+        // folder inside the program folder (a fixture course inside the test output).
+        var root = Path.Combine("/tmp", "cw-sandbox-" + Guid.NewGuid().ToString("N")[..8]);
+        string Make(string relative, string text)
+        {
+            var file = Path.Combine(root, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file, text + "\n");
+            return file;
+        }
+        try
+        {
+            var secret = Make("course/solutions/lab.ipynb", "answers");
+            var build = Make("course/build/lib.txt", "library");
+            var program = Make("course/bin/worker.txt", "worker");
+            var nested = Make("course/bin/fixtures/guarded/solutions/s.txt", "fixture answers");
+            var work = Path.Combine(root, "grading");
+            Directory.CreateDirectory(work);
+            var sandbox = new Sandbox([Path.Combine(root, "course"), Path.Combine(root, "course/bin/fixtures/guarded")],
+                [Path.Combine(root, "course/build"), Path.Combine(root, "course/bin")], [work]);
+            var script = string.Join("; ", new[] { secret, build, program, nested }.Select(f => $"cat {f} 2>/dev/null || echo missing")) + $"; echo written > {work}/out.txt; (echo x > {root}/course/bin/w) 2>/dev/null || echo read-only";
+            var (file, args) = sandbox.Wrap("/bin/sh", ["-c", script]);
+            var (code, output) = Run(file, args, "/", TimeSpan.FromMinutes(1));
+
+            Assert.Equal(0, code);
+            Assert.Equal(["missing", "library", "worker", "missing", "read-only"], output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal("written\n", File.ReadAllText(Path.Combine(work, "out.txt")));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
