@@ -26,7 +26,9 @@ public sealed record Sandbox(IReadOnlyList<string> HiddenFolders, IReadOnlyList<
     /// <summary>The command line that runs <paramref name="fileName"/> with <paramref name="args"/> inside this sandbox.</summary>
     public (string FileName, IReadOnlyList<string> Args) Wrap(string fileName, IEnumerable<string> args)
     {
-        List<string> wrapped = ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--proc", "/proc", "--tmpfs", "/tmp", "--die-with-parent"];
+        // No --die-with-parent: it is PR_SET_PDEATHSIG, which fires when the *thread* that started bwrap ends — a
+        // thread-pool thread the runtime may retire mid-notebook. The worker ends when its standard input closes anyway.
+        List<string> wrapped = ["--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--proc", "/proc", "--tmpfs", "/tmp"];
         var hidden = HiddenFolders.Where(Directory.Exists).Select(Full).OrderBy(f => f.Length).ToList();
         var readOnly = ReadOnlyFolders.Where(Directory.Exists).Select(Full).OrderBy(f => f.Length).ToList();
         static bool Inside(string folder, string parent) => folder.StartsWith(parent + Path.DirectorySeparatorChar, StringComparison.Ordinal);

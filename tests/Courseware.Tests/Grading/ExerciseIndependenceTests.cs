@@ -47,7 +47,8 @@ public sealed class ExerciseIndependenceTests
             foreach (var score in report.Exercises)
             {
                 if (score.Exercise == exercise)
-                    Assert.True(score.Points == score.MaxPoints, $"{exercise} solved alone: {score.Points}/{score.MaxPoints}; {string.Join("; ", score.Failures)}");
+                    Assert.True(score.Points == score.MaxPoints, $"{exercise} solved alone: {score.Points}/{score.MaxPoints}; {string.Join("; ", score.Failures)}; " +
+                        $"stopped by: {string.Join("; ", report.Run.Cells.Where(c => c.Status is CellStatus.TimedOut || c.ErrorName is "KernelCrashed").Select(c => $"{c.Id}: {c.ErrorMessage}"))}");
                 else
                     Assert.True(score.Points == 0, $"{exercise} solved alone, yet {score.Exercise} (a stub) scored {score.Points}");
             }
