@@ -44,8 +44,7 @@ internal static class EvalCommand
                 string[] includePaths = parseResult.GetValue(include) ?? [];
                 TaskRegistry registry = includePaths.Length == 0 ? TaskRegistry.Default : TaskRegistry.WithBuiltIns();
                 foreach (string folder in includePaths) registry.RegisterFolder(folder);
-                var (generative, otherNames) = GenerativeTask.Partition(registry, parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
-                var taskList = otherNames.Count > 0 ? BenchmarkSuite.Load(registry, parseResult.GetValue(data)!, otherNames, parseResult.GetValue(strict)) : [];
+                var taskList = registry.LoadAll(parseResult.GetValue(data)!, parseResult.GetValue(tasks)!.Split(','), parseResult.GetValue(strict));
                 string modelName = parseResult.GetValue(model)!;
                 string? experimentName = parseResult.GetValue(experiment);
                 // The store is opened only when a registry URI or a logged run needs it.
@@ -55,13 +54,6 @@ internal static class EvalCommand
                     parseResult.GetValue(backend)!, parseResult.GetValue(device)!, parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"), cancellationToken);
                 // One warning per over-long request would bury the table; the count per task is printed instead.
                 if (opened.Model is Courseware.Models.LocalLanguageModel local) local.Log = TextWriter.Null;
-                void LogRun(Action<ActiveRun> log)
-                {
-                    if (tracker is null || experimentName is null) return;
-                    using ActiveRun run = tracker.StartRun(experimentName, parseResult.GetValue(runName));
-                    log(run);
-                    Console.WriteLine($"logged run {run.RunId} ({run.Name}) in experiment '{experimentName}' at {parseResult.GetValue(trackingUri)}");
-                }
                 var options = new EvaluationOptions
                 {
                     Shots = parseResult.GetValue(shots),
@@ -72,50 +64,29 @@ internal static class EvalCommand
                     ModelConfig = opened.Config,
                     MacroAverage = parseResult.GetValue(macro),
                     Progress = new Progress<EvaluationProgress>(p => Console.Error.Write($"\r{p}   ")),
+                    Contamination = parseResult.GetValue(corpus) is string corpusPath ? ContaminationCheck.Build(ContaminationCheck.ReadCorpus(corpusPath)) : null,
                 };
-                // Generative task files (output_type: generate_until) are generated, filtered and scored by the library.
-                var generated = new List<GenerativeTaskResult>();
-                foreach (GenerativeTask task in generative)
-                {
-                    generated.Add(await task.RunAsync(opened.Model, options.Shots, options.Limit, cancellationToken));
-                    Console.WriteLine(generated[^1]);
-                }
-                if (taskList.Count == 0)
-                {
-                    var document = GenerativeTaskResult.AddTo(new System.Text.Json.Nodes.JsonObject(), generated);
-                    Save(parseResult.GetValue(output), document);
-                    LogRun(run => GenerativeTaskResult.LogTo(run, generated, options, document));
-                    return 0;
-                }
                 EvaluationResults results = await BenchmarkEvaluator.RunAsync(opened.Model, taskList, options, cancellationToken);
                 Console.Error.WriteLine();
                 Console.WriteLine(results);
                 foreach (TaskResult task in results.Tasks.Where(t => t.TruncatedItems > 0))
                     Console.WriteLine($"note: {task.Name}: {task.TruncatedItems} of {task.Samples.Count} prompts exceeded the model's context and were truncated from the left");
                 Console.WriteLine($"{results.Timing.Items} items, {results.Timing.ItemsPerSecond:0.0} items/s, {results.Timing.FromCache}/{results.Timing.Requests} requests from cache");
-                var json = results.ToJson();
-                if (parseResult.GetValue(corpus) is string corpusPath)
-                {
-                    var check = ContaminationCheck.Build(ContaminationCheck.ReadCorpus(corpusPath));
-                    var splits = new System.Text.Json.Nodes.JsonObject();
-                    foreach (ContaminationSplit split in check.Split(results))
-                    {
-                        splits[split.Task] = split.ToJson();
-                        foreach (var (metric, clean) in split.Clean)
-                        {
-                            string dirty = split.Contaminated.TryGetValue(metric, out var d) ? d.ToString() : "-";
-                            Console.WriteLine($"{split.Task} {metric}: clean {clean} (n={split.CleanItems}), contaminated {dirty} (n={split.ContaminatedItems})");
-                        }
-                    }
-                    json["contamination"] = splits;
-                }
                 if (parseResult.GetValue(samples) is string samplesFolder)
                 {
                     foreach (string file in results.SaveSamples(samplesFolder)) Console.WriteLine($"wrote {file}");
                 }
-                GenerativeTaskResult.AddTo(json, generated);
-                Save(parseResult.GetValue(output), json);
-                LogRun(run => results.LogTo(run, json, generated));
+                if (parseResult.GetValue(output) is string path)
+                {
+                    results.Save(path);
+                    Console.WriteLine($"wrote {path}");
+                }
+                if (tracker is not null && experimentName is not null)
+                {
+                    using ActiveRun run = tracker.StartRun(experimentName, parseResult.GetValue(runName));
+                    results.LogTo(run);
+                    Console.WriteLine($"logged run {run.RunId} ({run.Name}) in experiment '{experimentName}' at {parseResult.GetValue(trackingUri)}");
+                }
                 return results.Failures.Count == 0 ? 0 : 1;
             }
             catch (Exception e) when (e is BenchmarkDataException or ArgumentException or IOException or NotSupportedException or InvalidDataException or TrackingException)
@@ -134,12 +105,5 @@ internal static class EvalCommand
         });
         command.Subcommands.Add(generate);
         return command;
-    }
-
-    private static void Save(string? path, System.Text.Json.Nodes.JsonObject document)
-    {
-        if (path is null) return;
-        EvaluationResults.Save(path, document);
-        Console.WriteLine($"wrote {path}");
     }
 }

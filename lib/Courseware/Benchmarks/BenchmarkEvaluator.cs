@@ -35,6 +35,12 @@ public sealed record EvaluationOptions
 
     /// <summary>Where skipped malformed rows are reported (standard error by default).</summary>
     public TextWriter Log { get; init; } = Console.Error;
+
+    /// <summary>
+    /// A training corpus index (<see cref="ContaminationCheck.Build"/>): when set, each multiple-choice task is also scored
+    /// on its clean and its contaminated items (<see cref="EvaluationResults.Contamination"/>).
+    /// </summary>
+    public ContaminationCheck? Contamination { get; init; }
 }
 
 /// <summary>Progress of an evaluation: requests answered so far (from cache or model) out of all unique requests.</summary>
@@ -45,27 +51,34 @@ public sealed record EvaluationProgress(int Done, int Total, int FromCache, Time
 }
 
 /// <summary>
-/// Joins tasks and a model, as lm-evaluation-harness's evaluator does: builds every (context, " " + choice) request,
-/// removes duplicates, answers what the cache knows, sends the rest to the model in batches ordered longest first,
-/// scores each item and aggregates per task and group. A task whose prompts the model's tokenizer cannot encode is
-/// left out and listed in <see cref="EvaluationResults.Failures"/> (the run fails only when every task does).
+/// Joins tasks and a model, as lm-evaluation-harness's evaluator does, for tasks of either output type. Multiple choice
+/// (<see cref="BenchmarkTask"/>): builds every (context, " " + choice) request, removes duplicates, answers what the cache
+/// knows, sends the rest to the model in batches ordered longest first, scores each item and aggregates per task and
+/// group. A task whose prompts the model's tokenizer cannot encode is left out and listed in
+/// <see cref="EvaluationResults.Failures"/> (the run fails only when every task does). Generative
+/// (<see cref="GenerativeTask"/>): generates, filters and scores through <see cref="GenerativeTask.RunAsync"/>. One
+/// results object holds both, ready to print, save as the harness's results JSON and log to a run.
 /// </summary>
 /// <example><code>
-/// var results = await BenchmarkEvaluator.RunAsync(model, Mmlu.LoadCsv("data/mmlu"), new() { Shots = 5, CacheFolder = ".cache/eval" });
+/// var tasks = TaskRegistry.Default.LoadAll("datasets/benchmarks/tinyworld", ["mmlu", "tasks/where_gen.yaml"]);
+/// var results = await BenchmarkEvaluator.RunAsync(model, tasks, new() { Shots = 5, CacheFolder = ".cache/eval" });
 /// results  // renders the table in a notebook
 /// </code></example>
 public static class BenchmarkEvaluator
 {
-    /// <summary>Runs every task on the model.</summary>
-    public static async Task<EvaluationResults> RunAsync(ILanguageModel model, IEnumerable<BenchmarkTask> tasks, EvaluationOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>Runs every task on the model: multiple-choice tasks first, batched together, then generative ones in order.</summary>
+    public static async Task<EvaluationResults> RunAsync(ILanguageModel model, IEnumerable<IEvaluationTask> tasks, EvaluationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= new EvaluationOptions();
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be at least 1.");
         if (options.Limit is < 1) throw new ArgumentOutOfRangeException(nameof(options), options.Limit, "Limit must be at least 1.");
-        var taskList = tasks.ToList();
-        if (taskList.Count == 0) throw new ArgumentException("No tasks to run.", nameof(tasks));
-        if (taskList.Select(t => t.Name).Distinct().Count() != taskList.Count) throw new ArgumentException("Task names must be unique.", nameof(tasks));
+        var allTasks = tasks.ToList();
+        if (allTasks.Count == 0) throw new ArgumentException("No tasks to run.", nameof(tasks));
+        if (allTasks.Select(t => t.Name).Distinct().Count() != allTasks.Count) throw new ArgumentException("Task names must be unique.", nameof(tasks));
+        if (allTasks.FirstOrDefault(t => t is not (BenchmarkTask or GenerativeTask)) is { } unknown)
+            throw new ArgumentException($"Task '{unknown.Name}' is a {unknown.GetType().Name}; expected a BenchmarkTask or a GenerativeTask.", nameof(tasks));
+        var taskList = allTasks.OfType<BenchmarkTask>().ToList();
         var total = Stopwatch.StartNew();
 
         // 1. Requests per item (the harness's construct_requests).
@@ -93,7 +106,7 @@ public static class BenchmarkEvaluator
                 // A task the model cannot read fails alone, by name; the other tasks still run.
                 failures.Add(task.Name, e.Message);
                 options.Log.WriteLine($"error: {e.Message}");
-                if (failures.Count == taskList.Count) throw;
+                if (failures.Count == allTasks.Count) throw;
                 continue;
             }
             plans.Add((task, shots, documents, requests));
@@ -111,7 +124,7 @@ public static class BenchmarkEvaluator
             }
         }
         int fromCache = answers.Count;
-        options.Progress?.Report(new EvaluationProgress(fromCache, unique.Count, fromCache, total.Elapsed));
+        if (taskList.Count > 0) options.Progress?.Report(new EvaluationProgress(fromCache, unique.Count, fromCache, total.Elapsed));
         var pending = unique.Where(r => !answers.ContainsKey(r))
             .OrderByDescending(r => lengths[r]).ToList();
         var modelTime = Stopwatch.StartNew();
@@ -140,9 +153,21 @@ public static class BenchmarkEvaluator
             }).ToList();
             taskResults.Add(new TaskResult(task, shots, samples));
         }
+        var contamination = options.Contamination is { } corpus ? taskResults.Select(t => corpus.Check(t.Task).Split(t)).ToList() : [];
+
+        // 4. Generative tasks: each generates, filters and scores its items.
+        var generated = new List<GenerativeTaskResult>();
+        modelTime.Start();
+        foreach (GenerativeTask task in allTasks.OfType<GenerativeTask>())
+        {
+            foreach (DataProblem problem in task.Problems) options.Log.WriteLine($"warning: {task.Name}: skipped malformed row {problem}");
+            generated.Add(await task.RunAsync(model, options.Shots, options.Limit, cancellationToken).ConfigureAwait(false));
+        }
+        modelTime.Stop();
         total.Stop();
-        var timing = new EvaluationTiming(total.Elapsed, modelTime.Elapsed, unique.Count, fromCache, taskResults.Sum(t => t.Samples.Count));
-        return new EvaluationResults(model.Name, taskResults, options, timing, failures);
+        int generations = generated.Sum(g => g.Samples.Count);
+        var timing = new EvaluationTiming(total.Elapsed, modelTime.Elapsed, unique.Count + generations, fromCache, taskResults.Sum(t => t.Samples.Count) + generations);
+        return new EvaluationResults(model.Name, taskResults, generated, contamination, options, timing, failures);
     }
 
     /// <summary>A prompt the model's tokenizer cannot encode fails its task up front, naming the item, instead of failing a whole batch later.</summary>

@@ -26,13 +26,16 @@ public enum ScoringRule
 /// plain data: the readers (<see cref="Mmlu"/>, <see cref="HellaSwag"/>, <see cref="Arc"/>, <see cref="TruthfulQA"/>,
 /// <see cref="CustomTask"/>) build them, <see cref="BenchmarkEvaluator"/> runs them on any model.
 /// </summary>
-public sealed record BenchmarkTask
+public sealed record BenchmarkTask : IEvaluationTask
 {
     /// <summary>Default metrics of a multiple-choice task.</summary>
     public static readonly IReadOnlyList<string> AccuracyMetrics = ["acc", "acc_norm"];
 
     /// <summary>Task name in results ("mmlu_anatomy", "hellaswag").</summary>
     public required string Name { get; init; }
+
+    /// <summary>"multiple_choice".</summary>
+    public string OutputType => "multiple_choice";
 
     /// <summary>The items scored.</summary>
     public required IReadOnlyList<BenchmarkDocument> Documents { get; init; }

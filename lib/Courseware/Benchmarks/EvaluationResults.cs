@@ -83,19 +83,23 @@ public sealed record EvaluationTiming(TimeSpan Total, TimeSpan Model, int Reques
 }
 
 /// <summary>
-/// The outcome of <see cref="BenchmarkEvaluator.RunAsync"/>: per-task and per-group metrics, per-item details,
-/// a JSON document shaped like lm-evaluation-harness's results file, metric name/value pairs for a tracking store,
-/// and an HTML table in notebooks.
+/// The outcome of <see cref="BenchmarkEvaluator.RunAsync"/>: per-task and per-group metrics of multiple-choice tasks,
+/// generative task results, clean-vs-contaminated splits when a corpus was given, per-item details, a JSON document
+/// shaped like lm-evaluation-harness's results file, metric name/value pairs for a tracking store, and an HTML table in
+/// notebooks.
 /// </summary>
 public sealed class EvaluationResults : HtmlDisplayable
 {
     private readonly EvaluationOptions _options;
 
-    internal EvaluationResults(string model, IReadOnlyList<TaskResult> tasks, EvaluationOptions options, EvaluationTiming timing, IReadOnlyDictionary<string, string> failures)
+    internal EvaluationResults(string model, IReadOnlyList<TaskResult> tasks, IReadOnlyList<GenerativeTaskResult> generative,
+        IReadOnlyList<ContaminationSplit> contamination, EvaluationOptions options, EvaluationTiming timing, IReadOnlyDictionary<string, string> failures)
     {
         Failures = failures;
         Model = model;
         Tasks = tasks;
+        Generative = generative;
+        Contamination = contamination;
         _options = options;
         Timing = timing;
         Groups = BuildGroups(tasks, options.MacroAverage);
@@ -105,8 +109,14 @@ public sealed class EvaluationResults : HtmlDisplayable
     /// <summary>The model's name.</summary>
     public string Model { get; }
 
-    /// <summary>Per-task results in the order the tasks were given.</summary>
+    /// <summary>Per-task results of the multiple-choice tasks, in the order the tasks were given.</summary>
     public IReadOnlyList<TaskResult> Tasks { get; }
+
+    /// <summary>Results of the generative (generate_until) tasks, in the order the tasks were given.</summary>
+    public IReadOnlyList<GenerativeTaskResult> Generative { get; }
+
+    /// <summary>Clean-vs-contaminated scores per multiple-choice task, when <see cref="EvaluationOptions.Contamination"/> was set; else empty.</summary>
+    public IReadOnlyList<ContaminationSplit> Contamination { get; }
 
     /// <summary>Group aggregates, innermost first.</summary>
     public IReadOnlyList<GroupResult> Groups { get; }
@@ -126,9 +136,12 @@ public sealed class EvaluationResults : HtmlDisplayable
 
     /// <summary>
     /// Every task and group metric as a (name, value) pair named eval/&lt;task&gt;/&lt;metric&gt; (and
-    /// eval/&lt;task&gt;/&lt;metric&gt;_stderr), ready to log to a tracking run.
+    /// eval/&lt;task&gt;/&lt;metric&gt;_stderr), generative ones as <see cref="GenerativeTaskResult.MetricValues"/> names
+    /// them, ready to log to a tracking run.
     /// </summary>
-    public IEnumerable<(string Name, double Value)> MetricValues()
+    public IEnumerable<(string Name, double Value)> MetricValues() => ChoiceMetricValues().Concat(Generative.SelectMany(g => g.MetricValues()));
+
+    private IEnumerable<(string Name, double Value)> ChoiceMetricValues()
     {
         var rows = Groups.Select(g => (g.Name, g.Metrics)).Concat(Tasks.Select(t => (t.Name, t.Metrics)));
         foreach (var (name, metrics) in rows)
@@ -145,51 +158,44 @@ public sealed class EvaluationResults : HtmlDisplayable
     public const string ResultsArtifact = "eval/results.json";
 
     /// <summary>
-    /// Logs the evaluation to a tracking run: every <see cref="MetricValues"/> pair as a metric (eval/mmlu/acc,
-    /// eval/mmlu/acc_stderr, …), params model, backend, device, tasks, shots, limit, batch_size and fewshot_seed (plus
-    /// the model's path or endpoint, registry URI and weights hash when known), and the results JSON as the artifact
-    /// <see cref="ResultsArtifact"/>. Generative results of the same evaluation join the run with
-    /// <see cref="GenerativeTaskResult.MetricValues"/> and their entries in the document.
+    /// Logs the evaluation to a tracking run: every <see cref="MetricValues"/> pair as a metric at step 0 (eval/mmlu/acc,
+    /// eval/mmlu/acc_stderr, …), params model, tasks, shots, limit, batch_size and fewshot_seed (plus backend, device,
+    /// the model's path or endpoint, registry URI and weights hash when known), and <see cref="ToJson"/> as the artifact
+    /// <see cref="ResultsArtifact"/>.
     /// </summary>
     /// <param name="run">An active run.</param>
-    /// <param name="document">The document to store (default <see cref="ToJson"/> with the generative entries added; pass one with a contamination block added).</param>
-    /// <param name="generative">Generative task results of the same evaluation, logged alongside.</param>
     /// <example><code>using var run = tracker.StartRun("benchmarks", "tinygpt-base"); results.LogTo(run);</code></example>
-    public void LogTo(Tracking.ActiveRun run, JsonObject? document = null, IReadOnlyList<GenerativeTaskResult>? generative = null)
-    {
-        generative ??= [];
-        Log(run, Model, [.. Tasks.Select(t => (t.Name, t.Shots)), .. generative.Select(g => (g.Name, g.Shots))], _options,
-            MetricValues().Concat(generative.SelectMany(g => g.MetricValues())), document ?? GenerativeTaskResult.AddTo(ToJson(), generative));
-    }
-
-    /// <summary>The one path by which multiple-choice and generative results reach a run: params, metrics at step 0, the results artifact.</summary>
-    internal static void Log(Tracking.ActiveRun run, string model, IReadOnlyList<(string Name, int Shots)> tasks, EvaluationOptions options,
-        IEnumerable<(string Name, double Value)> metrics, JsonObject document)
+    public void LogTo(Tracking.ActiveRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
+        var tasks = Tasks.Select(t => (t.Name, t.Shots)).Concat(Generative.Select(g => (g.Name, g.Shots))).ToList();
         var shots = tasks.Select(t => t.Shots).Distinct().ToList();
         var parameters = new Dictionary<string, object?>
         {
-            ["model"] = model,
+            ["model"] = Model,
             ["tasks"] = string.Join(",", tasks.Select(t => t.Name)),
             // One number when every task ran with the same shots, else task=shots pairs.
             ["shots"] = shots.Count == 1 ? shots[0].ToString(CultureInfo.InvariantCulture) : string.Join(",", tasks.Select(t => $"{t.Name}={t.Shots}")),
-            ["limit"] = options.Limit?.ToString(CultureInfo.InvariantCulture) ?? "none",
-            ["batch_size"] = options.BatchSize,
-            ["fewshot_seed"] = options.FewShotSeed,
+            ["limit"] = _options.Limit?.ToString(CultureInfo.InvariantCulture) ?? "none",
+            ["batch_size"] = _options.BatchSize,
+            ["fewshot_seed"] = _options.FewShotSeed,
         };
         foreach (string key in (string[])["backend", "device", "path", "endpoint", "model_uri", "registered_version", "weights_sha256"])
         {
-            if (options.ModelConfig.TryGetValue(key, out string? value)) parameters[key] = value;
+            if (_options.ModelConfig.TryGetValue(key, out string? value)) parameters[key] = value;
         }
         run.LogParams(parameters);
         var time = DateTimeOffset.UtcNow;
-        foreach (var (name, value) in metrics) run.LogMetric(name, value, step: 0, time);
-        run.LogJson(document, ResultsArtifact);
+        foreach (var (name, value) in MetricValues()) run.LogMetric(name, value, step: 0, time);
+        run.LogJson(ToJson(), ResultsArtifact);
         run.Flush();
     }
 
-    /// <summary>The results as lm-evaluation-harness writes them (results, groups, group_subtasks, configs, versions, n-shot, higher_is_better, n-samples, config, timings).</summary>
+    /// <summary>
+    /// The results as lm-evaluation-harness writes them (results, groups, group_subtasks, configs, versions, n-shot,
+    /// higher_is_better, n-samples, config, timings), generative tasks included, and a contamination block per task when
+    /// a corpus was given.
+    /// </summary>
     public JsonObject ToJson()
     {
         var results = new JsonObject();
@@ -242,7 +248,7 @@ public sealed class EvaluationResults : HtmlDisplayable
             ["weight_by_size"] = !_options.MacroAverage,
             ["bootstrap_iters"] = 0,
         };
-        return new JsonObject
+        var document = new JsonObject
         {
             ["results"] = results,
             ["groups"] = groups,
@@ -266,13 +272,15 @@ public sealed class EvaluationResults : HtmlDisplayable
                 ["items_per_second"] = Math.Round(Timing.ItemsPerSecond, 2),
             },
         };
+        GenerativeTaskResult.AddTo(document, Generative);
+        if (Contamination.Count > 0) document["contamination"] = new JsonObject(Contamination.Select(c => KeyValuePair.Create(c.Task, (JsonNode?)c.ToJson())));
+        return document;
     }
 
     /// <summary>Writes <see cref="ToJson"/> to a file atomically.</summary>
     public void Save(string path) => Save(path, ToJson());
 
-    /// <summary>Writes a results document (for example <see cref="ToJson"/> with a contamination block added) atomically.</summary>
-    public static void Save(string path, JsonObject json) =>
+    private static void Save(string path, JsonObject json) =>
         AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
 
     /// <summary>
@@ -339,8 +347,10 @@ public sealed class EvaluationResults : HtmlDisplayable
         }
         foreach (GroupResult group in Groups.OrderBy(g => depth[g.Name])) Add(group.Name, group.Size, "", group.Metrics);
         foreach (TaskResult task in Tasks) Add(task.Name, task.Samples.Count, task.Shots.ToString(CultureInfo.InvariantCulture), task.Metrics);
-        var html = new StringBuilder(Html.Table(["task", "n", "shots", "metric", "value", "stderr", "95 % CI"], rows,
+        var html = new StringBuilder(rows.Count == 0 ? "" : Html.Table(["task", "n", "shots", "metric", "value", "stderr", "95 % CI"], rows,
             $"{Model}: {Timing.Items} items in {Timing.Total.TotalSeconds:0.0} s ({Timing.FromCache} of {Timing.Requests} requests cached)"));
+        foreach (GenerativeTaskResult result in Generative) html.Append(result.ToHtml());
+        foreach (ContaminationSplit split in Contamination) html.Append(split.ToHtml());
         foreach (var (task, why) in Failures) html.Append("<p style=\"color:#b00\">").Append(Html.Escape($"{task} did not run: {why}")).Append("</p>");
         var skipped = Tasks.SelectMany(t => t.Task.Problems).ToList();
         if (skipped.Count > 0) html.Append("<p>").Append(Html.Escape($"{skipped.Count} malformed row(s) skipped; first: {skipped[0]}")).Append("</p>");
@@ -351,6 +361,8 @@ public sealed class EvaluationResults : HtmlDisplayable
     public override string ToString() =>
         string.Join("\n", Groups.Select(g => (g.Name, g.Metrics)).Concat(Tasks.Select(t => (t.Name, t.Metrics)))
             .SelectMany(r => r.Metrics.Select(m => $"{r.Name} {m.Key} {m.Value}"))
+            .Concat(Generative.Select(g => g.ToString()))
+            .Concat(Contamination.Select(c => c.ToString()))
             .Concat(Failures.Select(f => $"{f.Key} FAILED: {f.Value}")));
 
     /// <summary>The harness's per-task block: "acc,none", "acc_stderr,none" ("N/A" when there is none), "alias".</summary>

@@ -88,13 +88,16 @@ public sealed record GenerativeMetric(string Name, bool IgnoreCase = false, bool
 /// Run with <see cref="RunAsync"/>; the results give per-item scores for the paired statistics of Courseware.Evaluation.
 /// </summary>
 /// <example><code>var task = GenerativeTask.Load("tasks/where_gen.yaml"); var results = await task.RunAsync(model);</code></example>
-public sealed record GenerativeTask
+public sealed record GenerativeTask : IEvaluationTask
 {
     private static readonly string[] Known = ["task", "output_type", "dataset_path", "fewshot_path", "description", "doc_to_text", "doc_to_target",
         "generation_kwargs", "filter_list", "metric_list", "num_fewshot", "target_delimiter", "fewshot_delimiter", "version"];
 
     /// <summary>Task name.</summary>
     public required string Name { get; init; }
+
+    /// <summary>"generate_until".</summary>
+    public string OutputType => "generate_until";
 
     /// <summary>The items.</summary>
     public required IReadOnlyList<GenerativeDocument> Documents { get; init; }
@@ -131,34 +134,6 @@ public sealed record GenerativeTask
     {
         var examples = FewShotDocuments.Take(shots ?? DefaultShots).Select(d => d.Prompt + TargetDelimiter + d.Targets[0]);
         return Description + string.Concat(examples.Select(e => e + FewShotDelimiter)) + Documents[index].Prompt;
-    }
-
-    /// <summary>
-    /// Splits task names as <c>courseware eval --tasks</c> gives them: task files (a path, or relative to
-    /// <paramref name="dataFolder"/> as <see cref="BenchmarkSuite"/> resolves them) whose output_type is generate_until
-    /// are loaded here; every other name is returned for <see cref="BenchmarkSuite.Load(string, IEnumerable{string}, bool)"/>.
-    /// </summary>
-    public static (IReadOnlyList<GenerativeTask> Generative, IReadOnlyList<string> Others) Partition(string dataFolder, IEnumerable<string> names, bool strict = false) =>
-        Partition(TaskRegistry.Default, dataFolder, names, strict);
-
-    /// <summary>
-    /// Splits task names as <c>courseware eval --tasks</c> gives them: task files (a path, relative to
-    /// <paramref name="dataFolder"/>, or a task registered from a file in <paramref name="registry"/>) whose output_type
-    /// is generate_until are loaded here; every other name is returned for
-    /// <see cref="BenchmarkSuite.Load(TaskRegistry, string, IEnumerable{string}, bool)"/>.
-    /// </summary>
-    public static (IReadOnlyList<GenerativeTask> Generative, IReadOnlyList<string> Others) Partition(TaskRegistry registry, string dataFolder, IEnumerable<string> names, bool strict = false)
-    {
-        var generative = new List<GenerativeTask>();
-        var others = new List<string>();
-        foreach (string name in names.Select(n => n.Trim()).Where(n => n.Length > 0))
-        {
-            if (registry.TaskFile(dataFolder, name) is string path && File.Exists(path) && CustomTask.ReadSpec(path)["output_type"] is JsonValue type && type.TryGetValue(out string? value) && value == "generate_until")
-                generative.Add(Load(path, strict));
-            else
-                others.Add(name);
-        }
-        return (generative, others);
     }
 
     /// <summary>Reads a generative task description (.yaml, .yml or .json) and its data.</summary>
@@ -412,11 +387,8 @@ public sealed class GenerativeTaskResult : HtmlDisplayable
         }
     }
 
-    /// <summary>
-    /// Adds each result's entries to a harness-shaped results document (<c>results</c>, <c>configs</c> and <c>n-shot</c>,
-    /// created when missing), for example <see cref="EvaluationResults.ToJson"/> or a new <see cref="JsonObject"/>; returns it.
-    /// </summary>
-    public static JsonObject AddTo(JsonObject document, IEnumerable<GenerativeTaskResult> results)
+    /// <summary>Adds each result's entries to a harness-shaped results document (<c>results</c>, <c>configs</c> and <c>n-shot</c>).</summary>
+    internal static void AddTo(JsonObject document, IEnumerable<GenerativeTaskResult> results)
     {
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(results);
@@ -427,29 +399,6 @@ public sealed class GenerativeTaskResult : HtmlDisplayable
             Section("configs")[result.Name] = new JsonObject { ["task"] = result.Name, ["output_type"] = "generate_until", ["num_fewshot"] = result.Shots };
             Section("n-shot")[result.Name] = result.Shots;
         }
-        return document;
-    }
-
-    /// <summary>
-    /// Logs generative results to a tracking run the way <see cref="EvaluationResults.LogTo"/> logs multiple-choice ones:
-    /// <see cref="MetricValues"/> as metrics, the same params (model, tasks, shots, limit, batch_size, fewshot_seed, and
-    /// backend, device, path, … from <see cref="EvaluationOptions.ModelConfig"/>), and the results JSON as the artifact
-    /// <see cref="EvaluationResults.ResultsArtifact"/>. With multiple-choice results too, call
-    /// <see cref="EvaluationResults.LogTo"/> with these as its <c>generative</c> argument instead.
-    /// </summary>
-    /// <param name="run">An active run.</param>
-    /// <param name="results">The results, one per task (at least one).</param>
-    /// <param name="options">The evaluation's settings, for the params (limit, model config); default: none.</param>
-    /// <param name="document">The document to store (default <see cref="AddTo"/> on an empty document).</param>
-    /// <example><code>using var run = tracker.StartRun("generation", "tinygpt-base"); GenerativeTaskResult.LogTo(run, [result]);</code></example>
-    public static void LogTo(Tracking.ActiveRun run, IReadOnlyList<GenerativeTaskResult> results, EvaluationOptions? options = null, JsonObject? document = null)
-    {
-        ArgumentNullException.ThrowIfNull(results);
-        if (results.Count == 0) throw new ArgumentException("There are no generative results to log.", nameof(results));
-        var models = results.Select(r => r.Model).Distinct().ToList();
-        if (models.Count > 1) throw new ArgumentException($"The results come from different models ({string.Join(", ", models)}); log each model's results to its own run.", nameof(results));
-        EvaluationResults.Log(run, models[0], [.. results.Select(r => (r.Name, r.Shots))], options ?? new EvaluationOptions(),
-            results.SelectMany(r => r.MetricValues()), document ?? AddTo(new JsonObject(), results));
     }
 
     /// <inheritdoc />

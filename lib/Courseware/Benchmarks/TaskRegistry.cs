@@ -191,6 +191,28 @@ public sealed class TaskRegistry
         return tasks;
     }
 
+    /// <summary>
+    /// Loads each named task of either output type, in order, as <c>courseware eval --tasks</c> names them: a task file (a
+    /// path, relative to <paramref name="dataFolder"/>, or registered from a file) whose output_type is generate_until
+    /// becomes a <see cref="GenerativeTask"/>; every other name loads as <see cref="Load(string, IEnumerable{string}, bool)"/>
+    /// loads it. The result goes straight to <see cref="BenchmarkEvaluator.RunAsync"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name that is neither registered nor a task file; the message lists the valid names.</exception>
+    public IReadOnlyList<IEvaluationTask> LoadAll(string dataFolder, IEnumerable<string> names, bool strict = false)
+    {
+        var context = new TaskContext(dataFolder, strict);
+        var tasks = new List<IEvaluationTask>();
+        foreach (string name in names.Select(n => n.Trim()).Where(n => n.Length > 0))
+        {
+            if (TaskFile(dataFolder, name) is string path && File.Exists(path) && CustomTask.ReadSpec(path)["output_type"] is JsonValue type
+                && type.TryGetValue(out string? value) && value == "generate_until")
+                tasks.Add(GenerativeTask.Load(path, strict));
+            else
+                tasks.AddRange(Load(context, name, []));
+        }
+        return tasks;
+    }
+
     private IEnumerable<BenchmarkTask> Load(TaskContext context, string name, HashSet<string> expanding)
     {
         if (Find(name) is not { } definition)

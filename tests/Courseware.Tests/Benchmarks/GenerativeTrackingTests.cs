@@ -68,13 +68,16 @@ public sealed class GenerativeTrackingTests : IDisposable
     [Fact]
     public async Task Generative_only_results_are_logged_with_metrics_stderr_params_and_the_results_json()
     {
-        GenerativeTaskResult towns = await Towns().RunAsync(Model, limit: Options.Limit), first = await FirstWord().RunAsync(Model, limit: Options.Limit);
+        EvaluationResults results = await BenchmarkEvaluator.RunAsync(Model, [Towns(), FirstWord()], Options);
+        Assert.Empty(results.Tasks);
+        Assert.Equal(["towns", "first"], results.Generative.Select(g => g.Name));
+        Assert.Equal(6, results.Timing.Items);
         string store = Path.Combine(_folder.Path, "store");
         string runId;
         using (var tracker = Tracker.Open(store))
         using (var run = tracker.StartRun("generation", "quiz"))
         {
-            GenerativeTaskResult.LogTo(run, [towns, first], Options);
+            results.LogTo(run);
             runId = run.RunId;
         }
 
@@ -111,15 +114,15 @@ public sealed class GenerativeTrackingTests : IDisposable
         // anatomy: golds A, A, B; the model always prefers A: 2/3, stderr √((1/3)/3) = 1/3 (as in TrackingAndRegistryTests).
         _folder.Write("mmlu/dev/anatomy_dev.csv", "d1,a,b,c,d,A\n");
         _folder.Write("mmlu/test/anatomy_test.csv", "q1,a,b,c,d,A\nq2,a,b,c,d,A\nq3,a,b,c,d,B\n");
-        var options = Options with { Shots = 1 };
-        EvaluationResults results = await BenchmarkEvaluator.RunAsync(Model, Mmlu.LoadCsv(Path.Combine(_folder.Path, "mmlu")), options);
-        GenerativeTaskResult towns = await Towns().RunAsync(Model, 0, options.Limit);
+        // No shots option: each task runs with its own default (anatomy 1, towns 0), as the harness does.
+        var anatomy = Mmlu.LoadCsv(Path.Combine(_folder.Path, "mmlu")).Select(t => t with { DefaultShots = 1 });
+        EvaluationResults results = await BenchmarkEvaluator.RunAsync(Model, [Towns(), .. anatomy], Options with { Shots = null });
         string store = Path.Combine(_folder.Path, "store");
         string runId;
         using (var tracker = Tracker.Open(store))
         using (var run = tracker.StartRun("benchmarks", "quiz"))
         {
-            results.LogTo(run, generative: [towns]);
+            results.LogTo(run);
             runId = run.RunId;
         }
 
@@ -129,7 +132,8 @@ public sealed class GenerativeTrackingTests : IDisposable
         Assert.Equal(1.0 / 3, logged.Metric("eval/mmlu_anatomy/acc_stderr")!.Value, 12);
         Assert.Equal(0.75, logged.Metric("eval/towns/exact_match")!.Value, 12);
         Assert.Equal(0.25, logged.Metric("eval/towns/exact_match_stderr")!.Value, 12);
-        Assert.Equal(results.MetricValues().Count() + 3, logged.Data.Metrics.Count);
+        Assert.Equal(results.MetricValues().Count(), logged.Data.Metrics.Count);
+        Assert.Equal(3, results.Generative.Single().MetricValues().Count()); // towns: exact_match, its stderr, chrf
         Assert.Equal("mmlu_anatomy,towns", logged.Param("tasks"));
         Assert.Equal("mmlu_anatomy=1,towns=0", logged.Param("shots"));
         Assert.Equal("scripted", logged.Param("backend"));
@@ -141,15 +145,26 @@ public sealed class GenerativeTrackingTests : IDisposable
     }
 
     [Fact]
-    public async Task Logging_nothing_or_two_models_at_once_is_refused_before_the_run_is_touched()
+    public async Task The_evaluator_refuses_tasks_it_cannot_run_before_calling_the_model()
     {
-        using var tracker = Tracker.Open(Path.Combine(_folder.Path, "store"));
-        using var run = tracker.StartRun("generation");
-        Assert.Contains("no generative results", Assert.Throws<ArgumentException>(() => GenerativeTaskResult.LogTo(run, [])).Message);
-        var other = new QuizModel(new Dictionary<string, string> { ["Where does Ed live?"] = "x", ["Where does Flo live?"] = "y" });
-        GenerativeTaskResult a = await Towns().RunAsync(Model), b = await FirstWord().RunAsync(new RenamedModel(other));
-        Assert.Contains("different models (quiz, other)", Assert.Throws<ArgumentException>(() => GenerativeTaskResult.LogTo(run, [a, b])).Message);
-        Assert.Empty((await run.GetAsync()).Data.Metrics);
+        var clash = Mmlu.LoadCsv(WriteMmlu()).Select(t => t with { Name = "towns" });
+        Assert.Contains("unique", (await Assert.ThrowsAsync<ArgumentException>(() => BenchmarkEvaluator.RunAsync(Model, [Towns(), .. clash], Options))).Message);
+        Assert.Contains("'odd' is a OddTask; expected a BenchmarkTask or a GenerativeTask",
+            (await Assert.ThrowsAsync<ArgumentException>(() => BenchmarkEvaluator.RunAsync(Model, [Towns(), new OddTask()], Options))).Message);
+        Assert.Contains("No tasks", (await Assert.ThrowsAsync<ArgumentException>(() => BenchmarkEvaluator.RunAsync(Model, [], Options))).Message);
+    }
+
+    private sealed class OddTask : IEvaluationTask
+    {
+        public string Name => "odd";
+        public string OutputType => "loglikelihood_rolling";
+    }
+
+    private string WriteMmlu()
+    {
+        _folder.Write("mmlu/dev/anatomy_dev.csv", "d1,a,b,c,d,A\n");
+        _folder.Write("mmlu/test/anatomy_test.csv", "q1,a,b,c,d,A\n");
+        return Path.Combine(_folder.Path, "mmlu");
     }
 
     [Fact]
@@ -157,25 +172,14 @@ public sealed class GenerativeTrackingTests : IDisposable
     {
         var task = GenerativeTask.Load(WriteTask("odd", "filter_list: [{name: \"strip,v2 (x)\", filter: [{function: strip}]}]\nmetric_list: [exact_match]\n",
             new { q = "Where does Ed live?", a = "Dunmere, by the sea." }));
-        GenerativeTaskResult result = await task.RunAsync(Model);
+        EvaluationResults results = await BenchmarkEvaluator.RunAsync(Model, [task], Options);
+        GenerativeTaskResult result = Assert.Single(results.Generative);
         using var tracker = Tracker.Open(Path.Combine(_folder.Path, "store"));
         using var run = tracker.StartRun("generation");
-        GenerativeTaskResult.LogTo(run, [result]);
+        results.LogTo(run);
         // The harness's key is "exact_match,strip,v2 (x)": the filter is all after the first comma.
         Assert.Equal(1.0, (await run.GetAsync()).Metric("eval/odd/exact_match/strip_v2 _x_"));
         Assert.NotNull(result.ToJson()["exact_match_stderr,strip,v2 (x)"]);
-    }
-
-    private sealed class RenamedModel(ILanguageModel inner) : ILanguageModel
-    {
-        public string Name => "other";
-        public Microsoft.ML.Tokenizers.Tokenizer Tokenizer => inner.Tokenizer;
-        public int MaxContextLength => inner.MaxContextLength;
-        public Task<IReadOnlyList<LogLikelihood>> LogLikelihoodAsync(IReadOnlyList<LogLikelihoodRequest> requests, CancellationToken cancellationToken = default) =>
-            inner.LogLikelihoodAsync(requests, cancellationToken);
-        public Task<IReadOnlyList<Generation>> GenerateAsync(IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken = default) =>
-            inner.GenerateAsync(requests, cancellationToken);
-        public void Dispose() { }
     }
 
     [Fact]

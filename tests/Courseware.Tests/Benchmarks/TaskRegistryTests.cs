@@ -101,9 +101,11 @@ public class TaskRegistryTests
         WriteTask(Path.Combine(folder.Path, "a"), "first");
         WriteTask(Path.Combine(folder.Path, "b"), "second", "generate_until");
         Assert.Equal(["first", "second"], registry.RegisterFolder(folder.Path).Select(d => d.Name));
-        var (generative, others) = GenerativeTask.Partition(registry, Data, ["first", "second"]);
-        Assert.Equal(["second"], generative.Select(t => t.Name));
-        Assert.Equal(["first"], others);
+        // Either output type loads through one call, in the order named.
+        var tasks = registry.LoadAll(Data, ["second", "first"]);
+        Assert.Equal(["second", "first"], tasks.Select(t => t.Name));
+        Assert.Equal([typeof(GenerativeTask), typeof(BenchmarkTask)], tasks.Select(t => t.GetType()));
+        Assert.Equal(["generate_until", "multiple_choice"], tasks.Select(t => t.OutputType));
         File.WriteAllText(Path.Combine(folder.Path, "nameless.yaml"), "dataset_path: x.jsonl\n");
         Assert.Contains("'task' is required", Assert.Throws<BenchmarkDataException>(() => new TaskRegistry().RegisterFolder(folder.Path)).Message);
     }
