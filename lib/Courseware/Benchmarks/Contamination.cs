@@ -131,7 +131,8 @@ public sealed record ContaminationReport(string Task, int N, IReadOnlySet<string
 }
 
 /// <summary>A task's scores on clean vs contaminated items.</summary>
-public sealed class ContaminationSplit(string task, IReadOnlyDictionary<string, MetricValue> clean, IReadOnlyDictionary<string, MetricValue> contaminated, int cleanItems, int contaminatedItems) : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class ContaminationSplit(string task, IReadOnlyDictionary<string, MetricValue> clean, IReadOnlyDictionary<string, MetricValue> contaminated, int cleanItems, int contaminatedItems)
 {
     /// <summary>Task name.</summary>
     public string Task { get; } = task;
@@ -167,9 +168,4 @@ public sealed class ContaminationSplit(string task, IReadOnlyDictionary<string, 
     /// <summary>One line per metric: "arc_easy acc: clean 0.5 ± 0.1 (n=10), contaminated 0.9 ± 0.1 (n=2)".</summary>
     public override string ToString() => string.Join("\n", Clean.Select(m =>
         $"{Task} {m.Key}: clean {m.Value} (n={CleanItems}), contaminated {(Contaminated.TryGetValue(m.Key, out var d) ? d.ToString() : "-")} (n={ContaminatedItems})"));
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["metric", $"clean (n={CleanItems})", $"contaminated (n={ContaminatedItems})"],
-        Clean.Keys.Union(Contaminated.Keys).Select(m => new object?[] { m, Clean.TryGetValue(m, out var c) ? c.ToString() : "", Contaminated.TryGetValue(m, out var d) ? d.ToString() : "" }),
-        $"{Task}: clean vs contaminated items");
 }

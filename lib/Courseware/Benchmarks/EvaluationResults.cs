@@ -88,7 +88,8 @@ public sealed record EvaluationTiming(TimeSpan Total, TimeSpan Model, int Reques
 /// shaped like lm-evaluation-harness's results file, metric name/value pairs for a tracking store, and an HTML table in
 /// notebooks.
 /// </summary>
-public sealed class EvaluationResults : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class EvaluationResults
 {
     private readonly EvaluationOptions _options;
 
@@ -332,32 +333,6 @@ public sealed class EvaluationResults : HtmlDisplayable
     }
 
     /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var depth = Depths();
-        var rows = new List<object?[]>();
-        void Add(string name, int n, string shots, IReadOnlyDictionary<string, MetricValue> metrics)
-        {
-            foreach (var (metric, value) in metrics)
-            {
-                var (low, high) = value.ConfidenceInterval();
-                rows.Add([Alias(name, depth[name]), n, shots, metric, value.Value, double.IsNaN(value.StandardError) ? "N/A" : value.StandardError,
-                    double.IsNaN(value.StandardError) ? "" : $"[{Html.FormatNumber(low)}, {Html.FormatNumber(high)}]"]);
-            }
-        }
-        foreach (GroupResult group in Groups.OrderBy(g => depth[g.Name])) Add(group.Name, group.Size, "", group.Metrics);
-        foreach (TaskResult task in Tasks) Add(task.Name, task.Samples.Count, task.Shots.ToString(CultureInfo.InvariantCulture), task.Metrics);
-        var html = new StringBuilder(rows.Count == 0 ? "" : Html.Table(["task", "n", "shots", "metric", "value", "stderr", "95 % CI"], rows,
-            $"{Model}: {Timing.Items} items in {Timing.Total.TotalSeconds:0.0} s ({Timing.FromCache} of {Timing.Requests} requests cached)"));
-        foreach (GenerativeTaskResult result in Generative) html.Append(result.ToHtml());
-        foreach (ContaminationSplit split in Contamination) html.Append(split.ToHtml());
-        foreach (var (task, why) in Failures) html.Append("<p style=\"color:#b00\">").Append(Html.Escape($"{task} did not run: {why}")).Append("</p>");
-        var skipped = Tasks.SelectMany(t => t.Task.Problems).ToList();
-        if (skipped.Count > 0) html.Append("<p>").Append(Html.Escape($"{skipped.Count} malformed row(s) skipped; first: {skipped[0]}")).Append("</p>");
-        return html.ToString();
-    }
-
-    /// <inheritdoc />
     public override string ToString() =>
         string.Join("\n", Groups.Select(g => (g.Name, g.Metrics)).Concat(Tasks.Select(t => (t.Name, t.Metrics)))
             .SelectMany(r => r.Metrics.Select(m => $"{r.Name} {m.Key} {m.Value}"))
@@ -377,10 +352,10 @@ public sealed class EvaluationResults : HtmlDisplayable
         return json;
     }
 
-    private static string Alias(string name, int depth) => depth == 0 ? name : new string(' ', depth - 1) + " - " + name;
+    internal static string Alias(string name, int depth) => depth == 0 ? name : new string(' ', depth - 1) + " - " + name;
 
     /// <summary>Nesting depth of every task and group (top-level groups and ungrouped tasks are 0).</summary>
-    private Dictionary<string, int> Depths()
+    internal Dictionary<string, int> Depths()
     {
         var depth = new Dictionary<string, int>();
         foreach (TaskResult task in Tasks)

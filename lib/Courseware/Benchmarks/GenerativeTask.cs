@@ -327,7 +327,8 @@ public sealed record GenerativeSample(string DocumentId, string Prompt, string G
     IReadOnlyDictionary<string, string> Filtered, IReadOnlyDictionary<string, double> Scores);
 
 /// <summary>A generative task's results: "metric,pipeline" → mean and standard error (corpus metrics: no standard error).</summary>
-public sealed class GenerativeTaskResult : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class GenerativeTaskResult
 {
     internal GenerativeTaskResult(GenerativeTask task, string model, int shots, IReadOnlyList<GenerativeSample> samples, IReadOnlyDictionary<string, MetricValue> metrics) =>
         (Task, Model, Shots, Samples, Metrics) = (task, model, shots, samples, metrics);
@@ -400,12 +401,6 @@ public sealed class GenerativeTaskResult : HtmlDisplayable
             Section("n-shot")[result.Name] = result.Shots;
         }
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        Html.Table(["metric,filter", "value", "stderr"], Metrics.Select(m => new object?[] { m.Key, m.Value.Value, m.Value.StandardError }), $"{Name} ({Model}), {Samples.Count} items")
-        + Html.Table(["item", "generation", "targets", .. Samples[0].Filtered.Keys.Select(k => $"filtered: {k}")],
-            Samples.Take(10).Select(s => (object?[])[s.DocumentId, s.Generation, string.Join(" | ", s.Targets), .. s.Filtered.Values]), "first 10 items");
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Model}): " + string.Join(", ",

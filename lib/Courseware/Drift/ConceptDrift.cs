@@ -23,7 +23,8 @@ public enum QualityMetric
 public sealed record QualityWindow(string Label, long Rows, double Quality, double Degradation, bool Drifted);
 
 /// <summary>Concept drift (a change in P(Y|X)) seen as a model getting worse on labelled windows.</summary>
-public sealed class ConceptDriftResult : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class ConceptDriftResult
 {
     internal ConceptDriftResult(QualityMetric metric, double referenceQuality, double tolerance, IReadOnlyList<QualityWindow> windows)
     {
@@ -57,12 +58,6 @@ public sealed class ConceptDriftResult : HtmlDisplayable
             new Series($"tolerance ({Tolerance:P0})", labels.Select(_ => limit).ToArray(), Labels: labels),
         ], "Model quality per window", "window", Metric.ToString(), markers: true);
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        Html.Table(["window", "rows", Metric.ToString(), "degradation", "concept drift"],
-            Windows.Select(w => new object?[] { w.Label, w.Rows, w.Quality, w.Degradation, w.Drifted ? "yes" : "no" }),
-            $"Concept drift: reference {Metric} {Html.FormatNumber(ReferenceQuality)}, tolerance {Html.FormatNumber(Tolerance)}") + ToChart().ToHtml();
 }
 
 /// <summary>

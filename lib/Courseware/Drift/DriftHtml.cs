@@ -3,7 +3,10 @@ using Courseware.Notebooks;
 
 namespace Courseware.Drift;
 
-/// <summary>HTML for drift reports: a dataset summary, the per-column table, distribution overlays and monitoring charts.</summary>
+/// <summary>
+/// HTML for drift results (reports, test suites, concept drift, monitoring): a dataset summary, the per-column table,
+/// distribution overlays and monitoring charts. The results themselves are plain data.
+/// </summary>
 internal static class DriftHtml
 {
     /// <summary>A complete offline document (plotly.js embedded once in the head).</summary>
@@ -13,6 +16,22 @@ internal static class DriftHtml
     /// <summary>A notebook fragment (each chart brings plotly.js the first time one is shown).</summary>
     public static string Fragment(DriftReport report, MonitoringResult? monitoring) => Body(report, monitoring, c => c.ToHtml());
 
+    [HtmlRenderer]
+    public static string Report(DriftReport report) => Fragment(report, null);
+
+    [HtmlRenderer]
+    public static string TestSuite(TestSuiteResult result) =>
+        "<h3>Test suite: " + Html.Escape(result.Failed ? "FAILED" : "passed") + "</h3>" +
+        Html.Table(["status", "test", "column", "description"],
+            result.Results.Select(r => new object?[] { r.Status.ToString().ToUpperInvariant(), r.Name, r.Column, r.Description }));
+
+    [HtmlRenderer]
+    public static string ConceptDrift(ConceptDriftResult result) =>
+        Html.Table(["window", "rows", result.Metric.ToString(), "degradation", "concept drift"],
+            result.Windows.Select(w => new object?[] { w.Label, w.Rows, w.Quality, w.Degradation, w.Drifted ? "yes" : "no" }),
+            $"Concept drift: reference {result.Metric} {Html.FormatNumber(result.ReferenceQuality)}, tolerance {Html.FormatNumber(result.Tolerance)}") + result.ToChart().ToHtml();
+
+    [HtmlRenderer]
     public static string MonitoringFragment(MonitoringResult monitoring)
     {
         var sb = new StringBuilder();

@@ -84,7 +84,8 @@ public sealed record ColumnDrift
 /// Renders as HTML in a notebook; <see cref="ToJson"/> gives the same numbers.
 /// </summary>
 /// <example><code>var report = DriftReport.Compute(reference, current); report.DatasetDrift</code></example>
-public sealed class DriftReport : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class DriftReport
 {
     DriftReport(IReadOnlyList<ColumnDrift> columns, long referenceRows, long currentRows, double driftShare, IReadOnlyList<string> warnings)
     {
@@ -300,9 +301,6 @@ public sealed class DriftReport : HtmlDisplayable
 
     /// <summary>Writes the self-contained HTML report (plotly.js embedded, works offline), optionally with monitoring windows.</summary>
     public void SaveHtml(string path, MonitoringResult? monitoring = null) => AtomicFile.WriteAllText(path, DriftHtml.Document(this, monitoring));
-
-    /// <inheritdoc />
-    public override string ToHtml() => DriftHtml.Fragment(this, null);
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -135,7 +135,8 @@ public static class DriftMonitor
 }
 
 /// <summary>Drift scores over a sequence of windows.</summary>
-public sealed class MonitoringResult : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class MonitoringResult
 {
     internal MonitoringResult(IReadOnlyList<WindowScore> windows) => Windows = windows;
 
@@ -218,9 +219,6 @@ public sealed class MonitoringResult : HtmlDisplayable
             metrics.Gauge(prefix + "_window_end_timestamp_seconds", "End of the latest window (Unix time).",
                 new DateTimeOffset(DateTime.SpecifyKind(end, DateTimeKind.Utc)).ToUnixTimeSeconds(), labels);
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() => DriftHtml.MonitoringFragment(this);
 
     /// <inheritdoc />
     public override string ToString() =>

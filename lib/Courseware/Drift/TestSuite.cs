@@ -190,7 +190,8 @@ public sealed class TestSuite(IEnumerable<SuiteTest> tests, DriftOptions? option
 }
 
 /// <summary>The results of a <see cref="TestSuite"/> run, with the drift report they were judged on.</summary>
-public sealed class TestSuiteResult : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class TestSuiteResult
 {
     internal TestSuiteResult(DriftReport report, IReadOnlyList<TestResult> results)
     {
@@ -218,12 +219,6 @@ public sealed class TestSuiteResult : HtmlDisplayable
 
     /// <summary>Writes <see cref="ToJson"/> atomically.</summary>
     public void SaveJson(string path) => AtomicFile.WriteAllText(path, ToJson());
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        "<h3>Test suite: " + Html.Escape(Failed ? "FAILED" : "passed") + "</h3>" +
-        Html.Table(["status", "test", "column", "description"],
-            Results.Select(r => new object?[] { r.Status.ToString().ToUpperInvariant(), r.Name, r.Column, r.Description }));
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -239,7 +239,8 @@ public static class Classification
 public readonly record struct ClassScores(double Precision, double Recall, double F1, int Support);
 
 /// <summary>What <see cref="Classification.Report{T}"/> returns: a scikit-learn style classification report.</summary>
-public sealed class ClassificationReport : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class ClassificationReport
 {
     internal ClassificationReport(IReadOnlyList<(string Label, ClassScores Scores)> classes,
         double macroPrecision, double macroRecall, double macroF1, double microF1,
@@ -268,14 +269,11 @@ public sealed class ClassificationReport : HtmlDisplayable
     /// <summary>Number of items.</summary>
     public int Total { get; }
 
-    private IEnumerable<object?[]> Rows() =>
+    internal IEnumerable<object?[]> Rows() =>
         Classes.Select(c => new object?[] { c.Label, c.Scores.Precision, c.Scores.Recall, c.Scores.F1, c.Scores.Support })
             .Append(["macro avg", MacroPrecision, MacroRecall, MacroF1, Total])
             .Append(["micro avg (= accuracy)", MicroF1, MicroF1, MicroF1, Total])
             .Append(["weighted avg", WeightedPrecision, WeightedRecall, WeightedF1, Total]);
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["class", "precision", "recall", "F1", "support"], Rows(), "Classification report");
 
     /// <inheritdoc />
     public override string ToString() =>
@@ -288,7 +286,8 @@ public sealed class ClassificationReport : HtmlDisplayable
 /// <see cref="Labels"/>[i], column j those predicted as <see cref="Labels"/>[j]. Displays as a table in a notebook.
 /// </summary>
 /// <example><code>ConfusionMatrix.Create(truth, predicted, labels: ["negative", "neutral", "positive"])</code></example>
-public sealed class ConfusionMatrix : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class ConfusionMatrix
 {
     private readonly int[,] _counts;
     private Dictionary<object, int>? _index;
@@ -384,12 +383,6 @@ public sealed class ConfusionMatrix : HtmlDisplayable
                 throw new ArgumentOutOfRangeException(nameof(average), average, "expected Macro, Micro or Weighted.");
         }
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        Html.Table(Labels.Select(l => $"predicted {l}").Prepend("true \\ predicted"),
-            Enumerable.Range(0, Labels.Count).Select(i => Enumerable.Range(0, Labels.Count).Select(j => (object?)_counts[i, j]).Prepend(Labels[i])),
-            $"Confusion matrix ({Total} items)");
 
     /// <inheritdoc />
     public override string ToString()

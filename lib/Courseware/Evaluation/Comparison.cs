@@ -8,7 +8,8 @@ namespace Courseware.Evaluation;
 /// returns: the difference between two systems on the same items, its bootstrap confidence interval, a significance
 /// test's p-value and the effect size, with a one-paragraph reading in words.
 /// </summary>
-public sealed class Comparison : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class Comparison
 {
     internal Comparison(string nameA, string nameB, double meanA, double meanB, BootstrapInterval interval,
         string test, double pValue, double effectSize, double alpha, int items)
@@ -64,19 +65,6 @@ public sealed class Comparison : HtmlDisplayable
 
     /// <inheritdoc />
     public override string ToString() => Summary;
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        Html.Table(["", "value"],
-        [
-            [$"mean {NameA}", MeanA], [$"mean {NameB}", MeanB],
-            [$"{NameA} − {NameB}", Difference],
-            [$"{(Interval.Confidence * 100).ToString("0.#", CultureInfo.InvariantCulture)} % CI (paired bootstrap)", $"{Html.FormatNumber(Interval.Low)} to {Html.FormatNumber(Interval.High)}"],
-            [$"p ({Test})", TestResult.FormatP(PValue)],
-            ["Cohen's d (paired)", $"{EffectSize.ToString("0.00", CultureInfo.InvariantCulture)} ({EffectSizeInWords})"],
-            ["items", Items],
-        ], $"{NameA} vs {NameB}")
-        + $"<p style=\"font-family:system-ui,sans-serif;font-size:13px;max-width:48em\">{Html.Escape(Summary)}</p>";
 }
 
 public static partial class Stats

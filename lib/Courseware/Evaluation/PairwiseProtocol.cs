@@ -132,7 +132,8 @@ public sealed record HumanAgreement(int Items, int Excluded, double RawAgreement
 /// A judge's outcomes over many pairs and its meta-metrics: self-agreement, position-flip rate, position bias,
 /// length bias and the unparseable rate; plus agreement with human labels via <see cref="AgreementWith"/>.
 /// </summary>
-public sealed class JudgeReport : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class JudgeReport
 {
     /// <summary>Builds a report from judgements (from <see cref="PairwiseProtocol"/> or recorded verdict data).</summary>
     public JudgeReport(IReadOnlyList<PairwiseJudgement> judgements)
@@ -227,7 +228,7 @@ public sealed class JudgeReport : HtmlDisplayable
 
     private static double Rate(int count, int total) => total == 0 ? double.NaN : (double)count / total;
 
-    private IEnumerable<object?[]> Rows() =>
+    internal IEnumerable<object?[]> Rows() =>
     [
         ["pairs", Judgements.Count],
         ["first better / second better / tie / unparseable",
@@ -238,9 +239,6 @@ public sealed class JudgeReport : HtmlDisplayable
         ["longer answer's win rate", LongerAnswerWinRate],
         ["unparseable rate", UnparseableRate],
     ];
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["judge meta-metric", "value"], Rows(), "Pairwise judge");
 
     /// <inheritdoc />
     public override string ToString() => string.Join("\n", Rows().Select(r => $"{r[0]}: {(r[1] is double d ? Html.FormatNumber(d) : r[1])}"));

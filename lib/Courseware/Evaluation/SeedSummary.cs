@@ -7,7 +7,8 @@ namespace Courseware.Evaluation;
 /// A metric over several training seeds: mean ± sample standard deviation and a Student-t confidence interval for the
 /// mean, mean ± t_{(1+c)/2, n−1} · s / √n (scipy's <c>t.interval</c>). Report this instead of one lucky seed.
 /// </summary>
-public sealed class SeedSummary : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class SeedSummary
 {
     internal SeedSummary(IReadOnlyList<double> values, double confidence, string? name)
     {
@@ -39,10 +40,6 @@ public sealed class SeedSummary : HtmlDisplayable
     /// <inheritdoc />
     public override string ToString() =>
         $"{(Name is null ? "" : Name + ": ")}{Html.FormatNumber(Mean)} ± {Html.FormatNumber(StandardDeviation)} (n = {Values.Count} seeds, {Confidence * 100:0.#} % t-interval {Html.FormatNumber(Low)} to {Html.FormatNumber(High)})";
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["metric", "mean", "std", "seeds", $"{Confidence * 100:0.#} % CI low", "CI high"],
-        [[Name ?? "", Mean, StandardDeviation, Values.Count, Low, High]]);
 }
 
 public static partial class Stats

@@ -26,7 +26,8 @@ namespace Courseware.Reproducibility;
 /// </para>
 /// </summary>
 /// <example><code>TorchCheckpoint.Capture(model, optimizer, step: 40, epoch: 2).Save("out/ckpt-40");</code></example>
-public sealed class TrainingCheckpoint : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class TrainingCheckpoint
 {
     /// <summary>File names inside a checkpoint folder.</summary>
     public const string WeightsFile = "model.safetensors", StateFile = "state.safetensors", OptimizerFile = "optimizer.bin",
@@ -240,24 +241,4 @@ public sealed class TrainingCheckpoint : HtmlDisplayable
         $"optimizer {OptimizerType ?? (OptimizerState is null ? "none" : "state")}, generators [{string.Join(", ", RngStates.Keys)}], " +
         (Cuda is null ? "" : $"cuda: {Cuda}, ") +
         $"{(DataOrder is null ? "no data order" : $"data order of {DataOrder.Length}")}, {(Seeds is null ? "no seeds" : $"master seed {Seeds.MasterSeed}")}";
-
-    /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var rows = new List<object?[]>
-        {
-            new object?[] { "step", Step },
-            new object?[] { "epoch", Epoch },
-            new object?[] { "weights", $"{Weights.Count} tensors, {Weights.Sum(w => w.ElementCount)} values" },
-            new object?[] { "optimizer", OptimizerState is null ? "none" : $"{OptimizerType} ({OptimizerState.Length} bytes)" },
-            new object?[] { "generators", string.Join(", ", RngStates.Select(r => $"{r.Key} ({r.Value.Length} bytes)")) },
-            new object?[] { "cuda", Cuda ?? "not recorded" },
-            new object?[] { "data order", DataOrder is null ? "recreated from per-epoch seeds" : $"{DataOrder.Length} indices" },
-            new object?[] { "seeds", Seeds?.ToString() ?? "" },
-            new object?[] { "data", string.Join(", ", DataHashes.Select(d => $"{d.Key}: {d.Value}")) },
-            new object?[] { "command", Command ?? "" },
-        };
-        rows.AddRange(Metrics.Select(m => new object?[] { "metric " + m.Key, m.Value }));
-        return Html.Table(["", "value"], rows, caption: "Training checkpoint");
-    }
 }

@@ -237,7 +237,8 @@ public static class ConfigComposer
 }
 
 /// <summary>A composed configuration: the bound value, the resolved YAML, and how it was produced.</summary>
-public sealed class ResolvedConfig<T> : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class ResolvedConfig<T>
 {
     private readonly MappingNode _tree;
 
@@ -334,8 +335,4 @@ public sealed class ResolvedConfig<T> : HtmlDisplayable
 
     /// <inheritdoc />
     public override string ToString() => ToYaml();
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        $"<div><p><b>Config</b> <code>{Html.Escape(Command)}</code></p><pre>{Html.Escape(ToYaml())}</pre></div>";
 }

@@ -18,7 +18,8 @@ public sealed record DataFileEntry(string RelativePath, string Md5, long Size);
 /// Empty folders are not part of the hash (DVC tracks files only).
 /// </summary>
 /// <example><code>var data = await DataManifest.CreateAsync("datasets/penguins"); data.Save("runs/7/data.json");</code></example>
-public sealed class DataManifest : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class DataManifest
 {
     private DataManifest(string root, bool isDirectory, IReadOnlyList<DataFileEntry> files)
     {
@@ -183,10 +184,6 @@ public sealed class DataManifest : HtmlDisplayable
 
     /// <inheritdoc />
     public override string ToString() => $"{Root}: {Md5} ({Files.Count} file(s), {Size} bytes)";
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["file", "md5", "bytes"], Files.Select(f => new object?[] { f.RelativePath, f.Md5, f.Size }),
-        caption: $"{Root} — {Md5}");
 }
 
 /// <summary>A file whose content changed.</summary>

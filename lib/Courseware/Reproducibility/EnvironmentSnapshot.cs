@@ -62,7 +62,8 @@ public sealed record EnvironmentCaptureOptions
 /// package, the git commit plus a hash of uncommitted changes, and allow-listed environment variables.
 /// </summary>
 /// <example><code>var env = EnvironmentSnapshot.Capture(); env.Save("runs/42/environment.json");</code></example>
-public sealed partial class EnvironmentSnapshot : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed partial class EnvironmentSnapshot
 {
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -256,28 +257,6 @@ public sealed partial class EnvironmentSnapshot : HtmlDisplayable
     public override string ToString() =>
         $"{Runtime} (SDK {Sdk ?? "unknown"}) on {OperatingSystem}, {Cpu} × {LogicalCores}; GPU: {(Gpus.Count == 0 ? GpuStatus : string.Join(", ", Gpus.Select(g => g.Name)))}; " +
         $"{Packages.Count} packages; {(Git is null ? GitStatus : $"commit {Git.Commit[..Math.Min(12, Git.Commit.Length)]}{(Git.Dirty ? " + uncommitted changes" : "")}")}";
-
-    /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var rows = new List<object?[]>
-        {
-            new object?[] { ".NET runtime", Runtime },
-            new object?[] { ".NET SDK", Sdk ?? "unknown" },
-            new object?[] { "OS", $"{OperatingSystem} ({RuntimeIdentifier})" },
-            new object?[] { "CPU", $"{Cpu}, {LogicalCores} logical cores" },
-            new object?[] { "GPU", Gpus.Count == 0 ? GpuStatus : string.Join("; ", Gpus.Select(g => $"{g.Name}, driver {g.Driver}, {g.MemoryMiB} MiB")) },
-            new object?[] { "git", Git is null ? GitStatus : $"{Git.Commit}{(Git.Branch is null ? "" : $" ({Git.Branch})")}" },
-            new object?[] { "uncommitted", Git is null ? "" : Git.Dirty ? $"{Git.ChangedPaths.Count} paths, sha256 {Git.UncommittedHash}" : "none (clean tree)" },
-        };
-        rows.AddRange(Variables.Select(v => new object?[] { "env " + v.Key, v.Value }));
-        if (WithheldVariables.Count > 0) rows.Add(["withheld", string.Join(", ", WithheldVariables)]);
-        var sb = new StringBuilder("<div class=\"cw-environment\">");
-        sb.Append(Html.Table(["", "value"], rows, caption: $"Environment captured {CapturedAt:u}"));
-        sb.Append("<details><summary>").Append(Html.Escape($"{Packages.Count} packages ({PackagesSource ?? "no packages file"})")).Append("</summary>");
-        sb.Append(Html.Table(["package", "version", "sha512"], Packages.Select(p => new object?[] { p.Name, p.Version, p.Sha512 })));
-        return sb.Append("</details></div>").ToString();
-    }
 
     private static IReadOnlyList<string> DefaultPackagesFiles()
     {

@@ -25,7 +25,8 @@ public sealed record PackageVersionProblem(string Package, string File, int Line
 /// management all fail, each with the package, file and line named.
 /// </summary>
 /// <example><code>PackageVersionCheck.Run(repoRoot).ThrowIfFailed();</code></example>
-public sealed partial class PackageVersionCheck : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed partial class PackageVersionCheck
 {
     private static readonly string[] SkippedFolders = ["bin", "obj", "node_modules", ".git", "build", "artifacts", "TestResults"];
 
@@ -239,10 +240,4 @@ public sealed partial class PackageVersionCheck : HtmlDisplayable
     public override string ToString() => Passed
         ? $"All package versions pinned ({FilesChecked.Count} files checked)."
         : $"{Problems.Count} unpinned package version(s):{Environment.NewLine}{string.Join(Environment.NewLine, Problems)}";
-
-    /// <inheritdoc />
-    public override string ToHtml() => Passed
-        ? $"<p>{Html.Escape(ToString())}</p>"
-        : Html.Table(["package", "file", "line", "problem"], Problems.Select(p => new object?[] { p.Package, Path.GetRelativePath(Root, p.File), p.Line, p.Problem }),
-            caption: $"{Problems.Count} unpinned package version(s)");
 }

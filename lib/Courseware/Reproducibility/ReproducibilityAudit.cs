@@ -193,7 +193,8 @@ public sealed record SeedSweep(IReadOnlyList<int> MasterSeeds, IReadOnlyList<Tra
 }
 
 /// <summary>The result of <see cref="ReproducibilityAudit.Run"/>: repeat comparisons, seed sensitivity and the findings drawn from them.</summary>
-public sealed class AuditResult : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class AuditResult
 {
     internal AuditResult(SeedPlan plan, Tolerance tolerance, IReadOnlyList<RunComparison> repeats, IReadOnlyList<SeedSensitivity> sensitivity,
         IReadOnlyList<TimeSpan> durations, TrainingOutcome reference)
@@ -305,17 +306,6 @@ public sealed class AuditResult : HtmlDisplayable
         sb.AppendLine();
         for (var i = 0; i < Repeats.Count; i++) sb.AppendLine($"- Repeat {i + 2} vs run 1: {Markdown.Cell(Repeats[i].ToString())}");
         return sb.ToString();
-    }
-
-    /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var sb = new StringBuilder("<div class=\"cw-audit\">");
-        sb.Append(Html.Table(["severity", "subject", "finding"], Findings.Select(f => new object?[] { f.Severity.Label(), f.Subject, f.Message }),
-            caption: $"Reproducibility audit — {Plan}, {RunDurations.Count} runs, {Tolerance}"));
-        for (var i = 0; i < Repeats.Count; i++)
-            sb.Append("<details><summary>").Append(Html.Escape($"Repeat {i + 2} vs run 1: {Repeats[i]}")).Append("</summary>").Append(Repeats[i].ToHtml()).Append("</details>");
-        return sb.Append("</div>").ToString();
     }
 }
 

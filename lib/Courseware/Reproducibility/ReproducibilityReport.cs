@@ -33,7 +33,8 @@ public sealed record ChecklistItem(string Id, string Section, string Text, Check
 /// and are marked missing otherwise). Renders as HTML and Markdown.
 /// </summary>
 /// <example><code>var report = new ReproducibilityReport("Penguin classifier") { Environment = env, Seeds = seeds, Audit = audit };</code></example>
-public sealed partial class ReproducibilityReport(string title) : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed partial class ReproducibilityReport(string title)
 {
     private static readonly (string Id, string Section, string Text)[] Items =
     [
@@ -219,33 +220,9 @@ public sealed partial class ReproducibilityReport(string title) : HtmlDisplayabl
         return sb.ToString();
     }
 
-    /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var sb = new StringBuilder("<div class=\"cw-repro-report\" style=\"font-family:system-ui,sans-serif\">");
-        sb.Append("<h2>").Append(Html.Escape($"Reproducibility report: {Title}")).Append("</h2>");
-        sb.Append(Html.Table(["severity", "subject", "finding"], Findings.Select(f => new object?[] { f.Severity.Label(), f.Subject, f.Message }), caption: "Findings"));
-        sb.Append(Html.Table(["item", "requirement", "status", "evidence"], Checklist.Select(c => new object?[] { c.Id, c.Text, c.Status.ToString(), c.Evidence }),
-            caption: "ML Reproducibility Checklist (v2.0)"));
-        if (Environment is not null) sb.Append(Environment.ToHtml());
-        if (Data.Count > 0)
-            sb.Append(Html.Table(["data", "md5 (DVC)", "files", "bytes", "now"], Data.Select(d => new object?[] { d.Expected.Root, d.Expected.Md5, d.Expected.Files.Count, d.Expected.Size, d.Matches ? "unchanged" : d.ToString() }), caption: "Data"));
-        if (Seeds is not null) sb.Append(Seeds.ToHtml());
-        if (Command is not null) sb.Append("<p><b>Command</b></p><pre>").Append(Html.Escape(Command)).Append("</pre>");
-        if (ConfigYaml is not null) sb.Append("<p><b>Resolved configuration</b></p><pre>").Append(Html.Escape(ConfigYaml)).Append("</pre>");
-        if (Audit is not null) sb.Append(Audit.ToHtml());
-        if (SeedSweep is not null)
-        {
-            var metrics = SeedSweep.MetricNames;
-            foreach (var line in MultiSeedSummary) sb.Append("<p>").Append(Html.Escape(line)).Append("</p>");
-            sb.Append(Html.Table(["master seed", .. metrics], SeedSweep.MasterSeeds.Select((seed, i) => new object?[] { seed }.Concat(metrics.Select(m => (object?)SeedSweep.Values(m)[i]))), caption: "Runs over seeds"));
-        }
-        return sb.Append("</div>").ToString();
-    }
-
     /// <summary>The report as a standalone HTML page.</summary>
     public string ToStandaloneHtml() =>
-        $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{Html.Escape(Title)}</title></head><body>{ToHtml()}</body></html>";
+        $"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{Html.Escape(Title)}</title></head><body>{ReproducibilityHtml.Report(this)}</body></html>";
 
     /// <summary>Writes <c>reproducibility.html</c> (a standalone page) and <c>reproducibility.md</c> into <paramref name="directory"/>; returns their paths.</summary>
     public IReadOnlyList<string> Save(string directory)

@@ -169,7 +169,8 @@ public sealed record ArrayComparison(
 }
 
 /// <summary>Two runs compared metric by metric and array by array, arrays in pipeline order.</summary>
-public sealed class RunComparison : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class RunComparison
 {
     private RunComparison(Tolerance tolerance, IReadOnlyList<ArrayComparison> metrics, IReadOnlyList<ArrayComparison> arrays)
     {
@@ -223,13 +224,4 @@ public sealed class RunComparison : HtmlDisplayable
         if (FirstDivergence is { } first) sb.Append("; first divergence: ").Append(first.Describe());
         return sb.ToString();
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        $"<div><p><b>{Html.Escape(ToString())}</b></p>" +
-        Html.Table(["kind", "name", "status", "first diff at", "A", "B", "max |Δ|", "# differing"],
-            Metrics.Select(m => Row("metric", m)).Concat(Arrays.Select(a => Row("array", a)))) + "</div>";
-
-    private static object?[] Row(string kind, ArrayComparison c) =>
-        [kind, c.Name, c.Status.ToString(), c.FirstDifferenceIndex, ArrayComparison.Exact(c.ValueA), ArrayComparison.Exact(c.ValueB), c.MaxAbsDifference, c.DifferentCount];
 }

@@ -34,7 +34,8 @@ public static class SeedComponents
 /// (unlike <see cref="string.GetHashCode()"/>, which is randomised per process).
 /// </summary>
 /// <example><code>var seeds = new SeedPlan(42); var rng = seeds.CreateRandom(SeedComponents.Shuffle);</code></example>
-public sealed class SeedPlan : HtmlDisplayable, IEquatable<SeedPlan>
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class SeedPlan : IEquatable<SeedPlan>
 {
     private const string DerivationLabel = "courseware.seed.v1";
     private readonly Dictionary<string, int> _fixed;
@@ -193,10 +194,4 @@ public sealed class SeedPlan : HtmlDisplayable, IEquatable<SeedPlan>
     /// <inheritdoc />
     public override string ToString() =>
         $"SeedPlan(master={MasterSeed}; {string.Join(", ", Components.Select(c => $"{c}={Seed(c)}{(_fixed.ContainsKey(c) ? "*" : "")}"))})";
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(
-        ["component", "seed", "how"],
-        Components.Select(c => new object?[] { c, Seed(c), _fixed.ContainsKey(c) ? "fixed" : "derived" }),
-        caption: $"Seed plan (master seed {MasterSeed})");
 }

@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Benchmarks;
 
 namespace Courseware.Tests.Benchmarks;
@@ -51,7 +52,7 @@ public class ContaminationTests
         Assert.Equal(2, split.CleanItems);
         Assert.Equal(1.0, split.Contaminated["acc"].Value);
         Assert.Equal(0.0, split.Clean["acc"].Value);
-        Assert.Contains("clean (n=2)", split.ToHtml());
+        Assert.Contains("clean (n=2)", HtmlRenderers.Render(split));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using System.Text.Json.Nodes;
 using Courseware.Benchmarks;
 using Courseware.Models;
@@ -90,7 +91,7 @@ public class EvaluatorTests
         Courseware.Notebooks.Chart chart = results.Chart("acc_norm");
         Assert.Equal(1, chart.TraceCount);
         Assert.Contains("acc_norm", chart.ToSpecJson());
-        string html = results.ToHtml();
+        string html = HtmlRenderers.Render(results);
         Assert.Contains("pets&lt;b&gt;", html);
         Assert.DoesNotContain("pets<b>", html);
     }
@@ -163,7 +164,7 @@ public class EvaluatorTests
         Assert.Equal(["readable"], partial.Tasks.Select(t => t.Name));
         Assert.StartsWith("pets: item x1", partial.Failures["pets"]);
         Assert.StartsWith("pets: item x1", partial.ToJson()["failed"]!["pets"]!.GetValue<string>());
-        Assert.Contains("pets did not run", partial.ToHtml());
+        Assert.Contains("pets did not run", HtmlRenderers.Render(partial));
     }
 
     [Fact]

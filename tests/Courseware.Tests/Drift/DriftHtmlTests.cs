@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using System.Diagnostics;
 using Courseware.Drift;
 using Microsoft.Data.Analysis;
@@ -11,7 +12,7 @@ public class DriftHtmlTests
     {
         var reference = new DataFrame(new StringDataFrameColumn("<b>col</b>", ["<script>alert(1)</script>", "a", "b"]));
         var current = new DataFrame(new StringDataFrameColumn("<b>col</b>", ["a", "a", "b"]));
-        var html = DriftReport.Compute(reference, current).ToHtml();
+        var html = HtmlRenderers.Render(DriftReport.Compute(reference, current));
         Assert.Contains("&lt;b&gt;col&lt;/b&gt;", html);
         Assert.DoesNotContain("<b>col</b>", html); // not in the table, not in the chart titles
         Assert.DoesNotContain("<script>alert(1)</script>", html);

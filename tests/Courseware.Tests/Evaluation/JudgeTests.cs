@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using System.Text.RegularExpressions;
 using Courseware.Evaluation;
 
@@ -176,7 +177,7 @@ public class PairwiseProtocolTests
         Assert.Equal(1.0, report.LongerAnswerWinRate, 1e-12);
         Assert.Equal((1 + 1.0 / 3) / 2, report.SelfAgreement, 1e-12);
         Assert.True(double.IsNaN(report.FirstPositionShareOfFlips)); // no flips: undefined, not 0
-        Assert.Contains("self-agreement", report.ToHtml());
+        Assert.Contains("self-agreement", HtmlRenderers.Render(report));
     }
 
     [Fact]

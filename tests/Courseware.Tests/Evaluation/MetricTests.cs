@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Evaluation;
 
 namespace Courseware.Tests.Evaluation;
@@ -46,7 +47,7 @@ public class ClassificationTests
         Assert.Equal(new[,] { { 3, 0, 0 }, { 1, 4, 0 }, { 0, 0, 0 } }, cm.ToArray());
         Assert.Equal(8, cm.Total);
         Assert.Equal(4, cm[1, 1]);
-        Assert.Contains("<table", cm.ToHtml());
+        Assert.Contains("<table", HtmlRenderers.Render(cm));
         var e = Assert.Throws<ArgumentException>(() => ConfusionMatrix.Create(Truth, Predicted, labels: ["dog", "dog"]));
         Assert.Contains("'dog' twice", e.Message);
     }
@@ -128,14 +129,14 @@ public class ClassificationTests
         Assert.Equal(0.6257575757575757, report.MacroF1, Tol);
         Assert.Equal(0.653030303030303, report.WeightedF1, Tol);
         Assert.Equal(5, report.Classes[1].Scores.Support);
-        Assert.Contains("<table", report.ToHtml());
+        Assert.Contains("<table", HtmlRenderers.Render(report));
         Assert.Contains("macro avg", report.ToString());
     }
 
     [Fact]
     public void Report_escapes_labels()
     {
-        var html = Classification.Report(["<b>x</b>", "y"], ["<b>x</b>", "x"]).ToHtml();
+        var html = HtmlRenderers.Render(Classification.Report(["<b>x</b>", "y"], ["<b>x</b>", "x"]));
         Assert.DoesNotContain("<b>x</b>", html);
         Assert.Contains("&lt;b&gt;x&lt;/b&gt;", html);
     }

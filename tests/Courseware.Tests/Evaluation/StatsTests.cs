@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Evaluation;
 
 namespace Courseware.Tests.Evaluation;
@@ -363,7 +364,7 @@ public class CompareTests
     [Fact]
     public void Html_escapes_system_names()
     {
-        var html = Stats.Compare([1.0, 0.0, 1.0], [0.0, 0.0, 1.0], "<script>", "B").ToHtml();
+        var html = HtmlRenderers.Render(Stats.Compare([1.0, 0.0, 1.0], [0.0, 0.0, 1.0], "<script>", "B"));
         Assert.DoesNotContain("<script>", html);
         Assert.Contains("&lt;script&gt;", html);
     }

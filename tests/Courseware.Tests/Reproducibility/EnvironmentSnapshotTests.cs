@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using System.Diagnostics;
 using Courseware.Reproducibility;
 
@@ -86,7 +87,7 @@ public class EnvironmentSnapshotTests
         Assert.Equal(new Dictionary<string, string> { ["CW_TEST_THREADS"] = "3" }, env.Variables);
         Assert.Equal(["CW_TEST_API_TOKEN"], env.WithheldVariables);
         Assert.DoesNotContain("s3cr3t", env.ToJson());
-        Assert.DoesNotContain("s3cr3t", env.ToHtml());
+        Assert.DoesNotContain("s3cr3t", HtmlRenderers.Render(env));
         Assert.DoesNotContain(Environment.GetEnvironmentVariables().Keys.Cast<string>(), n => n == "PATH" && env.Variables.ContainsKey(n));
     }
 

@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using System.Diagnostics;
 using Courseware.Reproducibility;
 
@@ -105,7 +106,7 @@ public class ReportTests
         Assert.Contains("| 4.1 | Specification of dependencies. | Evidenced |", md);
         Assert.Contains("# Reproducibility report: clean &lt;pipeline&gt;", md);
         Assert.Contains("| 1 | ", md); // the per-seed table
-        var html = report.ToHtml();
+        var html = HtmlRenderers.Render(report);
         Assert.Contains("clean &lt;pipeline&gt;", html);
         Assert.DoesNotContain("<pipeline>", html);
 

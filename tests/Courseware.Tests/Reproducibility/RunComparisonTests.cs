@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Reproducibility;
 
 namespace Courseware.Tests.Reproducibility;
@@ -74,7 +75,7 @@ public class RunComparisonTests
     {
         var o = new TrainingOutcome().Array("<w>", [1f]);
         Assert.Throws<ArgumentException>(() => o.Array("<w>", [2f]));
-        var html = RunComparison.Compare(o, o).ToHtml();
+        var html = HtmlRenderers.Render(RunComparison.Compare(o, o));
         Assert.Contains("&lt;w&gt;", html);
         Assert.DoesNotContain("<w>", html);
     }

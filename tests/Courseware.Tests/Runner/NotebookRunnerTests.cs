@@ -200,6 +200,13 @@ public sealed class NotebookRunnerTests(RunnerFixture run)
         Assert.Contains("Plotly.newPlot", chart);
         Assert.Contains("plotly.js v", chart); // the first chart of the kernel session carries plotly.js itself
         Assert.Contains("lines chart 'rich display' with 1 trace(s)", Cell(result, "chart").Text);
+        // A result type carries only the formatter attribute; its table comes from HtmlRenderers, its text from ToString.
+        var summary = Cell(result, "result").Outputs.ToJsonString();
+        Assert.Contains("cw-table", summary);
+        Assert.Contains("acc: 0.81", Cell(result, "result").Text);
+        // Values of other types keep the kernel's own formatting.
+        Assert.DoesNotContain("cw-table", Cell(result, "plain").Outputs.ToJsonString());
+        Assert.Contains("3", Cell(result, "plain").Text);
         // Tensors are created and multiplied in a notebook cell.
         Assert.Contains("10", Cell(result, "torch").Text);
     }

@@ -18,7 +18,8 @@ public sealed record HumanPreference(string Id, AnswerPair Pair, Preference Labe
 /// <see cref="HumanPreference.Fields"/>. The labels feed <see cref="JudgeReport.AgreementWith"/>.
 /// </summary>
 /// <example><code>var human = HumanPreferences.Load("datasets/preferences/tinyworld_preferences.jsonl");</code></example>
-public sealed class HumanPreferences : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class HumanPreferences
 {
     private static readonly string[] Required = ["id", "question", "answer_a", "answer_b", "preferred", "reason"];
 
@@ -77,11 +78,6 @@ public sealed class HumanPreferences : HtmlDisplayable
         if (items.Count == 0) throw new InvalidDataException($"{path}: no items.");
         return new HumanPreferences(path, items);
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["id", "question", "answer A", "answer B", "preferred", "reason"],
-        Items.Select(i => (object?[])[i.Id, i.Pair.Question, i.Pair.First, i.Pair.Second, i.Label switch { Preference.First => "A", Preference.Second => "B", _ => "tie" }, i.Reason]),
-        $"{Items.Count} human preferences ({Path.GetFileName(Source)})");
 
     /// <inheritdoc />
     public override string ToString() => $"{Items.Count} human preferences from {Source}";
