@@ -9,8 +9,8 @@ namespace Courseware.Models;
 /// greedy and seeded sampling, stop sequences. A backend only supplies <see cref="ComputeLogits"/>, so two
 /// backends of the same weights give the same answers by construction of everything else.
 /// </summary>
-[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
-public abstract class LocalLanguageModel : ILanguageModel, IHtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public abstract class LocalLanguageModel : ILanguageModel
 {
     private readonly object _gate = new();
 
@@ -133,10 +133,6 @@ public abstract class LocalLanguageModel : ILanguageModel, IHtmlDisplayable
             return states.Select(s => new Generation(s.Text, s.Generated.Count, s.Finish!.Value, s.TruncatedTokens)).ToArray();
         }, cancellationToken);
     }
-
-    /// <summary>A notebook summary: name, context, vocabulary, batch size.</summary>
-    public string ToHtml() => Html.Table(["model", "context (tokens)", "vocabulary", "batch size"],
-        [[Name, MaxContextLength, VocabularySize, BatchSize]]);
 
     /// <inheritdoc />
     public override string ToString() => Name;

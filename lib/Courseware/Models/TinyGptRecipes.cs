@@ -21,14 +21,8 @@ public sealed record TinyGptRecipe(string Name, TinyGptConfig Config, TrainingOp
 /// <param name="Accuracy">4-way accuracies on the world's questions, "Question: …\nAnswer:" and MMLU layouts, seen and held-out facts.</param>
 /// <param name="TrainingTime">Wall time of training.</param>
 /// <param name="WeightsSha256">SHA-256 of model.safetensors.</param>
-[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed record TrainedCheckpoint(string Folder, TinyGptRecipe Recipe, long Parameters, double FinalLoss, FactAccuracy Accuracy, TimeSpan TrainingTime, string WeightsSha256)
-    : IHtmlDisplayable
-{
-    /// <summary>One table row: the checkpoint, its size, loss, the accuracies and training time.</summary>
-    public string ToHtml() => Html.Table(["checkpoint", "parameters", "final loss", "seen (Q/A)", "held-out (Q/A)", "seen (MMLU)", "held-out (MMLU)", "training (s)", "sha256"],
-        [[Recipe.Name, Parameters, FinalLoss, Accuracy.Seen, Accuracy.HeldOut, Accuracy.SeenMmlu, Accuracy.HeldOutMmlu, Math.Round(TrainingTime.TotalSeconds), WeightsSha256[..12]]]);
-}
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed record TrainedCheckpoint(string Folder, TinyGptRecipe Recipe, long Parameters, double FinalLoss, FactAccuracy Accuracy, TimeSpan TrainingTime, string WeightsSha256);
 
 /// <summary>Multiple-choice accuracy of a model on the fictional world's facts (chance 0.25).</summary>
 /// <param name="Seen">Facts in the corpus, "Question: …\nAnswer:" scored on the answer words.</param>

@@ -138,8 +138,8 @@ public sealed record RunData(
 }
 
 /// <summary>A run as stored: <see cref="RunInfo"/> plus <see cref="RunData"/>. An immutable snapshot.</summary>
-[TypeFormatterSource(typeof(HtmlFormatterSource), PreferredMimeTypes = ["text/html", "text/plain"])]
-public sealed record Run(RunInfo Info, RunData Data) : IHtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed record Run(RunInfo Info, RunData Data)
 {
     /// <summary>Shortcut for <c>Info.RunId</c>.</summary>
     public string RunId => Info.RunId;
@@ -155,15 +155,6 @@ public sealed record Run(RunInfo Info, RunData Data) : IHtmlDisplayable
 
     /// <summary>Value of a param, or null when the run never logged it.</summary>
     public string? Param(string key) => Data.Params.GetValueOrDefault(key);
-
-    /// <summary>One table: params, latest metrics (with their step) and the user's tags (system tags left out).</summary>
-    public string ToHtml()
-    {
-        var rows = Data.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new object?[] { "params." + p.Key, p.Value, null })
-            .Concat(Data.Metrics.Values.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => new object?[] { "metrics." + m.Key, m.Value, m.Step }))
-            .Concat(Data.Tags.Where(t => !SystemTags.IsSystem(t.Key)).OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => new object?[] { "tags." + t.Key, t.Value, null }));
-        return Html.Table(["key", "value", "step"], rows, ToString());
-    }
 
     /// <summary>Name, id, status and duration, e.g. <c>Run 'lr-0.01' (3f2a…) FINISHED in 4.2 s</c>.</summary>
     public override string ToString() =>

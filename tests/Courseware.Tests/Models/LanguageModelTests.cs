@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -218,7 +219,7 @@ public class ModelDisplayTests
     public void A_model_renders_as_an_escaped_html_table()
     {
         using TinyGpt model = TinyGpt.Create(TinyModels.Config(), TinyModels.Tokenizer, name: "<b>evil</b>");
-        string html = model.ToHtml();
+        string html = HtmlRenderers.Render(model);
         Assert.Contains("<table", html);
         Assert.Contains("&lt;b&gt;evil&lt;/b&gt;", html);
         Assert.DoesNotContain("<b>evil", html);

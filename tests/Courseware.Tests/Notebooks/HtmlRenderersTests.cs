@@ -16,7 +16,12 @@ public sealed class HtmlRenderersTests
         var marked = LibraryTypes.Where(t => t.GetCustomAttributes(inherit: true).OfType<TypeFormatterSourceAttribute>().Any() && !typeof(IHtmlDisplayable).IsAssignableFrom(t)).ToList();
         Assert.NotEmpty(marked);
         var rendered = HtmlRenderers.RenderedTypes;
-        Assert.Empty(marked.Where(t => !rendered.Contains(t.IsGenericType ? t.GetGenericTypeDefinition() : t)).Select(t => t.FullName));
+        static IEnumerable<Type> SelfAndBases(Type type)
+        {
+            for (Type? t = type; t is not null; t = t.BaseType) yield return t.IsGenericType ? t.GetGenericTypeDefinition() : t;
+        }
+        // A subtype (TinyGpt) is drawn by its base type's renderer (LocalLanguageModel), as the formatter looks it up.
+        Assert.Empty(marked.Where(t => !SelfAndBases(t).Any(rendered.Contains)).Select(t => t.FullName));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using System.Diagnostics;
 using Courseware.Tracking;
 using Microsoft.Data.Analysis;
@@ -55,7 +56,7 @@ public sealed class TrackerTests : IDisposable
             run.SetTag("team", "a&b");
         }
         var stored = await _tracker.GetRunAsync(id);
-        var html = stored.ToHtml();
+        var html = HtmlRenderers.Render(stored);
         Assert.Contains("params.lr", html);
         Assert.Contains(">0.75<", html);             // the latest value, not the first
         Assert.Contains(">2<", html);                // with its step
