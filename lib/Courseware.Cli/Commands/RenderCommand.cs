@@ -23,7 +23,7 @@ internal static class RenderCommand
                 var options = new NotebookSiteOptions { Title = parse.GetValue(title)!, TrustHtml = parse.GetValue(trust) };
                 var files = CourseSite.Write(parse.GetValue(paths)!, outDir, options);
                 var pages = files.Count(f => f.EndsWith(".html", StringComparison.Ordinal)) - 1;
-                AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {pages} pages to {Runner.RunPaths.Display(outDir)} (open {Runner.RunPaths.Display(Path.Combine(outDir, NotebookSite.IndexFile))})");
+                AnsiConsole.MarkupLineInterpolated($"[green]wrote[/] {pages} {(pages == 1 ? "page" : "pages")} to {Runner.RunPaths.Display(outDir)} (open {Runner.RunPaths.Display(Path.Combine(outDir, NotebookSite.IndexFile))})");
                 return 0;
             }
             catch (Exception e) when (e is IOException or FormatException or InvalidDataException or UnauthorizedAccessException or Runner.NotebookException)

@@ -42,10 +42,7 @@ public static partial class Release
             throw new IOException($"{outDir}: is a file (expected a folder for the release)");
 
         var files = Files(repoRoot);
-        var parent = Path.GetDirectoryName(outDir)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(outDir)}.release-{Guid.NewGuid():N}");
-        try
+        AtomicFile.ReplaceFolder(outDir, "release", temp =>
         {
             foreach (var (relative, content) in files)
             {
@@ -56,19 +53,7 @@ public static partial class Release
             var leaks = Leaks(repoRoot, temp);
             if (leaks.Count > 0)
                 throw new InvalidDataException("the release would contain solution text (nothing written): " + string.Join("; ", leaks.Take(5)));
-            if (Directory.Exists(outDir))
-            {
-                var old = Path.Combine(parent, $".{Path.GetFileName(outDir)}.old-{Guid.NewGuid():N}");
-                Directory.Move(outDir, old);
-                Directory.Move(temp, outDir);
-                Directory.Delete(old, recursive: true);
-            }
-            else Directory.Move(temp, outDir);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        });
         return files.Select(f => f.Relative.Replace('\\', '/')).ToList();
     }
 

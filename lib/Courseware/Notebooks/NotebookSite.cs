@@ -75,10 +75,7 @@ public static class NotebookSite
         files[PlotlyFile] = PlotlyScript;
         files[MarkerFile] = "Written by `courseware render`; the next render replaces this folder.\n";
 
-        var parent = Path.GetDirectoryName(outDir)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(outDir)}.site-{Guid.NewGuid():N}");
-        try
+        AtomicFile.ReplaceFolder(outDir, "site", temp =>
         {
             foreach (var (relative, text) in files)
             {
@@ -86,19 +83,7 @@ public static class NotebookSite
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.WriteAllText(target, text, new UTF8Encoding(false));
             }
-            if (Directory.Exists(outDir))
-            {
-                var old = Path.Combine(parent, $".{Path.GetFileName(outDir)}.old-{Guid.NewGuid():N}");
-                Directory.Move(outDir, old);
-                Directory.Move(temp, outDir);
-                Directory.Delete(old, recursive: true);
-            }
-            else Directory.Move(temp, outDir);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        });
         return files.Keys.ToList();
     }
 

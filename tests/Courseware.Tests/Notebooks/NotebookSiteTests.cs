@@ -45,6 +45,8 @@ public sealed class NotebookSiteTests
         ["output_type"] = "display_data", ["metadata"] = new JsonObject(), ["data"] = new JsonObject { [mime] = content },
     };
 
+    private static void ContainsAll(string html, params string[] fragments) => Assert.All(fragments, f => Assert.Contains(f, html));
+
     private static string Page(JsonObject notebook, NotebookSiteOptions options, string page = "lab.html") =>
         NotebookSite.RenderPage(new SiteNotebook(page, "/course/lab.ipynb", notebook), options);
 
@@ -66,19 +68,20 @@ public sealed class NotebookSiteTests
 
         var html = Page(notebook, Trusted);
 
-        Assert.Contains("<h1 id=\"drift-monitoring\">Drift &amp; monitoring</h1>", html);
-        Assert.Contains("<p>Some <em>emphasis</em>.</p>", html);
-        Assert.Contains("<h2 id=\"two-windows\">Two windows</h2>", html);
-        Assert.Contains("<h2 id=\"two-windows-2\">Two windows</h2>", html); // ids stay unique across cells
-        Assert.Contains("<title>Drift &amp; monitoring</title>", html);
-        Assert.Contains("<div class=\"cw-lang\">csharp</div><pre class=\"cw-source\"><code>Console.WriteLine(&quot;&lt;b&gt;R&amp;D&lt;/b&gt;&quot;);</code></pre>", html);
-        Assert.Contains("<pre class=\"cw-stream cw-stdout\">&lt;b&gt;R&amp;D&lt;/b&gt;\n</pre>", html);
-        Assert.Contains("<pre class=\"cw-stream cw-stderr\">careful\n</pre>", html);
-        // A #!value cell shows its language and its data without the magic line.
-        Assert.Contains("<div class=\"cw-lang\">value</div><pre class=\"cw-source\"><code>name,score</code></pre>", html);
-        Assert.Contains("<pre class=\"cw-text\">a &lt; b</pre>", html);
-        Assert.Contains("<pre class=\"cw-error\">System.Exception: boom\n   at Submission#3</pre>", html); // ANSI colours removed
-        Assert.Contains($"<img alt=\"\" src=\"data:image/png;base64,{png}\">", html);
+        ContainsAll(html,
+            "<h1 id=\"drift-monitoring\">Drift &amp; monitoring</h1>",
+            "<p>Some <em>emphasis</em>.</p>",
+            "<h2 id=\"two-windows\">Two windows</h2>",
+            "<h2 id=\"two-windows-2\">Two windows</h2>", // ids stay unique across cells
+            "<title>Drift &amp; monitoring</title>",
+            "<div class=\"cw-lang\">csharp</div><pre class=\"cw-source\"><code>Console.WriteLine(&quot;&lt;b&gt;R&amp;D&lt;/b&gt;&quot;);</code></pre>",
+            "<pre class=\"cw-stream cw-stdout\">&lt;b&gt;R&amp;D&lt;/b&gt;\n</pre>",
+            "<pre class=\"cw-stream cw-stderr\">careful\n</pre>",
+            // A #!value cell shows its language and its data without the magic line.
+            "<div class=\"cw-lang\">value</div><pre class=\"cw-source\"><code>name,score</code></pre>",
+            "<pre class=\"cw-text\">a &lt; b</pre>",
+            "<pre class=\"cw-error\">System.Exception: boom\n   at Submission#3</pre>", // ANSI colours removed
+            $"<img alt=\"\" src=\"data:image/png;base64,{png}\">");
         Assert.DoesNotContain("<b>R&D</b>", html);
     }
 
@@ -134,16 +137,17 @@ public sealed class NotebookSiteTests
 
         var html = Page(notebook, Untrusted);
 
+        ContainsAll(html,
+            "&lt;script&gt;alert('md')&lt;/script&gt;",
+            "<a href=\"#\">click</a>",
+            "<a href=\"https://example.org/a\">ok</a>",
+            "<a href=\"other.html#x\">rel</a>",
+            // The output's markup exists only HTML-escaped inside srcdoc of a frame with scripts but no same-origin access.
+            "<iframe class=\"cw-frame\" sandbox=\"allow-scripts\" srcdoc=\"",
+            WebUtility.HtmlEncode(attack));
         Assert.DoesNotContain("<script>alert", html);
-        Assert.Contains("&lt;script&gt;alert('md')&lt;/script&gt;", html);
-        Assert.Contains("<a href=\"#\">click</a>", html);
-        Assert.Contains("<a href=\"https://example.org/a\">ok</a>", html);
-        Assert.Contains("<a href=\"other.html#x\">rel</a>", html);
-        // The output's markup exists only HTML-escaped inside srcdoc of a frame with scripts but no same-origin access.
         Assert.DoesNotContain("<img src=x", html);
         Assert.DoesNotContain("<script>top.pwned", html);
-        Assert.Contains("<iframe class=\"cw-frame\" sandbox=\"allow-scripts\" srcdoc=\"", html);
-        Assert.Contains(WebUtility.HtmlEncode(attack), html);
 
         var trusted = Page(notebook, Trusted);
         Assert.Contains(attack, trusted);
@@ -237,5 +241,27 @@ public sealed class NotebookSiteTests
                      where text.Contains(WebUtility.HtmlEncode(line), StringComparison.Ordinal) || text.Contains(line, StringComparison.Ordinal)
                      select $"{file}: {line}").ToList();
         Assert.Empty(leaks);
+    }
+
+    [Fact]
+    public void The_render_command_writes_a_site_and_exits_2_naming_the_problem()
+    {
+        using var temp = new TempFolder();
+        temp.Write("run/lab.ipynb", Notebook(Markdown("# Lab")).ToJsonString());
+        temp.Write("bad/lab.ipynb", "{\"nbformat\": 4, \"cells\": [{\"cell_type\": \"code\"}]}");
+
+        var (code, output) = RunCourseware(["render", "run", "--out", "site"], temp.Path);
+        Assert.True(code == 0, output);
+        Assert.Contains("wrote 1 page to site (open site/index.html)", output.Replace("\n", ""));
+        Assert.Contains("<h1 id=\"lab\">Lab</h1>", File.ReadAllText(Path.Combine(temp.Path, "site", "lab.html")));
+
+        (code, output) = RunCourseware(["render", "run", "--out", "run/site"], temp.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("error: run/site: is, holds or is inside the input run: choose an output folder apart from the inputs", output.Replace("\n", ""));
+
+        (code, output) = RunCourseware(["render", "bad", "--out", "site"], temp.Path);
+        Assert.Equal(2, code);
+        Assert.Contains($"{Path.Combine(temp.Path, "bad", "lab.ipynb")}: cell 0: missing 'source'", output.Replace("\n", ""));
+        Assert.True(File.Exists(Path.Combine(temp.Path, "site", "lab.html")), "a failed render leaves the earlier site as it was");
     }
 }
