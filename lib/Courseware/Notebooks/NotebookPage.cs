@@ -58,7 +58,7 @@ internal sealed partial class NotebookPage
             switch ((string?)cell["cell_type"])
             {
                 case "markdown":
-                    body.Append("<div class=\"cw-cell cw-markdown\">").Append(Markdown(source)).Append("</div>");
+                    body.Append("<div class=\"cw-cell cw-markdown\">").Append(Markdown(source, contents: true)).Append("</div>");
                     break;
                 case "code":
                     Code(body, cell, source, path);
@@ -73,7 +73,8 @@ internal sealed partial class NotebookPage
         Html = NotebookSite.Document(Title, _root, withPlotly: true, body.ToString(), _hasFrames ? FrameHostScript : "");
     }
 
-    private string Markdown(string source)
+    /// <summary>Markdown as HTML; headings of markdown cells (<paramref name="contents"/>), not of outputs, make the title and contents.</summary>
+    private string Markdown(string source, bool contents)
     {
         var document = Markdig.Markdown.Parse(source, _markdown);
         foreach (var heading in document.Descendants<HeadingBlock>())
@@ -81,7 +82,7 @@ internal sealed partial class NotebookPage
             var text = PlainText(heading.Inline);
             var id = UniqueId(text);
             heading.GetAttributes().Id = id;
-            _headings.Add(new PageHeading(heading.Level, text, id));
+            if (contents) _headings.Add(new PageHeading(heading.Level, text, id));
         }
         if (!_options.TrustHtml)
         {
@@ -141,7 +142,7 @@ internal sealed partial class NotebookPage
         else if (data.ContainsKey("image/svg+xml"))
             // As an <img>, an SVG's scripts never run.
             body.Append("<img alt=\"\" src=\"data:image/svg+xml;base64,").Append(Convert.ToBase64String(Encoding.UTF8.GetBytes(Field("image/svg+xml")))).Append("\">");
-        else if (data.ContainsKey("text/markdown")) body.Append(Markdown(Field("text/markdown")));
+        else if (data.ContainsKey("text/markdown")) body.Append(Markdown(Field("text/markdown"), contents: false));
         else if (data.ContainsKey("text/plain")) body.Append("<pre class=\"cw-text\">").Append(Notebooks.Html.Escape(Field("text/plain"))).Append("</pre>");
     }
 
@@ -175,7 +176,7 @@ internal sealed partial class NotebookPage
         "<script>addEventListener('message',function(e){var d=e.data,f=null;if(!d)return;" +
         "document.querySelectorAll('iframe.cw-frame').forEach(function(x){if(x.contentWindow===e.source)f=x;});if(!f)return;" +
         "if(typeof d.cwFrameHeight==='number')f.style.height=Math.min(Math.max(d.cwFrameHeight,20),4000)+'px';" +
-        "if(d.cwNeedPlotly&&window." + NotebookSite.PlotlyFunction + ")e.source.postMessage({cwPlotlySource:" + NotebookSite.PlotlyFunction + ".toString()},'*');});</script>";
+        "if(d.cwNeedPlotly&&!f.cwPlotlySent&&window." + NotebookSite.PlotlyFunction + "){f.cwPlotlySent=1;e.source.postMessage({cwPlotlySource:" + NotebookSite.PlotlyFunction + ".toString()},'*');}});</script>";
 
     /// <summary>
     /// The output without the copies of plotly.js that chart outputs embed (<see cref="PlotlyJs.WithLoader"/>): the site

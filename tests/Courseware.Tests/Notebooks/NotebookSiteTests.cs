@@ -106,7 +106,8 @@ public sealed class NotebookSiteTests
         var notebooks = new[]
         {
             new SiteNotebook("a.html", Path.Combine(temp.Path, "a.ipynb"), Notebook(Markdown("# Lab A\n## Setup\n### Detail"), Markdown("## Exercises <1>"))),
-            new SiteNotebook("b.html", Path.Combine(temp.Path, "b.ipynb"), Notebook(Code("1 + 1", Display("text/plain", "2")))),
+            // An output's headings are shown but are not the notebook's title or sections.
+            new SiteNotebook("b.html", Path.Combine(temp.Path, "b.ipynb"), Notebook(Code("1 + 1", Display("text/markdown", "# Output\n## Not a section")))),
         };
         var outDir = Path.Combine(temp.Path, "site");
 
