@@ -31,12 +31,15 @@ internal sealed partial class NotebookPage
         _markdown = (options.TrustHtml ? pipeline : pipeline.DisableHtml()).Build();
     }
 
-    public string Html { get; private set; } = "";
+    private string _body = "", _script = "";
 
     /// <summary>The first heading of the notebook, else the page's file name.</summary>
     public string Title { get; private set; } = "";
 
     public IReadOnlyList<PageHeading> Headings => _headings;
+
+    /// <summary>The page as HTML; <paramref name="footer"/> (HTML) follows the cells.</summary>
+    public string ToHtml(string footer = "") => NotebookSite.Document(Title, _root, withPlotly: true, _body + footer, _script);
 
     public static NotebookPage Render(SiteNotebook notebook, NotebookSiteOptions options)
     {
@@ -70,7 +73,8 @@ internal sealed partial class NotebookPage
             }
         }
         Title = _headings.FirstOrDefault()?.Text ?? Path.GetFileNameWithoutExtension(_notebook.Page);
-        Html = NotebookSite.Document(Title, _root, withPlotly: true, body.ToString(), _hasFrames ? FrameHostScript : "");
+        _body = body.ToString();
+        _script = _hasFrames ? FrameHostScript : "";
     }
 
     /// <summary>Markdown as HTML; headings of markdown cells (<paramref name="contents"/>), not of outputs, make the title and contents.</summary>

@@ -63,13 +63,9 @@ public static class NotebookSite
         }
 
         var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var entries = new List<(SiteNotebook Notebook, NotebookPage Page)>();
-        foreach (var notebook in notebooks)
-        {
-            var page = NotebookPage.Render(notebook, options);
-            files.Add(notebook.Page, page.Html);
-            entries.Add((notebook, page));
-        }
+        var entries = notebooks.Select(n => (Notebook: n, Page: NotebookPage.Render(n, options))).ToList();
+        for (var i = 0; i < entries.Count; i++)
+            files.Add(entries[i].Notebook.Page, entries[i].Page.ToHtml(Pager(entries, i)));
         files[IndexFile] = Index(entries, options);
         files[StyleFile] = Style;
         files[PlotlyFile] = PlotlyScript;
@@ -98,7 +94,7 @@ public static class NotebookSite
         $"// plotly.js v{PlotlyJs.Version} for this site (see NotebookSite.PlotlyScript)\nfunction {PlotlyFunction}() {{\n{PlotlyJs.Source}\n}}\n{PlotlyFunction}();\n";
 
     /// <summary>The page of one notebook, as HTML (what <see cref="Write"/> puts at <see cref="SiteNotebook.Page"/>).</summary>
-    public static string RenderPage(SiteNotebook notebook, NotebookSiteOptions options) => NotebookPage.Render(notebook, options).Html;
+    public static string RenderPage(SiteNotebook notebook, NotebookSiteOptions options) => NotebookPage.Render(notebook, options).ToHtml();
 
     /// <summary>"../" once per folder level of a page, so its links reach the site's root.</summary>
     internal static string RootOf(string page) => string.Concat(Enumerable.Repeat("../", page.Count(c => c == '/')));
@@ -106,6 +102,16 @@ public static class NotebookSite
     private static bool PagePathIsSafe(string page) =>
         page.EndsWith(".html", StringComparison.Ordinal) && !Path.IsPathRooted(page) && !page.Contains('\\') &&
         page.Split('/').All(part => part.Length > 0 && part != "." && part != "..") && page != IndexFile;
+
+    /// <summary>Links to the previous and next notebook, in the order of the contents.</summary>
+    private static string Pager(IReadOnlyList<(SiteNotebook Notebook, NotebookPage Page)> entries, int at)
+    {
+        string Link(int to, string rel, string arrow) =>
+            to < 0 || to >= entries.Count ? "" :
+            $"<a rel=\"{rel}\" href=\"{Html.Escape(RootOf(entries[at].Notebook.Page) + entries[to].Notebook.Page)}\">" +
+            (rel == "prev" ? arrow + " " + Html.Escape(entries[to].Page.Title) : Html.Escape(entries[to].Page.Title) + " " + arrow) + "</a>";
+        return "<nav class=\"cw-pager\">" + Link(at - 1, "prev", "←") + Link(at + 1, "next", "→") + "</nav>";
+    }
 
     private static string Index(IEnumerable<(SiteNotebook Notebook, NotebookPage Page)> entries, NotebookSiteOptions options)
     {
@@ -140,6 +146,8 @@ public static class NotebookSite
         body { font-family: system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #fff; }
         main { max-width: 1000px; margin: 0 auto; padding: 16px 24px 64px; }
         nav.cw-nav { font-size: 14px; margin-bottom: 8px; }
+        nav.cw-pager { display: flex; justify-content: space-between; margin-top: 32px; padding-top: 12px; border-top: 1px solid #d8dde3; }
+        nav.cw-pager a[rel="next"] { margin-left: auto; }
         .cw-toc > li { margin: 8px 0; } .cw-toc ul { font-size: 14px; }
         .cw-cell { margin: 12px 0; }
         .cw-code { border: 1px solid #d8dde3; border-radius: 6px; overflow: hidden; }

@@ -121,6 +121,8 @@ public sealed class NotebookSiteTests
         Assert.Contains("<h1>MLOps</h1><ol class=\"cw-toc\"><li><a href=\"a.html\">Lab A</a><ul><li><a href=\"a.html#setup\">Setup</a></li>" +
                         "<li><a href=\"a.html#exercises-1\">Exercises &lt;1&gt;</a></li></ul></li><li><a href=\"b.html\">b</a></li></ol>", index);
         Assert.DoesNotContain("plotly.min.js", index);
+        Assert.Contains("<nav class=\"cw-pager\"><a rel=\"next\" href=\"b.html\">b →</a></nav>", File.ReadAllText(Path.Combine(outDir, "a.html")));
+        Assert.Contains("<nav class=\"cw-pager\"><a rel=\"prev\" href=\"a.html\">← Lab A</a></nav>", File.ReadAllText(Path.Combine(outDir, "b.html")));
 
         // A second render replaces the first: a page gone from the inputs is gone from the site.
         NotebookSite.Write(notebooks[..1], outDir, Untrusted);
