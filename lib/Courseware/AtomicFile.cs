@@ -17,6 +17,36 @@ public static class AtomicFile
         Write(path, stream => stream.Write(copy));
     }
 
+    /// <summary>
+    /// Replaces a whole folder: <paramref name="fill"/> writes into a temporary folder beside <paramref name="folder"/>
+    /// (named after <paramref name="kind"/>), which is then renamed into place; an existing folder is moved aside first and
+    /// deleted after. When <paramref name="fill"/> throws, the folder is left as it was and the temporary one is removed.
+    /// </summary>
+    public static void ReplaceFolder(string folder, string kind, Action<string> fill)
+    {
+        var full = Path.GetFullPath(folder.TrimEnd('/', '\\'));
+        var parent = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(parent);
+        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{kind}-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(temp);
+            fill(temp);
+            if (Directory.Exists(full))
+            {
+                var old = Path.Combine(parent, $".{Path.GetFileName(full)}.old-{Guid.NewGuid():N}");
+                Directory.Move(full, old);
+                Directory.Move(temp, full);
+                Directory.Delete(old, recursive: true);
+            }
+            else Directory.Move(temp, full);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+
     /// <summary>Lets <paramref name="write"/> fill a temp file beside <paramref name="path"/>, then moves it over the target; the temp file is removed on failure.</summary>
     public static void Write(string path, Action<Stream> write)
     {

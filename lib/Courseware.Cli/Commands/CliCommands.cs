@@ -28,6 +28,7 @@ internal static class CliCommands
         Commands.CheckCommand.Create(),
         Commands.GradeCommand.Create(),
         Commands.ReleaseCommand.Create(),
+        Commands.RenderCommand.Create(),
         Commands.StartCommand.Create(),
         Commands.AutogradeCommand.Create(),
         Commands.GradebookCommand.Create(),

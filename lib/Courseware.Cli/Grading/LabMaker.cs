@@ -79,8 +79,19 @@ public static class LabMaker
     }
 
     /// <summary>The learner's version of one code cell's source.</summary>
-    public static string LearnerSource(string source, string exerciseTitle, string where)
+    public static string LearnerSource(string source, string exerciseTitle, string where) =>
+        Strip(source, exerciseTitle, where, keepSolution: false).Source;
+
+    /// <summary>
+    /// One code cell's source as the course site shows a solution: the solution kept (its markers dropped), hidden checks
+    /// removed exactly as in the lab; <c>HadHiddenChecks</c> says whether any were.
+    /// </summary>
+    public static (string Source, bool HadHiddenChecks) SiteSource(string source, string where) =>
+        Strip(source, "", where, keepSolution: true);
+
+    private static (string Source, bool HadHiddenChecks) Strip(string source, string exerciseTitle, string where, bool keepSolution)
     {
+        var hadHidden = false;
         var lines = source.Split('\n');
         var result = new List<string>();
         string? open = null;
@@ -95,11 +106,13 @@ public static class LabMaker
                     throw new FormatException($"{where}: line {n + 1}: '{marker}' inside the '{open}' opened at line {openLine}");
                 case BeginSolution:
                     open = BeginSolution; openLine = n + 1;
+                    if (keepSolution) break;
                     var indent = line[..(line.Length - line.TrimStart().Length)];
                     result.Add($"{indent}throw new NotImplementedException({Literal($"Exercise not done yet: {exerciseTitle}")});");
                     break;
                 case BeginHidden:
                     open = BeginHidden; openLine = n + 1;
+                    hadHidden = true;
                     break;
                 case EndSolution or EndHidden:
                     var expected = marker == EndSolution ? BeginSolution : BeginHidden;
@@ -108,13 +121,13 @@ public static class LabMaker
                     open = null;
                     break;
                 default:
-                    if (open is null) result.Add(line);
+                    if (open is null || keepSolution && open == BeginSolution) result.Add(line);
                     break;
             }
         }
         if (open is not null)
             throw new FormatException($"{where}: line {openLine}: '{open}' is never closed");
-        return string.Join('\n', result);
+        return (string.Join('\n', result), hadHidden);
     }
 
     /// <summary>SHA-256 of a cell's source with line endings normalised, as recorded in locked lab cells.</summary>

@@ -42,10 +42,7 @@ public static partial class Release
             throw new IOException($"{outDir}: is a file (expected a folder for the release)");
 
         var files = Files(repoRoot);
-        var parent = Path.GetDirectoryName(outDir)!;
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(outDir)}.release-{Guid.NewGuid():N}");
-        try
+        AtomicFile.ReplaceFolder(outDir, "release", temp =>
         {
             foreach (var (relative, content) in files)
             {
@@ -56,19 +53,7 @@ public static partial class Release
             var leaks = Leaks(repoRoot, temp);
             if (leaks.Count > 0)
                 throw new InvalidDataException("the release would contain solution text (nothing written): " + string.Join("; ", leaks.Take(5)));
-            if (Directory.Exists(outDir))
-            {
-                var old = Path.Combine(parent, $".{Path.GetFileName(outDir)}.old-{Guid.NewGuid():N}");
-                Directory.Move(outDir, old);
-                Directory.Move(temp, outDir);
-                Directory.Delete(old, recursive: true);
-            }
-            else Directory.Move(temp, outDir);
-        }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        });
         return files.Select(f => f.Relative.Replace('\\', '/')).ToList();
     }
 
@@ -142,8 +127,9 @@ public static partial class Release
     /// The solution text a release must not contain, one line each: every hidden check line and every distinctive
     /// solution-block or model-answer line (20+ characters). A line the generated labs or the released library and data
     /// already contain (a visible check repeated in the hidden part, a using line) reveals nothing and is left out.
+    /// With <paramref name="hiddenChecksOnly"/>, only the hidden check lines (what the course site must not show either).
     /// </summary>
-    public static IReadOnlyList<string> SecretLines(string repoRoot)
+    public static IReadOnlyList<string> SecretLines(string repoRoot, bool hiddenChecksOnly = false)
     {
         var candidates = new SortedSet<string>(StringComparer.Ordinal);
         var labs = new StringBuilder();
@@ -157,6 +143,7 @@ public static partial class Release
                 var source = NotebookDocument.SourceOf(cell);
                 if (CellRole.Of(cell).SolutionMarkdown)
                 {
+                    if (hiddenChecksOnly) continue;
                     foreach (var line in source.Split('\n').Select(l => l.Trim()).Where(l => l.Length >= 20)) candidates.Add(line);
                     continue;
                 }
@@ -166,7 +153,7 @@ public static partial class Release
                     var line = raw.Trim();
                     if (line is "// BEGIN HIDDEN CHECKS" or "// BEGIN SOLUTION") { open = line; continue; }
                     if (line is "// END HIDDEN CHECKS" or "// END SOLUTION") { open = null; continue; }
-                    if (open == "// BEGIN HIDDEN CHECKS" && line.Any(char.IsLetterOrDigit) || open == "// BEGIN SOLUTION" && line.Length >= 20)
+                    if (open == "// BEGIN HIDDEN CHECKS" && line.Any(char.IsLetterOrDigit) || open == "// BEGIN SOLUTION" && line.Length >= 20 && !hiddenChecksOnly)
                         candidates.Add(line);
                 }
             }

@@ -34,10 +34,7 @@ public sealed class NotebookDocument
     public JsonArray Cells => (JsonArray)Json["cells"]!;
 
     /// <summary>The kernel a code cell runs on when its metadata names none.</summary>
-    public string DefaultKernelName =>
-        (string?)Json["metadata"]?["polyglot_notebook"]?["kernelInfo"]?["defaultKernelName"]
-        ?? (string?)Json["metadata"]?["polyglot_notebook"]?["defaultKernelName"] // dotnet-repl's shape
-        ?? "csharp";
+    public string DefaultKernelName => Courseware.Notebooks.NotebookKernels.DefaultOf(Json);
 
     /// <summary>Reads a .ipynb (nbformat 4) or .dib file. Throws <see cref="NotebookException"/> naming the file and cause.</summary>
     public static NotebookDocument Load(string path)
@@ -175,10 +172,7 @@ public sealed class NotebookDocument
     }
 
     /// <summary>The kernel a code cell targets: VS Code's cell metadata, else the notebook's default.</summary>
-    public string KernelOf(JsonObject cell) =>
-        (string?)cell["metadata"]?["polyglot_notebook"]?["kernelName"]
-        ?? (string?)cell["metadata"]?["dotnet_interactive"]?["language"]
-        ?? DefaultKernelName;
+    public string KernelOf(JsonObject cell) => Courseware.Notebooks.NotebookKernels.KernelOf(Json, cell);
 
     /// <summary>The cell's tags (papermill's `parameters`, `injected-parameters`).</summary>
     public static IEnumerable<string> TagsOf(JsonObject cell) =>
