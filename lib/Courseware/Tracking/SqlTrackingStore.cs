@@ -9,8 +9,14 @@ namespace Courseware.Tracking;
 /// statements, and a <see cref="SqlDialect"/> for the few spots where the databases differ. A subclass creates the
 /// schema and says how a unit of work gets a connection and transaction (<see cref="ExecuteAsync{T}"/>).
 /// </summary>
-public abstract class SqlTrackingStore : ITrackingStore
+public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
 {
+    IArtifactRepository IStoreServices.Artifacts { get; } = new LocalArtifactRepository();
+
+    bool IStoreServices.ArtifactsAreLocal => true;
+
+    Registry.IRegistryBackend IStoreServices.OpenRegistry(string actor) => new Registry.SqlRegistryBackend(this, actor);
+
     private protected SqlTrackingStore(string description, string defaultArtifactRoot, SqlDialect dialect)
     {
         Description = description;
