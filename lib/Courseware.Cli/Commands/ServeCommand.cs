@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Courseware.Cli.Serving;
 using Courseware.Registry;
+using Courseware.Serving;
 using Courseware.Tracking;
 
 namespace Courseware.Cli.Commands;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Courseware.Registry;
+using Courseware.Serving;
 using Courseware.Tracking;
 using Courseware.Tracking.Rest;
 using Microsoft.AspNetCore.Builder;
