@@ -95,7 +95,8 @@ internal static class ServerCommand
 
     /// <summary>Opens the store to serve: a folder or a PostgreSQL database, not another server.</summary>
     internal static ITrackingStore OpenStore(TrackingLocation location) => location.Kind == TrackingStoreKind.Server
-        ? throw TrackingException.InvalidParameter("--store", $"--store '{location}': the server serves a store folder or a PostgreSQL database, not another server.")
+        ? throw new TrackingException(TrackingErrorCode.InvalidParameterValue,
+            $"--store '{location}': the server serves a store folder or a PostgreSQL database, not another server.", "--store")
         : location.Open();
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;

@@ -48,24 +48,22 @@ internal sealed class TrackingLocationOptions
 
     /// <summary>The location the command line names: --store, else $MLFLOW_TRACKING_URI, else the default folder.</summary>
     /// <exception cref="TrackingException">A location that names no store, or --artifacts beside a store that keeps its own (the message names the option).</exception>
-    public TrackingLocation Get(ParseResult parse) => Get(parse, Environment.GetEnvironmentVariable);
-
-    internal TrackingLocation Get(ParseResult parse, Func<string, string?> environment)
+    public TrackingLocation Get(ParseResult parse)
     {
         var given = parse.GetValue(Store);
         var artifacts = parse.GetValue(Artifacts);
         TrackingLocation location;
         try
         {
-            location = TrackingLocation.Resolve(given, artifacts, environment);
+            location = TrackingLocation.Resolve(given, artifacts);
         }
         catch (TrackingException e) when (given is not null)
         {
-            throw TrackingException.InvalidParameter("--store", $"--store: {e.Message}");
+            throw new TrackingException(TrackingErrorCode.InvalidParameterValue, $"--store: {e.Message}", "--store");
         }
         if (artifacts is not null && location.Kind != TrackingStoreKind.Postgres)
-            throw TrackingException.InvalidParameter("--artifacts",
-                $"--artifacts is for a PostgreSQL --store; {location} keeps its artifacts {(location.Kind == TrackingStoreKind.Server ? "on the server" : "inside it")}.");
+            throw new TrackingException(TrackingErrorCode.InvalidParameterValue,
+                $"--artifacts is for a PostgreSQL --store; {location} keeps its artifacts {(location.Kind == TrackingStoreKind.Server ? "on the server" : "inside it")}.", "--artifacts");
         return location;
     }
 

@@ -128,7 +128,7 @@ internal sealed class ModelServer : IAsyncDisposable
         }
         catch (Exception e) when (Server.MlflowApi.ToTrackingError(e) is { } error)
         {
-            return (error.HttpStatus, Results.Json(MlflowJson.Error(error), statusCode: error.HttpStatus));
+            return (error.HttpStatus, Results.Json(MlflowEndpoints.ErrorBody(error), statusCode: error.HttpStatus));
         }
     }
 

@@ -64,16 +64,17 @@ public sealed class TrackingLocationTests
         var command = new Command("tool");
         options.AddTo(command);
 
-        var store = Assert.Throws<TrackingException>(() => options.Get(command.Parse(["--tracking-uri", "s3://bucket/runs"]), Environment(null)));
+        var store = Assert.Throws<TrackingException>(() => options.Get(command.Parse(["--tracking-uri", "s3://bucket/runs"])));
         Assert.StartsWith("--store: 's3://bucket/runs' is not a tracking location", store.Message);
         Assert.Contains("expected", store.Message);
 
-        var artifacts = Assert.Throws<TrackingException>(() => options.Get(command.Parse(["--store", "runs", "--artifacts", "elsewhere"]), Environment(null)));
+        var artifacts = Assert.Throws<TrackingException>(() => options.Get(command.Parse(["--store", "runs", "--artifacts", "elsewhere"])));
         Assert.Equal("--artifacts", artifacts.Field);
         Assert.Contains("--artifacts is for a PostgreSQL --store", artifacts.Message);
 
-        Assert.Equal("http://tracking:5000", options.Get(command.Parse([]), Environment("http://tracking:5000")).Store);
-        Assert.Equal(Path.GetFullPath("runs"), options.Get(command.Parse(["--store", "runs"]), Environment("http://tracking:5000")).Store);
+        Assert.Equal(Path.GetFullPath("runs"), options.Get(command.Parse(["--store", "runs"])).Store);
+        var postgres = options.Get(command.Parse(["--store", Database, "--artifacts", "shared"]));
+        Assert.Equal(Path.GetFullPath("shared"), postgres.ArtifactFolder);
     }
 
     public static TheoryData<string[]> StoreCommands => new()
