@@ -10,7 +10,7 @@ public sealed class TrackingLocationTests
     private const string Database = "postgresql://ml@db.example/tracking";
     private static readonly string DefaultArtifacts = Path.GetFullPath(TrackingLocation.DefaultArtifactFolder);
 
-    private static Func<string, string?> Environment(string? trackingUri) =>
+    private static Func<string, string?> WithTrackingUri(string? trackingUri) =>
         name => name == TrackingLocation.EnvironmentVariable ? trackingUri : null;
 
     [Fact]
@@ -35,12 +35,12 @@ public sealed class TrackingLocationTests
     [Fact]
     public void No_location_means_MLFLOW_TRACKING_URI_else_the_default_folder_and_a_given_one_wins()
     {
-        Assert.Equal(Path.GetFullPath(TrackingLocation.DefaultFolder), TrackingLocation.Resolve(null, null, Environment(null)).Store);
-        Assert.Equal(Path.GetFullPath(TrackingLocation.DefaultFolder), TrackingLocation.Resolve(null, null, Environment("")).Store);
-        Assert.Equal("http://tracking:5000", TrackingLocation.Resolve(null, null, Environment("http://tracking:5000")).Store);
-        Assert.Equal(Path.GetFullPath("mine"), TrackingLocation.Resolve("mine", null, Environment("http://tracking:5000")).Store);
+        Assert.Equal(Path.GetFullPath(TrackingLocation.DefaultFolder), TrackingLocation.Resolve(null, null, WithTrackingUri(null)).Store);
+        Assert.Equal(Path.GetFullPath(TrackingLocation.DefaultFolder), TrackingLocation.Resolve(null, null, WithTrackingUri("")).Store);
+        Assert.Equal("http://tracking:5000", TrackingLocation.Resolve(null, null, WithTrackingUri("http://tracking:5000")).Store);
+        Assert.Equal(Path.GetFullPath("mine"), TrackingLocation.Resolve("mine", null, WithTrackingUri("http://tracking:5000")).Store);
 
-        var bad = Assert.Throws<TrackingException>(() => TrackingLocation.Resolve(null, null, Environment("s3://bucket/runs")));
+        var bad = Assert.Throws<TrackingException>(() => TrackingLocation.Resolve(null, null, WithTrackingUri("s3://bucket/runs")));
         Assert.StartsWith("$MLFLOW_TRACKING_URI: 's3://bucket/runs' is not a tracking location", bad.Message);
     }
 
@@ -73,6 +73,8 @@ public sealed class TrackingLocationTests
         Assert.Contains("--artifacts is for a PostgreSQL --store", artifacts.Message);
 
         Assert.Equal(Path.GetFullPath("runs"), options.Get(command.Parse(["--store", "runs"])).Store);
+        var server = Assert.Throws<TrackingException>(() => Cli.ServerCommand.OpenStore(TrackingLocation.Parse("http://127.0.0.1:5000")));
+        Assert.Equal("--store", server.Field);
         var postgres = options.Get(command.Parse(["--store", Database, "--artifacts", "shared"]));
         Assert.Equal(Path.GetFullPath("shared"), postgres.ArtifactFolder);
     }
