@@ -8,6 +8,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Courseware.Registry;
+using Courseware.Serving;
 using Courseware.Tracking;
 
 var requests = args.Length > 0 ? int.Parse(args[0]) : 2000;

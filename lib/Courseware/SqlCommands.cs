@@ -3,7 +3,7 @@ using System.Data.Common;
 namespace Courseware;
 
 /// <summary>Parameterised commands on any ADO.NET connection (SQLite, PostgreSQL): the one place values are bound.</summary>
-internal static class SqlCommands
+public static class SqlCommands
 {
     /// <summary>A command for <paramref name="sql"/> on <paramref name="connection"/>, in <paramref name="transaction"/> when given, with its parameters bound (null as DBNull).</summary>
     public static DbCommand Create(DbConnection connection, string sql, DbTransaction? transaction, params (string Name, object? Value)[] parameters)

@@ -15,19 +15,20 @@ internal static class AgentCommand
         var id = new Argument<string>("sweep-id") { Description = "The id `courseware sweep create` printed" };
         var program = new Argument<string[]>("command") { Description = "After --: the training program and its arguments; it prints `metric: name=value step=n` lines", Arity = ArgumentArity.OneOrMore };
         var count = new Option<int?>("--count") { Description = "Run at most this many trials (default: until the sweep is complete)" };
-        var store = SweepCommand.StoreOption();
-        var artifacts = SweepCommand.ArtifactsOption();
+        var location = new TrackingLocationOptions("Tracking store holding the sweep");
         var heartbeat = new Option<double>("--heartbeat") { Description = "Seconds between heartbeats of a running trial", DefaultValueFactory = _ => 10 };
         var staleAfter = new Option<double>("--stale-after") { Description = "Seconds without heartbeat after which a trial counts as crashed and is taken over", DefaultValueFactory = _ => 120 };
-        var command = new Command("agent", "Run trials of a sweep: claim a configuration, run the program with it, record the result") { id, program, count, store, artifacts, heartbeat, staleAfter };
+        var command = new Command("agent", "Run trials of a sweep: claim a configuration, run the program with it, record the result") { id, program, count, heartbeat, staleAfter };
+        location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
+            if (location.TryGet(parse) is not { } where) return 2;
             var options = new TrackerOptions
             {
                 HeartbeatInterval = TimeSpan.FromSeconds(parse.GetValue(heartbeat)),
                 StaleAfter = TimeSpan.FromSeconds(parse.GetValue(staleAfter)),
             };
-            await using var tracker = Tracker.Open(parse.GetValue(store)!, options, parse.GetValue(artifacts)!);
+            await using var tracker = Tracker.Open(where, options);
             var sweep = await Sweep.OpenAsync(tracker, parse.GetValue(id)!, ct);
             var commandLine = parse.GetValue(program)!;
             try

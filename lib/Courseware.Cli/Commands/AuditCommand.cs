@@ -98,14 +98,14 @@ internal static class AuditCommand
         var data = new Option<string[]>("--data", "-d") { Description = "Data file or folder to verify against its manifest (<path>.manifest.json, written by `courseware audit data`); repeatable", AllowMultipleArgumentsPerToken = true };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Training checkpoint whose seeds, configuration, command and data hashes the report records" };
         var output = new Option<string>("--out", "-o") { Description = "Folder for reproducibility.html and reproducibility.md", DefaultValueFactory = _ => "." };
-        var store = new Option<string?>("--store", "--tracking-uri") { Description = "Also log the report to a new run in this tracking store (a folder, an http:// server, or a PostgreSQL connection string)" };
-        var artifacts = SweepCommand.ArtifactsOption();
+        var location = new TrackingLocationOptions("Also log the report to a new run in this tracking store", optional: true);
         var experiment = new Option<string>("--experiment") { Description = "Experiment of that run", DefaultValueFactory = _ => "reproducibility" };
         var runName = new Option<string?>("--run-name") { Description = "Name of that run (default: generated)" };
         var command = new Command("report", "Write the reproducibility report (environment, package pins, data hashes, checkpoint) and optionally log it to a tracking run; exit 1 when it has failures")
         {
-            title, root, data, checkpoint, output, store, artifacts, experiment, runName,
+            title, root, data, checkpoint, output, experiment, runName,
         };
+        location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             ReproducibilityReport report;
@@ -121,11 +121,11 @@ internal static class AuditCommand
             var outFolder = parse.GetValue(output)!;
             Directory.CreateDirectory(outFolder);
             foreach (var file in report.Save(outFolder)) Console.WriteLine($"Wrote {Path.GetFullPath(file)}");
-            if (parse.GetValue(store) is { } location)
+            if (location.IsGiven(parse))
             {
                 try
                 {
-                    await using var tracker = Tracker.Open(location, null, parse.GetValue(artifacts)!);
+                    await using var tracker = Tracker.Open(location.Get(parse));
                     using var run = tracker.StartRun(parse.GetValue(experiment)!, parse.GetValue(runName));
                     try { report.LogTo(run); }
                     catch (Exception e) when (run.Fail(e)) { }

@@ -13,7 +13,7 @@ internal static class EvalCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json), a registry URI (models:/name/3, models:/name@alias, models:/name/latest; see --tracking-uri), or an OpenAI-compatible endpoint URL (http://host:port/v1).", Required = true };
+        var model = new Option<string>("--model") { Description = "Checkpoint folder (model.safetensors / model.onnx + config.json + tokenizer.json), a registry URI (models:/name/3, models:/name@alias, models:/name/latest; see --store), or an OpenAI-compatible endpoint URL (http://host:port/v1).", Required = true };
         var served = new Option<string?>("--served-model") { Description = "With an endpoint: the model name it serves (the API key is read from OPENAI_API_KEY)." };
         var backend = new Option<string>("--backend") { Description = "torch (TorchSharp) or onnx (ONNX Runtime).", DefaultValueFactory = _ => "torch" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda (torch backend).", DefaultValueFactory = _ => "auto" };
@@ -30,13 +30,14 @@ internal static class EvalCommand
         var corpus = new Option<string?>("--corpus") { Description = "Training corpus (.jsonl with 'text', or one document per line): report scores on items with and without 13-gram overlap." };
         var samples = new Option<string?>("--log-samples") { Description = "Write samples_{task}.jsonl (prompt, choices, log-likelihoods, scores per item) into this folder." };
         var output = new Option<string?>("--out") { Description = "Write the results JSON here." };
-        var trackingUri = new Option<string>("--tracking-uri") { Description = "Tracking store folder (or file: URI) that resolves models:/ URIs and receives the run of --experiment.", DefaultValueFactory = _ => Tracker.DefaultLocation };
+        var location = new TrackingLocationOptions("Tracking store that resolves models:/ URIs and receives the run of --experiment");
         var experiment = new Option<string?>("--experiment") { Description = "Log the evaluation as a run in this experiment: metrics eval/<task>/<metric> (+ _stderr), params, results JSON artifact." };
         var runName = new Option<string?>("--run-name") { Description = "Name of the logged run (default: generated)." };
         var command = new Command("eval", "Score a model on benchmarks the lm-evaluation-harness way (multiple choice; custom generate_until task files too).")
         {
-            model, served, backend, device, tasks, include, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output, trackingUri, experiment, runName,
+            model, served, backend, device, tasks, include, data, shots, limit, batch, cache, noCache, macro, strict, corpus, samples, output, experiment, runName,
         };
+        location.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             try
@@ -48,8 +49,8 @@ internal static class EvalCommand
                 string modelName = parseResult.GetValue(model)!;
                 string? experimentName = parseResult.GetValue(experiment);
                 // The store is opened only when a registry URI or a logged run needs it.
-                using Tracker? tracker = experimentName is not null || modelName.StartsWith("models:/", StringComparison.Ordinal)
-                    ? Tracker.Open(parseResult.GetValue(trackingUri)) : null;
+                var where = experimentName is not null || modelName.StartsWith("models:/", StringComparison.Ordinal) ? location.Get(parseResult) : null;
+                using Tracker? tracker = where is null ? null : Tracker.Open(where);
                 using OpenedModel opened = await ModelSource.OpenAsync(modelName, tracker is null ? null : new ModelRegistry(tracker.Store),
                     parseResult.GetValue(backend)!, parseResult.GetValue(device)!, parseResult.GetValue(served), Environment.GetEnvironmentVariable("OPENAI_API_KEY"), cancellationToken);
                 // One warning per over-long request would bury the table; the count per task is printed instead.
@@ -85,7 +86,7 @@ internal static class EvalCommand
                 {
                     using ActiveRun run = tracker.StartRun(experimentName, parseResult.GetValue(runName));
                     results.LogTo(run);
-                    Console.WriteLine($"logged run {run.RunId} ({run.Name}) in experiment '{experimentName}' at {parseResult.GetValue(trackingUri)}");
+                    Console.WriteLine($"logged run {run.RunId} ({run.Name}) in experiment '{experimentName}' at {where}");
                 }
                 return results.Failures.Count == 0 ? 0 : 1;
             }

@@ -12,19 +12,13 @@ internal static class RegistryCommand
 {
     public static Command Create()
     {
-        var store = new Option<string>("--store")
-        {
-            Description = "Tracking store: a folder (SQLite), a PostgreSQL connection string (Host=...; artifacts go to --artifacts) or a tracking server URL (http://...).",
-            DefaultValueFactory = _ => Tracker.DefaultLocation,
-            Recursive = true,
-        };
-        var artifacts = new Option<string>("--artifacts") { Description = "Artifact folder for a PostgreSQL store.", DefaultValueFactory = _ => "artifacts", Recursive = true };
+        var location = new TrackingLocationOptions("Tracking store holding the registry", recursive: true);
         var name = new Argument<string>("name") { Description = "Registered model name." };
 
         var list = new Command("list", "List registered models, or the versions of one model.");
         var listName = new Argument<string?>("name") { Description = "Model whose versions to list.", Arity = ArgumentArity.ZeroOrOne };
         list.Arguments.Add(listName);
-        list.SetAction((r, ct) => WithRegistry(r, store, artifacts, async registry =>
+        list.SetAction((r, ct) => WithRegistry(r, location, async registry =>
         {
             if (r.GetValue(listName) is { } model)
                 foreach (var v in await registry.SearchVersionsAsync(model, cancellationToken: ct))
@@ -39,7 +33,7 @@ internal static class RegistryCommand
         var version = new Argument<int>("version") { Description = "Version number." };
         var reason = new Option<string>("--reason") { Description = "Why (kept in the audit log).", DefaultValueFactory = _ => "" };
         var setAlias = new Command("alias", "Point an alias at a version.") { name, alias, version, reason };
-        setAlias.SetAction((r, ct) => WithRegistry(r, store, artifacts, async registry =>
+        setAlias.SetAction((r, ct) => WithRegistry(r, location, async registry =>
         {
             await registry.SetAliasAsync(r.GetValue(name)!, r.GetValue(alias)!, r.GetValue(version), r.GetValue(reason)!, ct);
             Console.WriteLine($"models:/{r.GetValue(name)}@{r.GetValue(alias)} -> version {r.GetValue(version)}");
@@ -51,7 +45,7 @@ internal static class RegistryCommand
         var policy = new Option<string>("--policy") { Description = "Promotion policy YAML (alpha, metrics, require_model_card, require_passing_checks).", Required = true };
         var dryRun = new Option<bool>("--dry-run") { Description = "Evaluate the gate without moving the alias." };
         var promote = new Command("promote", "Promote a challenger if it passes the policy's gate; exit 1 when refused.") { name, from, to, policy, dryRun };
-        promote.SetAction((r, ct) => WithRegistry(r, store, artifacts, async registry =>
+        promote.SetAction((r, ct) => WithRegistry(r, location, async registry =>
         {
             var decision = await registry.PromoteAsync(r.GetValue(name)!, PromotionPolicy.Load(r.GetValue(policy)!), r.GetValue(from)!, r.GetValue(to)!, r.GetValue(dryRun), ct);
             Console.WriteLine($"{(decision.Approved ? "APPROVED" : "REFUSED")} {decision.Model} v{decision.Candidate}" +
@@ -62,7 +56,7 @@ internal static class RegistryCommand
 
         var rollbackAlias = new Option<string>("--alias") { Description = "Alias to roll back.", DefaultValueFactory = _ => "champion" };
         var rollback = new Command("rollback", "Point an alias back at the version it had before its last change.") { name, rollbackAlias, reason };
-        rollback.SetAction((r, ct) => WithRegistry(r, store, artifacts, async registry =>
+        rollback.SetAction((r, ct) => WithRegistry(r, location, async registry =>
         {
             var v = await registry.RollbackAsync(r.GetValue(name)!, r.GetValue(rollbackAlias)!, r.GetValue(reason)!, ct);
             Console.WriteLine($"models:/{v.Name}@{r.GetValue(rollbackAlias)} -> version {v.Version}");
@@ -70,21 +64,23 @@ internal static class RegistryCommand
         }));
 
         var audit = new Command("audit", "Print a model's audit log.") { name };
-        audit.SetAction((r, ct) => WithRegistry(r, store, artifacts, async registry =>
+        audit.SetAction((r, ct) => WithRegistry(r, location, async registry =>
         {
             Console.WriteLine(await registry.GetAuditLogAsync(r.GetValue(name)!, ct));
             return 0;
         }));
 
-        return new Command("registry", "The model registry: versions, aliases, promotion gates, rollback.") { store, artifacts, list, setAlias, promote, rollback, audit };
+        var command = new Command("registry", "The model registry: versions, aliases, promotion gates, rollback.") { list, setAlias, promote, rollback, audit };
+        location.AddTo(command);
+        return command;
     }
 
 
-    private static async Task<int> WithRegistry(ParseResult r, Option<string> store, Option<string> artifacts, Func<ModelRegistry, Task<int>> action)
+    private static async Task<int> WithRegistry(ParseResult r, TrackingLocationOptions location, Func<ModelRegistry, Task<int>> action)
     {
         try
         {
-            await using var s = Tracker.OpenStore(r.GetValue(store)!, r.GetValue(artifacts)!);
+            await using var s = location.Get(r).Open();
             return await action(new ModelRegistry(s));
         }
         catch (TrackingException e)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Courseware.Cli.Commands;
 using Courseware.Cli.Server;
 using Courseware.Tracking;
 
@@ -9,12 +10,7 @@ internal static class ServerCommand
 {
     public static Command Create()
     {
-        var store = new Option<string>("--store")
-        {
-            Description = "Tracking store: a folder (SQLite + artifacts, created if missing), or a PostgreSQL database: postgresql://user@host/db or 'Host=db;Database=tracking;Username=ml'.",
-            DefaultValueFactory = _ => Tracker.DefaultLocation,
-        };
-        var artifacts = new Option<string?>("--artifacts") { Description = "Artifact folder of a PostgreSQL store (a shared file system); required with one." };
+        var location = new TrackingLocationOptions("Tracking store served");
         var host = new Option<string>("--host") { Description = "Address to bind. Anything but loopback needs --token (or $" + ServerOptions.TokenVariable + ") or --insecure.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port; 0 picks a free one.", DefaultValueFactory = _ => 5000 };
         var token = new Option<string?>("--token") { Description = "Bearer token required on every request (default: $" + ServerOptions.TokenVariable + ")." };
@@ -31,7 +27,8 @@ internal static class ServerCommand
             DefaultValueFactory = _ => (int)new ServerOptions().StaleAfter.TotalSeconds,
         };
         var command = new Command("server", "Serve a tracking store over MLflow's REST API, with the web UI.")
-            { store, artifacts, host, port, token, insecure, monitors, maxArtifact, staleAfter };
+            { host, port, token, insecure, monitors, maxArtifact, staleAfter };
+        location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var options = new ServerOptions(parse.GetValue(host)!, parse.GetValue(port),
@@ -52,10 +49,11 @@ internal static class ServerCommand
                 return 2;
             }
             ITrackingStore tracking;
-            string where;
+            TrackingLocation where;
             try
             {
-                (tracking, where) = OpenStore(parse.GetValue(store)!, parse.GetValue(artifacts));
+                where = location.Get(parse);
+                tracking = OpenStore(where);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or TrackingException or System.Data.Common.DbException)
             {
@@ -95,24 +93,11 @@ internal static class ServerCommand
         return command;
     }
 
-    /// <summary>
-    /// Opens a store folder (SQLite) or, for a PostgreSQL URI or connection string (<see cref="PostgresLocation"/>), the database with
-    /// its artifact folder. Returns the store and how to describe it (never with a password).
-    /// </summary>
-    internal static (ITrackingStore Store, string Description) OpenStore(string location, string? artifactFolder)
-    {
-        // The server serves artifacts to others: it wants the folder named, where other commands take a default.
-        var postgres = PostgresLocation.IsPostgres(location);
-        if (postgres && string.IsNullOrEmpty(artifactFolder))
-            throw new ArgumentException("A PostgreSQL store needs --artifacts <folder> for the artifact files (a file system every client can reach).");
-        if (!postgres && artifactFolder is not null)
-            throw new ArgumentException($"--artifacts is for PostgreSQL stores; the folder store '{location}' keeps its artifacts inside it.");
-        if (location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"--store '{location}': the server serves a store folder or a PostgreSQL database, not another server.");
-        var store = postgres ? Tracker.OpenStore(location, artifactFolder!) : Tracker.OpenStore(location);
-        return (store, store is SqliteTrackingStore sqlite ? sqlite.Folder
-            : $"PostgreSQL ({new Npgsql.NpgsqlConnectionStringBuilder(PostgresLocation.ToConnectionString(location)).Host}), artifacts in {Path.GetFullPath(artifactFolder!)}");
-    }
+    /// <summary>Opens the store to serve: a folder or a PostgreSQL database, not another server.</summary>
+    internal static ITrackingStore OpenStore(TrackingLocation location) => location.Kind == TrackingStoreKind.Server
+        ? throw new TrackingException(TrackingErrorCode.InvalidParameterValue,
+            $"--store '{location}': the server serves a store folder or a PostgreSQL database, not another server.", "--store")
+        : location.Open();
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }

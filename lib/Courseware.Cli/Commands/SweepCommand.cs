@@ -7,12 +7,6 @@ namespace Courseware.Cli.Commands;
 /// <summary>`courseware sweep create|stop|resume`: sweeps stored in a tracking store (the library's <see cref="Sweep"/>).</summary>
 internal static class SweepCommand
 {
-    internal static Option<string> StoreOption() =>
-        new("--store") { Description = "Tracking store: a folder (SQLite), a tracking server URL, or a PostgreSQL URI or connection string shared by several machines", DefaultValueFactory = _ => Tracker.DefaultLocation };
-
-    internal static Option<string> ArtifactsOption() =>
-        new("--artifacts") { Description = "Artifact folder when --store is PostgreSQL", DefaultValueFactory = _ => Path.Combine(".courseware", "artifacts") };
-
     public static Command Create()
     {
         var command = new Command("sweep", "Hyperparameter sweeps (W&B sweep files) stored in the tracking store");
@@ -25,7 +19,7 @@ internal static class SweepCommand
     private static Command CreateCommand()
     {
         var file = new Argument<string>("file") { Description = "W&B sweep file (YAML)" };
-        var store = StoreOption();
+        var location = new TrackingLocationOptions("Tracking store holding the sweep");
         var experiment = new Option<string?>("--experiment") { Description = "Experiment holding the sweep (default: the sweep's name, else 'sweeps')" };
         var seed = new Option<int>("--seed") { Description = "Seed of the search", DefaultValueFactory = _ => 0 };
         var warmStart = new Option<string?>("--warm-start")
@@ -33,11 +27,11 @@ internal static class SweepCommand
             Description = "Start the search from earlier finished runs matching this filter (MLflow grammar, e.g. \"params.optimizer = 'adam'\"; \"\" for every run)",
         };
         var warmStartExperiment = new Option<string?>("--warm-start-experiment") { Description = "Experiment the warm-start runs come from (default: the sweep's)" };
-        var artifacts = ArtifactsOption();
         var command = new Command("create", "Store a sweep and print its id (pass it to `courseware agent`)")
         {
-            file, store, artifacts, experiment, seed, warmStart, warmStartExperiment,
+            file, experiment, seed, warmStart, warmStartExperiment,
         };
+        location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -46,13 +40,14 @@ internal static class SweepCommand
                 await Console.Error.WriteLineAsync($"error: no sweep file at {path}");
                 return 2;
             }
+            if (location.TryGet(parse) is not { } where) return 2;
             // --warm-start "" takes every run of the experiment; --warm-start-experiment alone does too.
             var from = parse.GetValue(warmStart) is not null || parse.GetValue(warmStartExperiment) is not null
                 ? WarmStart.From(parse.GetValue(warmStartExperiment), parse.GetValue(warmStart)) : null;
             try
             {
                 SweepConfig.Load(path); // errors name this file, line and column
-                await using var tracker = Tracker.Open(parse.GetValue(store)!, null, parse.GetValue(artifacts)!);
+                await using var tracker = Tracker.Open(where);
                 var sweep = await Sweep.CreateAsync(tracker, await File.ReadAllTextAsync(path, ct), parse.GetValue(experiment), parse.GetValue(seed), from, ct);
                 // The id alone on stdout (scripts capture it); what the warm start used and skipped on stderr.
                 if (sweep.WarmStart is { } report) await Console.Error.WriteLineAsync(report.ToString());
@@ -82,12 +77,13 @@ internal static class SweepCommand
     private static Command StateCommand(string name, string description, Func<Sweep, CancellationToken, Task> change)
     {
         var id = new Argument<string>("sweep-id") { Description = "The id `courseware sweep create` printed" };
-        var store = StoreOption();
-        var artifacts = ArtifactsOption();
-        var command = new Command(name, description) { id, store, artifacts };
+        var location = new TrackingLocationOptions("Tracking store holding the sweep");
+        var command = new Command(name, description) { id };
+        location.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
-            await using var tracker = Tracker.Open(parse.GetValue(store)!, null, parse.GetValue(artifacts)!);
+            if (location.TryGet(parse) is not { } where) return 2;
+            await using var tracker = Tracker.Open(where);
             await change(await Sweep.OpenAsync(tracker, parse.GetValue(id)!, ct), ct);
             return 0;
         });

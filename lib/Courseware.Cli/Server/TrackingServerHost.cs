@@ -1,5 +1,7 @@
 using System.Net;
+using Courseware.Registry;
 using Courseware.Tracking;
+using Courseware.Tracking.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -105,10 +107,9 @@ internal sealed class TrackingServerHost : IAsyncDisposable
         builder.Services.AddSingleton(store);
         var app = builder.Build();
         app.UseMiddleware<ServerSecurity>(options);
-        MlflowApi.Map(app, store);
+        MlflowApi.Map(app, [.. MlflowEndpoints.Tracking(store), .. RegistryEndpoints.For(store)]);
         ArtifactApi.Map(app, store, options.MaxArtifactBytes);
         SweepApi.Map(app, store);
-        RegistryApi.Map(app, store);
         WebUi.Map(app);
         DriftMetricsApi.Map(app, options.Monitors);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Courseware.Registry;
+using Courseware.Serving;
 using Courseware.Tracking;
 using Courseware.Tracking.Rest;
 using Microsoft.AspNetCore.Builder;
@@ -127,7 +128,7 @@ internal sealed class ModelServer : IAsyncDisposable
         }
         catch (Exception e) when (Server.MlflowApi.ToTrackingError(e) is { } error)
         {
-            return (error.HttpStatus, Results.Json(MlflowJson.Error(error), statusCode: error.HttpStatus));
+            return (error.HttpStatus, Results.Json(MlflowEndpoints.ErrorBody(error), statusCode: error.HttpStatus));
         }
     }
 

@@ -29,8 +29,7 @@ public static class Arc
     /// <param name="strict">Fail on the first malformed row instead of skipping it.</param>
     public static BenchmarkTask Load(string file, string name = "arc_easy", string? trainFile = null, bool strict = false)
     {
-        var (documents, problems) = Read(file, strict);
-        var (train, trainProblems) = trainFile is null ? ([], []) : Read(trainFile, strict);
+        var (documents, train, problems) = RowReader.ReadSplits(file, trainFile, strict, Parse);
         return new BenchmarkTask
         {
             Name = name,
@@ -40,45 +39,38 @@ public static class Arc
             Metrics = BenchmarkTask.AccuracyMetrics,
             Version = 1.0,
             DataSource = file,
-            Problems = [.. problems, .. trainProblems],
+            Problems = problems,
         };
     }
 
-    private static (List<BenchmarkDocument>, IReadOnlyList<DataProblem>) Read(string file, bool strict)
+    private static BenchmarkDocument? Parse(RowReader reader, RowAt line, System.Text.Json.Nodes.JsonObject row)
     {
-        var reader = new RowReader(file, strict);
-        var documents = new List<BenchmarkDocument>();
-        foreach (var (line, row) in reader.JsonRows())
+        string? question, key = JsonFields.String(row, "answerKey");
+        List<string>? texts, labels;
+        if (row["question"] is System.Text.Json.Nodes.JsonObject raw)
         {
-            string? question, key = JsonFields.String(row, "answerKey");
-            List<string>? texts, labels;
-            if (row["question"] is System.Text.Json.Nodes.JsonObject raw)
-            {
-                // Raw AI2 layout: question.stem and question.choices[{label, text}].
-                question = JsonFields.String(raw, "stem");
-                var choices = raw["choices"] as System.Text.Json.Nodes.JsonArray;
-                texts = choices?.Select(c => c is System.Text.Json.Nodes.JsonObject o ? JsonFields.String(o, "text") : null).ToList()!;
-                labels = choices?.Select(c => c is System.Text.Json.Nodes.JsonObject o ? JsonFields.String(o, "label") : null).ToList()!;
-                if (texts?.Contains(null!) == true || labels?.Contains(null!) == true) texts = labels = null;
-            }
-            else
-            {
-                question = JsonFields.String(row, "question");
-                texts = JsonFields.Strings(row["choices"]?["text"]);
-                labels = JsonFields.Strings(row["choices"]?["label"]);
-            }
-            if (question is null) { reader.Problem(line, "expected 'question' (a string, or an object with 'stem')"); continue; }
-            if (texts is null || labels is null || texts.Count != labels.Count || texts.Count < 2)
-            {
-                reader.Problem(line, "expected at least 2 choices, each with a label and a text");
-                continue;
-            }
-            int gold = key is null ? -1 : labels.IndexOf(key);
-            if (gold < 0) { reader.Problem(line, $"answerKey '{key}' is not one of the choice labels {string.Join(", ", labels)}"); continue; }
-            string id = JsonFields.String(row, "id") ?? $"{Path.GetFileName(file)}:{line}";
-            documents.Add(new BenchmarkDocument(id, Prompt(question), texts, gold) { DecontaminationText = question, Source = $"{file}:{line}" });
+            // Raw AI2 layout: question.stem and question.choices[{label, text}].
+            question = JsonFields.String(raw, "stem");
+            var choices = raw["choices"] as System.Text.Json.Nodes.JsonArray;
+            texts = choices?.Select(c => c is System.Text.Json.Nodes.JsonObject o ? JsonFields.String(o, "text") : null).ToList()!;
+            labels = choices?.Select(c => c is System.Text.Json.Nodes.JsonObject o ? JsonFields.String(o, "label") : null).ToList()!;
+            if (texts?.Contains(null!) == true || labels?.Contains(null!) == true) texts = labels = null;
         }
-        reader.RequireRows(documents.Count);
-        return (documents, reader.Problems);
+        else
+        {
+            question = JsonFields.String(row, "question");
+            texts = JsonFields.Strings(row["choices"]?["text"]);
+            labels = JsonFields.Strings(row["choices"]?["label"]);
+        }
+        if (question is null) { reader.Problem(line, "expected 'question' (a string, or an object with 'stem')"); return null; }
+        if (texts is null || labels is null || texts.Count != labels.Count || texts.Count < 2)
+        {
+            reader.Problem(line, "expected at least 2 choices, each with a label and a text");
+            return null;
+        }
+        int gold = key is null ? -1 : labels.IndexOf(key);
+        if (gold < 0) { reader.Problem(line, $"answerKey '{key}' is not one of the choice labels {string.Join(", ", labels)}"); return null; }
+        string id = JsonFields.String(row, "id") ?? $"{Path.GetFileName(reader.File)}:{line}";
+        return new BenchmarkDocument(id, Prompt(question), texts, gold) { DecontaminationText = question, Source = $"{reader.File}:{line}" };
     }
 }

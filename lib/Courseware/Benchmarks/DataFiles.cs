@@ -30,6 +30,28 @@ internal sealed class RowReader(string file, bool strict)
         _problems.Add(problem);
     }
 
+    /// <summary>
+    /// The documents of a test file and an optional few-shot file, each JSON row made a document by <paramref name="parse"/>
+    /// (null for a row it reported through <see cref="Problem(RowAt, string)"/>), with the problems of both files.
+    /// </summary>
+    public static (List<BenchmarkDocument> Documents, List<BenchmarkDocument> FewShot, IReadOnlyList<DataProblem> Problems) ReadSplits(
+        string file, string? trainFile, bool strict, Func<RowReader, RowAt, JsonObject, BenchmarkDocument?> parse)
+    {
+        var (documents, problems) = ReadDocuments(file, strict, parse);
+        var (train, trainProblems) = trainFile is null ? ([], []) : ReadDocuments(trainFile, strict, parse);
+        return (documents, train, [.. problems, .. trainProblems]);
+    }
+
+    private static (List<BenchmarkDocument>, IReadOnlyList<DataProblem>) ReadDocuments(string file, bool strict, Func<RowReader, RowAt, JsonObject, BenchmarkDocument?> parse)
+    {
+        var reader = new RowReader(file, strict);
+        var documents = new List<BenchmarkDocument>();
+        foreach (var (at, row) in reader.JsonRows())
+            if (parse(reader, at, row) is { } document) documents.Add(document);
+        reader.RequireRows(documents.Count);
+        return (documents, reader.Problems);
+    }
+
     /// <summary>Fails when nothing could be read.</summary>
     public void RequireRows(int rows)
     {

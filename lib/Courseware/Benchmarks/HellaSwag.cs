@@ -43,8 +43,7 @@ public static partial class HellaSwag
     /// <param name="strict">Fail on the first malformed row instead of skipping it.</param>
     public static BenchmarkTask Load(string file, string? trainFile = null, string name = "hellaswag", bool strict = false)
     {
-        var (documents, problems) = Read(file, strict);
-        var (train, trainProblems) = trainFile is null ? ([], []) : Read(trainFile, strict);
+        var (documents, train, problems) = RowReader.ReadSplits(file, trainFile, strict, Parse);
         return new BenchmarkTask
         {
             Name = name,
@@ -54,32 +53,25 @@ public static partial class HellaSwag
             Metrics = BenchmarkTask.AccuracyMetrics,
             Version = 1.0,
             DataSource = file,
-            Problems = [.. problems, .. trainProblems],
+            Problems = problems,
         };
     }
 
-    private static (List<BenchmarkDocument>, IReadOnlyList<DataProblem>) Read(string file, bool strict)
+    private static BenchmarkDocument? Parse(RowReader reader, RowAt line, System.Text.Json.Nodes.JsonObject row)
     {
-        var reader = new RowReader(file, strict);
-        var documents = new List<BenchmarkDocument>();
-        foreach (var (line, row) in reader.JsonRows())
+        string? label = JsonFields.String(row, "activity_label"), a = JsonFields.String(row, "ctx_a"), b = JsonFields.String(row, "ctx_b");
+        List<string>? endings = JsonFields.Strings(row["endings"]);
+        int? gold = JsonFields.Integer(row["label"]);
+        if (label is null || a is null || b is null) { reader.Problem(line, "expected string fields 'activity_label', 'ctx_a' and 'ctx_b'"); return null; }
+        if (endings is not { Count: 4 }) { reader.Problem(line, $"expected 'endings' to be 4 strings; found {JsonFields.Describe(row["endings"])}"); return null; }
+        if (gold is not (>= 0 and <= 3)) { reader.Problem(line, $"expected 'label' 0-3; found {JsonFields.Describe(row["label"])}"); return null; }
+        string query = Query(label, a, b);
+        string id = row["ind"] is { } ind ? $"hellaswag-{ind.ToJsonString().Trim('"')}" : $"{Path.GetFileName(reader.File)}:{line}";
+        return new BenchmarkDocument(id, query, endings.Select(Preprocess).ToList(), gold.Value)
         {
-            string? label = JsonFields.String(row, "activity_label"), a = JsonFields.String(row, "ctx_a"), b = JsonFields.String(row, "ctx_b");
-            List<string>? endings = JsonFields.Strings(row["endings"]);
-            int? gold = JsonFields.Integer(row["label"]);
-            if (label is null || a is null || b is null) { reader.Problem(line, "expected string fields 'activity_label', 'ctx_a' and 'ctx_b'"); continue; }
-            if (endings is not { Count: 4 }) { reader.Problem(line, $"expected 'endings' to be 4 strings; found {JsonFields.Describe(row["endings"])}"); continue; }
-            if (gold is not (>= 0 and <= 3)) { reader.Problem(line, $"expected 'label' 0-3; found {JsonFields.Describe(row["label"])}"); continue; }
-            string query = Query(label, a, b);
-            string id = row["ind"] is { } ind ? $"hellaswag-{ind.ToJsonString().Trim('"')}" : $"{Path.GetFileName(file)}:{line}";
-            documents.Add(new BenchmarkDocument(id, query, endings.Select(Preprocess).ToList(), gold.Value)
-            {
-                DecontaminationText = query,
-                Source = $"{file}:{line}",
-            });
-        }
-        reader.RequireRows(documents.Count);
-        return (documents, reader.Problems);
+            DecontaminationText = query,
+            Source = $"{reader.File}:{line}",
+        };
     }
 
     // Python's str.strip() with no argument strips Unicode whitespace; these are the characters it removes.

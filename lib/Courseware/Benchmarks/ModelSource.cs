@@ -93,7 +93,7 @@ public static class ModelSource
             ModelFlavor.TinyGpt => path,
             ModelFlavor.Onnx when backend == "onnx" => Directory.Exists(path) ? path : Path.GetDirectoryName(path)!,
             ModelFlavor.Onnx => throw new ArgumentException($"{model} resolves to {version.Uri}, an ONNX model: evaluate it with backend onnx (--backend onnx).", nameof(backend)),
-            ModelFlavor.Generic => throw Predictor.CannotLoad(version),
+            ModelFlavor.Generic => throw RegistryException.CannotLoad(version),
             _ => throw new ArgumentException($"{model} resolves to {version.Uri}, a {version.Flavor} model; only TinyGpt and ONNX language models can be evaluated.", nameof(model)),
         };
         // A file replaced under a registered version is refused here, before any score is computed from it.

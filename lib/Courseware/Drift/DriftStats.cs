@@ -283,12 +283,7 @@ public static class DriftStats
     internal static StatTestResult KlOf(Binned bins, double threshold)
     {
         var s = bins.WithEmptyBinsFilled();
-        double sp = s.Reference.Sum(), sq = s.Current.Sum(), kl = 0;
-        for (int i = 0; i < s.Reference.Length; i++)
-        {
-            double p = s.Reference[i] / sp, q = s.Current[i] / sq;
-            if (p > 0) kl += p * Math.Log(p / q);
-        }
+        double kl = RelativeEntropy(Proportions(s.Reference), Proportions(s.Current));
         return new StatTestResult("kl_div", kl, null, threshold, kl >= threshold);
     }
 
@@ -305,15 +300,27 @@ public static class DriftStats
 
     internal static StatTestResult JensenShannonOf(Binned bins, double threshold)
     {
-        double sp = bins.Reference.Sum(), sq = bins.Current.Sum(), js = 0;
-        for (int i = 0; i < bins.Reference.Length; i++)
-        {
-            double p = bins.Reference[i] / sp, q = bins.Current[i] / sq, m = (p + q) / 2;
-            if (p > 0) js += p * Math.Log(p / m);
-            if (q > 0) js += q * Math.Log(q / m);
-        }
+        double[] p = Proportions(bins.Reference), q = Proportions(bins.Current);
+        var m = new double[p.Length];
+        for (int i = 0; i < m.Length; i++) m[i] = (p[i] + q[i]) / 2;
+        double js = RelativeEntropy(p, m) + RelativeEntropy(q, m);
         double distance = Math.Sqrt(Math.Max(js, 0) / 2);
         return new StatTestResult("jensenshannon", distance, null, threshold, distance >= threshold);
+    }
+
+    private static double[] Proportions(double[] counts)
+    {
+        double total = counts.Sum();
+        return [.. counts.Select(c => c / total)];
+    }
+
+    // Σ p·ln(p/q) over the bins where p > 0 (scipy.stats.entropy's sum): KL(p ‖ q) of two distributions.
+    private static double RelativeEntropy(double[] p, double[] q)
+    {
+        double sum = 0;
+        for (int i = 0; i < p.Length; i++)
+            if (p[i] > 0) sum += p[i] * Math.Log(p[i] / q[i]);
+        return sum;
     }
 
     /// <summary>

@@ -277,7 +277,7 @@ internal sealed partial class NotebookPage
 }
 
 /// <summary>Which kernel a cell runs on, read from the metadata VS Code Polyglot Notebooks and dotnet-repl write.</summary>
-internal static class NotebookKernels
+public static class NotebookKernels
 {
     /// <summary>The notebook's default kernel (VS Code's kernelInfo, dotnet-repl's shape without it), else csharp.</summary>
     public static string DefaultOf(JsonObject notebook) =>

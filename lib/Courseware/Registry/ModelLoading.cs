@@ -162,7 +162,7 @@ public sealed partial class ModelRegistry
     public async Task<string> GetLocalPathAsync(ModelVersion version, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(version);
-        if (Store is not RestTrackingStore) return LocalPath(version);
+        if (_filesAreLocal) return LocalPath(version);
         var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{version.Source}\n{version.CreationTime}")))[..16];
         var target = Path.Combine(Path.GetTempPath(), "courseware-models", key);
         var source = version.Source.TrimEnd('/');
@@ -196,7 +196,7 @@ public sealed partial class ModelRegistry
     }
 
     /// <summary>Environment variable naming the tracking location <see cref="ResolveModelPathAsync"/> uses by default (MLflow's name).</summary>
-    public const string TrackingUriVariable = "MLFLOW_TRACKING_URI";
+    public const string TrackingUriVariable = TrackingLocation.EnvironmentVariable;
 
     /// <summary>
     /// For tools that take a model path (benchmarks, evaluation): a <c>models:/</c> URI is resolved in the registry at
@@ -208,7 +208,7 @@ public sealed partial class ModelRegistry
     {
         ArgumentNullException.ThrowIfNull(pathOrUri);
         if (!pathOrUri.StartsWith("models:/", StringComparison.Ordinal)) return pathOrUri;
-        using var tracker = Tracker.Open(trackingLocation ?? Environment.GetEnvironmentVariable(TrackingUriVariable));
+        using var tracker = Tracker.Open(trackingLocation);
         var registry = new ModelRegistry(tracker.Store);
         var version = await registry.ResolveAsync(pathOrUri, cancellationToken).ConfigureAwait(false);
         return await registry.GetLocalPathAsync(version, cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,7 @@ public sealed partial class ModelRegistry
 {
     private readonly IRegistryBackend _backend;
     private readonly IArtifactRepository _artifacts;
+    private readonly bool _filesAreLocal;
 
     /// <summary>
     /// A registry over a tracking store: a SQL store (<see cref="SqliteTrackingStore"/>, <see cref="PostgresTrackingStore"/>)
@@ -23,13 +24,12 @@ public sealed partial class ModelRegistry
     public ModelRegistry(ITrackingStore store, string? actor = null)
     {
         Actor = actor ?? Environment.UserName;
-        (_backend, _artifacts) = store switch
-        {
-            SqlTrackingStore sql => ((IRegistryBackend)new SqlRegistryBackend(sql, Actor), (IArtifactRepository)new LocalArtifactRepository()),
-            RestTrackingStore rest => (new RestRegistryBackend(rest, Actor), rest.Artifacts),
-            _ => throw new ArgumentException(
-                $"The model registry lives in a SQL tracking store (SqliteTrackingStore, PostgresTrackingStore) or behind a tracking server (RestTrackingStore), not {store?.GetType().Name ?? "null"}.", nameof(store)),
-        };
+        if (store is not IStoreServices services)
+            throw new ArgumentException(
+                $"The model registry lives in a SQL tracking store (SqliteTrackingStore, PostgresTrackingStore) or behind a tracking server (RestTrackingStore), not {store?.GetType().Name ?? "null"}.", nameof(store));
+        _backend = services.OpenRegistry(Actor);
+        _artifacts = services.Artifacts;
+        _filesAreLocal = services.ArtifactsAreLocal;
         Store = store;
     }
 
@@ -153,7 +153,7 @@ public sealed partial class ModelRegistry
     {
         RegistryValidation.ValidateModelName(name);
         ArgumentNullException.ThrowIfNull(source);
-        if (Store is RestTrackingStore)
+        if (!_filesAreLocal)
             throw new RegistryException(RegistryError.InvalidParameter, "source",
                 "Registering a source by reading its files happens where the files are: call this on the server's store, or use RegisterAsync to upload the model.");
         string resolved;

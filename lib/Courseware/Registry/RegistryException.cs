@@ -30,4 +30,11 @@ public sealed class RegistryException(RegistryError error, string field, string 
 {
     /// <summary>The registry's kind of error.</summary>
     public RegistryError Error { get; } = error;
+
+    /// <summary>The error for a version this library cannot load (serve or evaluate): a generic MLflow model names its MLflow flavours.</summary>
+    internal static RegistryException CannotLoad(ModelVersion version) => new(RegistryError.InvalidParameter, "flavor",
+        version.Flavor == ModelFlavor.Generic
+            ? $"{version.Uri} is an MLflow model of flavour {version.Tags.GetValueOrDefault(MLflowModel.FlavorsTag, "(not recorded)")}, which this library cannot load: " +
+              "it serves and evaluates ONNX, TinyGpt and ML.NET versions (serve this one with MLflow's own 'mlflow models serve')."
+            : $"{version.Uri}: no predictor for flavour {version.Flavor}.");
 }

@@ -74,7 +74,7 @@ public static class ArtifactLocations
     }
 
     /// <summary>The first existing path from just below <paramref name="root"/> down to <paramref name="full"/> that is a symbolic link, or null.</summary>
-    internal static string? FirstLink(string root, string full)
+    public static string? FirstLink(string root, string full)
     {
         for (var p = full; p.Length > root.Length; p = Path.GetDirectoryName(p)!)
         {
@@ -85,7 +85,7 @@ public static class ArtifactLocations
     }
 
     /// <summary>The full local path of a <c>file:</c> URI, without a trailing separator.</summary>
-    internal static string LocalPathOf(string fileUri) =>
+    public static string LocalPathOf(string fileUri) =>
         Uri.TryCreate(fileUri, UriKind.Absolute, out var uri) && uri.IsFile
             ? Path.GetFullPath(uri.LocalPath).TrimEnd(Path.DirectorySeparatorChar)
             : throw Invalid("artifact_uri", $"'{fileUri}' is not a file: URI.");

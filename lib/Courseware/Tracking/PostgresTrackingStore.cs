@@ -12,7 +12,6 @@ namespace Courseware.Tracking;
 /// <example><code>await using var store = PostgresTrackingStore.Open("postgresql://ml@db/tracking", "/mnt/artifacts");</code></example>
 public sealed class PostgresTrackingStore : SqlTrackingStore
 {
-    private const int SchemaVersion = 2;
     // Serialises schema creation when several processes open a fresh database at once.
     private const long SchemaLockKey = 0x436F75727365;
 
@@ -49,23 +48,12 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
                 var version = stored is null ? 0 : Convert.ToInt32(stored, System.Globalization.CultureInfo.InvariantCulture);
                 if (version > SchemaVersion)
                     throw new TrackingException(TrackingErrorCode.InvalidState, $"The database has a newer tracking schema ({version}) than this library ({SchemaVersion}).");
-                if (version == 0)
-                {
-                    // A new database is created as schema 1 and migrated like an old one (as the SQLite store does).
-                    Exec(SchemaV1, tx);
-                    var now = TrackingNames.NowMs();
-                    Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
-                         "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", store.DefaultArtifactRoot + "/0"), ("@now", now));
-                    version = 1;
-                }
-                // In the transaction that records the version: a database is migrated whole or not at all.
-                if (version == 1) Exec(store.MigrateV1ToV2, tx);
+                store.Upgrade(version, tx);
                 if (version < SchemaVersion)
                 {
                     Exec("DELETE FROM schema_version", tx);
                     Exec("INSERT INTO schema_version(version) VALUES (@v)", tx, ("@v", SchemaVersion));
                 }
-                Exec(Registry.RegistrySchema.Tables, tx);
                 return 0;
             }, CancellationToken.None));
         }
@@ -78,63 +66,6 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
         Directory.CreateDirectory(folder);
         return store;
     }
-
-    // Schema 1 (as first released); MigrateV1ToV2 brings it to the current layout (see SqliteTrackingStore).
-    internal const string SchemaV1 = """
-        CREATE TABLE IF NOT EXISTS experiments (
-            experiment_id BIGSERIAL PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            artifact_location TEXT NOT NULL,
-            lifecycle_stage TEXT NOT NULL,
-            creation_time BIGINT NOT NULL,
-            last_update_time BIGINT NOT NULL);
-        CREATE TABLE IF NOT EXISTS experiment_tags (
-            experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
-            key TEXT NOT NULL, value TEXT NOT NULL,
-            PRIMARY KEY (experiment_id, key));
-        CREATE TABLE IF NOT EXISTS runs (
-            run_uuid TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            experiment_id BIGINT NOT NULL REFERENCES experiments(experiment_id),
-            user_id TEXT NOT NULL,
-            status TEXT NOT NULL,
-            start_time BIGINT NOT NULL,
-            end_time BIGINT,
-            lifecycle_stage TEXT NOT NULL,
-            artifact_uri TEXT NOT NULL,
-            heartbeat_time BIGINT,
-            deleted_time BIGINT,
-            deleted_with_experiment BIGINT NOT NULL DEFAULT 0);
-        CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs(experiment_id, start_time);
-        CREATE INDEX IF NOT EXISTS ix_runs_running ON runs(status, heartbeat_time);
-        CREATE TABLE IF NOT EXISTS metrics (
-            id BIGSERIAL PRIMARY KEY,
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL,
-            value DOUBLE PRECISION,
-            is_nan BIGINT NOT NULL,
-            timestamp BIGINT NOT NULL,
-            step BIGINT NOT NULL);
-        CREATE INDEX IF NOT EXISTS ix_metrics_run_key ON metrics(run_uuid, key, step);
-        CREATE TABLE IF NOT EXISTS latest_metrics (
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL,
-            value DOUBLE PRECISION,
-            is_nan BIGINT NOT NULL,
-            timestamp BIGINT NOT NULL,
-            step BIGINT NOT NULL,
-            PRIMARY KEY (run_uuid, key));
-        CREATE INDEX IF NOT EXISTS ix_latest_metrics_key ON latest_metrics(key, value);
-        CREATE TABLE IF NOT EXISTS params (
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL, value TEXT NOT NULL,
-            PRIMARY KEY (run_uuid, key));
-        CREATE INDEX IF NOT EXISTS ix_params_key_value ON params(key, value);
-        CREATE TABLE IF NOT EXISTS tags (
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL, value TEXT NOT NULL,
-            PRIMARY KEY (run_uuid, key));
-        """;
 
     /// <inheritdoc />
     protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
@@ -177,7 +108,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
     /// <summary>Closes the connection pool.</summary>
     public override async ValueTask DisposeAsync() => await _dataSource.DisposeAsync().ConfigureAwait(false);
 
-    private sealed class PostgresDialect : SqlDialect
+    internal sealed class PostgresDialect : SqlDialect
     {
         public override string Like(string column, string parameter) => $"{column} LIKE {parameter}";
 
@@ -199,5 +130,7 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
         public override string Real => "DOUBLE PRECISION";
 
         public override string InsertionOrder => "id";
+
+        public override string InsertionOrderColumn => "id BIGSERIAL PRIMARY KEY,";
     }
 }

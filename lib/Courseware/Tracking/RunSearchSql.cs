@@ -33,7 +33,7 @@ internal abstract class SqlDialect
     /// <summary>Statements adding <c>runs.run_key</c> to a schema-1 table and numbering the existing runs.</summary>
     public abstract string AddRunKey { get; }
 
-    /// <summary>The definition of <c>metric_keys.key_id</c>: an integer key the database assigns.</summary>
+    /// <summary>The definition of an integer primary key the database assigns (<c>experiments.experiment_id</c>, <c>metric_keys.key_id</c>).</summary>
     public abstract string KeyIdColumn { get; }
 
     /// <summary>The 64-bit integer column type.</summary>
@@ -47,6 +47,9 @@ internal abstract class SqlDialect
 
     /// <summary>A schema-1 history column that orders rows by insertion.</summary>
     public abstract string InsertionOrder { get; }
+
+    /// <summary>The definition of <see cref="InsertionOrder"/> opening the schema-1 history table ("" where the database keeps one itself).</summary>
+    public virtual string InsertionOrderColumn => "";
 
     /// <summary>
     /// The first (in history order) lowest non-NaN point of a history range (<paramref name="range"/>: "FROM metrics

@@ -9,14 +9,100 @@ namespace Courseware.Tracking;
 /// statements, and a <see cref="SqlDialect"/> for the few spots where the databases differ. A subclass creates the
 /// schema and says how a unit of work gets a connection and transaction (<see cref="ExecuteAsync{T}"/>).
 /// </summary>
-public abstract class SqlTrackingStore : ITrackingStore
+public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
 {
+    IArtifactRepository IStoreServices.Artifacts { get; } = new LocalArtifactRepository();
+
+    bool IStoreServices.ArtifactsAreLocal => true;
+
+    Registry.IRegistryBackend IStoreServices.OpenRegistry(string actor) => new Registry.SqlRegistryBackend(this, actor);
+
     private protected SqlTrackingStore(string description, string defaultArtifactRoot, SqlDialect dialect)
     {
         Description = description;
         DefaultArtifactRoot = defaultArtifactRoot;
         Dialect = dialect;
     }
+
+    /// <summary>The tracking schema this library writes (see <see cref="Upgrade"/>).</summary>
+    private protected const int SchemaVersion = 2;
+
+    /// <summary>
+    /// Brings a database at schema <paramref name="version"/> (0: empty) to <see cref="SchemaVersion"/> and creates the
+    /// registry's tables beside it. The caller records the new version in the same transaction: a database is
+    /// migrated whole or left untouched.
+    /// </summary>
+    private protected void Upgrade(int version, DbTransaction tx)
+    {
+        if (version == 0)
+        {
+            Exec(SchemaV1(Dialect), tx);
+            Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
+                 "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", DefaultArtifactRoot + "/0"), ("@now", TrackingNames.NowMs()));
+            version = 1;
+        }
+        if (version == 1) Exec(MigrateV1ToV2, tx);
+        Exec(Registry.RegistrySchema.Tables, tx);
+    }
+
+    /// <summary>
+    /// Schema 1, the tables as first released, in the dialect's types; a new store is created as schema 1 and migrated
+    /// like an old one (<see cref="MigrateV1ToV2"/>), so that one path is always exercised.
+    /// </summary>
+    internal static string SchemaV1(SqlDialect dialect) => $"""
+        CREATE TABLE IF NOT EXISTS experiments (
+            experiment_id {dialect.KeyIdColumn},
+            name TEXT NOT NULL UNIQUE,
+            artifact_location TEXT NOT NULL,
+            lifecycle_stage TEXT NOT NULL,
+            creation_time {dialect.Integer} NOT NULL,
+            last_update_time {dialect.Integer} NOT NULL);
+        CREATE TABLE IF NOT EXISTS experiment_tags (
+            experiment_id {dialect.Integer} NOT NULL REFERENCES experiments(experiment_id),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (experiment_id, key));
+        CREATE TABLE IF NOT EXISTS runs (
+            run_uuid TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            experiment_id {dialect.Integer} NOT NULL REFERENCES experiments(experiment_id),
+            user_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            start_time {dialect.Integer} NOT NULL,
+            end_time {dialect.Integer},
+            lifecycle_stage TEXT NOT NULL,
+            artifact_uri TEXT NOT NULL,
+            heartbeat_time {dialect.Integer},
+            deleted_time {dialect.Integer},
+            deleted_with_experiment {dialect.Integer} NOT NULL DEFAULT 0);
+        CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs(experiment_id, start_time);
+        CREATE INDEX IF NOT EXISTS ix_runs_running ON runs(status, heartbeat_time);
+        CREATE TABLE IF NOT EXISTS metrics ({dialect.InsertionOrderColumn}
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL,
+            value {dialect.Real},
+            is_nan {dialect.Integer} NOT NULL,
+            timestamp {dialect.Integer} NOT NULL,
+            step {dialect.Integer} NOT NULL);
+        CREATE INDEX IF NOT EXISTS ix_metrics_run_key ON metrics(run_uuid, key, step);
+        CREATE TABLE IF NOT EXISTS latest_metrics (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL,
+            value {dialect.Real},
+            is_nan {dialect.Integer} NOT NULL,
+            timestamp {dialect.Integer} NOT NULL,
+            step {dialect.Integer} NOT NULL,
+            PRIMARY KEY (run_uuid, key)){dialect.ClusteredTable};
+        CREATE INDEX IF NOT EXISTS ix_latest_metrics_key ON latest_metrics(key, value);
+        CREATE TABLE IF NOT EXISTS params (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key)){dialect.ClusteredTable};
+        CREATE INDEX IF NOT EXISTS ix_params_key_value ON params(key, value);
+        CREATE TABLE IF NOT EXISTS tags (
+            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
+            key TEXT NOT NULL, value TEXT NOT NULL,
+            PRIMARY KEY (run_uuid, key)){dialect.ClusteredTable};
+        """;
 
     /// <summary>
     /// Schema 1 → 2 (issue #17), in the dialect's types. Runs get a stable integer key (run_key); metric names are

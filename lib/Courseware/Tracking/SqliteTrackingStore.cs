@@ -16,7 +16,6 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
     /// <summary>Name of the database file inside the store folder.</summary>
     public const string DatabaseFileName = "tracking.db";
 
-    private const int SchemaVersion = 2;
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(60);
 
     // One connection per store, used by one unit of work at a time: SQLite serialises writers anyway.
@@ -74,19 +73,8 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         if (version > SchemaVersion)
             throw new TrackingException(TrackingErrorCode.InvalidState,
                 $"The store at {Folder} has schema version {version}, newer than this library's {SchemaVersion}; update Courseware.");
-        if (version == 0)
-        {
-            // A new store is created as schema 1 and migrated like an old one: one path, always exercised.
-            Exec(SchemaV1, tx);
-            var now = TrackingNames.NowMs();
-            Exec("INSERT INTO experiments(experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time) " +
-                 "VALUES (0, 'Default', @loc, 'active', @now, @now) ON CONFLICT DO NOTHING", tx, ("@loc", DefaultArtifactRoot + "/0"), ("@now", now));
-            version = 1;
-        }
-        // The migration runs in the same transaction as the version bump: an old store is either migrated whole or untouched.
-        if (version == 1) Exec(MigrateV1ToV2, tx);
+        Upgrade(version, tx);
         if (version < SchemaVersion) Exec($"PRAGMA user_version = {SchemaVersion}", tx);
-        Exec(Registry.RegistrySchema.Tables, tx);
         tx.Commit();
     }
 
@@ -96,62 +84,6 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         cmd.CommandText = "PRAGMA " + pragma;
         cmd.ExecuteNonQuery();
     }
-
-    // Schema 1 (the tables as first released); MigrateV1ToV2 brings it to the current layout.
-    private const string SchemaV1 = """
-        CREATE TABLE IF NOT EXISTS experiments (
-            experiment_id INTEGER PRIMARY KEY,
-            name TEXT NOT NULL UNIQUE,
-            artifact_location TEXT NOT NULL,
-            lifecycle_stage TEXT NOT NULL,
-            creation_time INTEGER NOT NULL,
-            last_update_time INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS experiment_tags (
-            experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
-            key TEXT NOT NULL, value TEXT NOT NULL,
-            PRIMARY KEY (experiment_id, key));
-        CREATE TABLE IF NOT EXISTS runs (
-            run_uuid TEXT PRIMARY KEY,
-            name TEXT NOT NULL,
-            experiment_id INTEGER NOT NULL REFERENCES experiments(experiment_id),
-            user_id TEXT NOT NULL,
-            status TEXT NOT NULL,
-            start_time INTEGER NOT NULL,
-            end_time INTEGER,
-            lifecycle_stage TEXT NOT NULL,
-            artifact_uri TEXT NOT NULL,
-            heartbeat_time INTEGER,
-            deleted_time INTEGER,
-            deleted_with_experiment INTEGER NOT NULL DEFAULT 0);
-        CREATE INDEX IF NOT EXISTS ix_runs_experiment ON runs(experiment_id, start_time);
-        CREATE INDEX IF NOT EXISTS ix_runs_running ON runs(status, heartbeat_time);
-        CREATE TABLE IF NOT EXISTS metrics (
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL,
-            value REAL,
-            is_nan INTEGER NOT NULL,
-            timestamp INTEGER NOT NULL,
-            step INTEGER NOT NULL);
-        CREATE INDEX IF NOT EXISTS ix_metrics_run_key ON metrics(run_uuid, key, step);
-        CREATE TABLE IF NOT EXISTS latest_metrics (
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL,
-            value REAL,
-            is_nan INTEGER NOT NULL,
-            timestamp INTEGER NOT NULL,
-            step INTEGER NOT NULL,
-            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS ix_latest_metrics_key ON latest_metrics(key, value);
-        CREATE TABLE IF NOT EXISTS params (
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL, value TEXT NOT NULL,
-            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS ix_params_key_value ON params(key, value);
-        CREATE TABLE IF NOT EXISTS tags (
-            run_uuid TEXT NOT NULL REFERENCES runs(run_uuid),
-            key TEXT NOT NULL, value TEXT NOT NULL,
-            PRIMARY KEY (run_uuid, key)) WITHOUT ROWID;
-        """;
 
     /// <inheritdoc />
     protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)

@@ -30,11 +30,11 @@ public sealed record TrackerOptions
 /// </summary>
 public sealed class Tracker : IDisposable, IAsyncDisposable
 {
-    /// <summary>Where <see cref="Open(string?, TrackerOptions?)"/> stores runs when given no location.</summary>
-    public const string DefaultLocation = ".courseware/tracking";
+    /// <summary>Where <see cref="Open(string?, TrackerOptions?)"/> stores runs when given no location and $MLFLOW_TRACKING_URI is unset.</summary>
+    public const string DefaultLocation = TrackingLocation.DefaultFolder;
 
-    /// <summary>Artifact folder of a PostgreSQL store opened by URI (as MLflow keeps a database store's artifacts in a local folder).</summary>
-    public const string DefaultPostgresArtifacts = ".courseware/artifacts";
+    /// <summary>Artifact folder of a PostgreSQL store opened by URI (<see cref="TrackingLocation.DefaultArtifactFolder"/>).</summary>
+    public const string DefaultPostgresArtifacts = TrackingLocation.DefaultArtifactFolder;
 
     private readonly MetricBuffer _metrics;
     private readonly bool _ownsStore;
@@ -50,46 +50,41 @@ public sealed class Tracker : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens a tracking location: a folder path or <c>file:</c> URI (embedded SQLite store, created if missing), an
-    /// <c>http://</c> URL of a tracking server (<c>courseware server</c>), a PostgreSQL database
-    /// (<c>postgresql://user@host/db</c>, <c>postgres://</c> or an Npgsql connection string; artifacts go to
-    /// <see cref="DefaultPostgresArtifacts"/>; for a shared folder use <see cref="Open(string?, TrackerOptions?, string)"/>), or null for
-    /// <see cref="DefaultLocation"/> under the current directory.
+    /// Opens a tracking location (<see cref="TrackingLocation"/>): a folder path or <c>file:</c> URI (embedded SQLite
+    /// store, created if missing), an <c>http://</c> URL of a tracking server (<c>courseware server</c>), a PostgreSQL
+    /// database (<c>postgresql://user@host/db</c>, <c>postgres://</c> or an Npgsql connection string; artifacts go to
+    /// <see cref="DefaultPostgresArtifacts"/>; for a shared folder use <see cref="Open(string?, TrackerOptions?, string)"/>), or
+    /// null for $MLFLOW_TRACKING_URI, else <see cref="DefaultLocation"/> under the current directory.
     /// </summary>
     /// <example><code>var tracker = Tracker.Open("runs/");</code></example>
-    public static Tracker Open(string? location = null, TrackerOptions? options = null) => Open(location, options, DefaultPostgresArtifacts);
+    public static Tracker Open(string? location = null, TrackerOptions? options = null) => Open(TrackingLocation.Resolve(location), options);
 
     /// <summary>Opens a tracking location like <see cref="Open(string?, TrackerOptions?)"/>, keeping a PostgreSQL store's artifact files in <paramref name="postgresArtifacts"/>.</summary>
-    public static Tracker Open(string? location, TrackerOptions? options, string postgresArtifacts)
+    public static Tracker Open(string? location, TrackerOptions? options, string postgresArtifacts) =>
+        Open(TrackingLocation.Resolve(location, postgresArtifacts), options);
+
+    /// <summary>Opens the store at <paramref name="location"/>; the tracker disposes it.</summary>
+    public static Tracker Open(TrackingLocation location, TrackerOptions? options = null)
     {
-        var store = OpenStore(location ?? DefaultLocation, postgresArtifacts);
-        return Open(store, store is Rest.RestTrackingStore server ? server.Artifacts : new LocalArtifactRepository(), options, ownsStore: true);
+        ArgumentNullException.ThrowIfNull(location);
+        var store = location.Open();
+        return Open(store, ArtifactsOf(store), options, ownsStore: true);
     }
 
     /// <summary>
-    /// The store behind a tracking location (see <see cref="Open(string?, TrackerOptions?)"/>): SQLite for a folder or
+    /// The store behind a tracking location (see <see cref="TrackingLocation.Parse"/>): SQLite for a folder or
     /// <c>file:</c> URI, REST for an <c>http(s)://</c> server, PostgreSQL (artifact files in <paramref name="postgresArtifacts"/>)
     /// for a <c>postgresql://</c> URI or connection string. The caller disposes it.
     /// </summary>
-    public static ITrackingStore OpenStore(string location, string postgresArtifacts = DefaultPostgresArtifacts)
-    {
-        ArgumentNullException.ThrowIfNull(location);
-        if (PostgresLocation.IsPostgres(location)) return PostgresTrackingStore.Open(location, postgresArtifacts);
-        if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || Path.IsPathRooted(location)) return SqliteTrackingStore.Open(location);
-        return uri.Scheme switch
-        {
-            "http" or "https" => Rest.RestTrackingStore.Connect(location),
-            "file" => SqliteTrackingStore.Open(ArtifactLocations.LocalPathOf(ArtifactLocations.Normalize(location, "location"))),
-            "sqlite" => throw TrackingException.InvalidParameter("location",
-                $"'{location}': give the store folder (a path or file: URI); it holds {SqliteTrackingStore.DatabaseFileName} and artifacts/."),
-            _ => throw TrackingException.InvalidParameter("location",
-                $"No tracking store for '{uri.Scheme}:' URIs in this library yet; open a folder, or pass an ITrackingStore to Tracker.Open(store)."),
-        };
-    }
+    public static ITrackingStore OpenStore(string location, string postgresArtifacts = DefaultPostgresArtifacts) =>
+        TrackingLocation.Parse(location, postgresArtifacts).Open();
 
     /// <summary>Uses an existing store (e.g. a PostgreSQL or REST one); the tracker does not dispose it.</summary>
     public static Tracker Open(ITrackingStore store, IArtifactRepository? artifacts = null, TrackerOptions? options = null) =>
         Open(store, artifacts ?? new LocalArtifactRepository(), options, ownsStore: false);
+
+    // The store says where its artifact files go (a tracking server keeps them); a store of another library writes local files.
+    private static IArtifactRepository ArtifactsOf(ITrackingStore store) => store is IStoreServices services ? services.Artifacts : new LocalArtifactRepository();
 
     private static Tracker Open(ITrackingStore store, IArtifactRepository artifacts, TrackerOptions? options, bool ownsStore)
     {

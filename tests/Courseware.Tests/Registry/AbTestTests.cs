@@ -1,5 +1,6 @@
 using Courseware.Evaluation;
 using Courseware.Registry;
+using Courseware.Serving;
 
 namespace Courseware.Tests.Registry;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Courseware.Cli.Serving;
 using Courseware.Models;
 using Courseware.Registry;
+using Courseware.Serving;
 using Courseware.Tests.Models;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;

@@ -80,7 +80,7 @@ public sealed class RestRegistryOverPostgresTests(PostgresCluster cluster) : Reg
     protected override async Task<ITrackingStore> OpenStoreAsync()
     {
         var connection = await cluster.CreateDatabaseAsync();
-        _server = await LiveServer.StartAsync(openStore: folder => Courseware.Cli.ServerCommand.OpenStore(connection, Path.Combine(folder, "artifacts")).Store);
+        _server = await LiveServer.StartAsync(openStore: folder => TrackingLocation.Parse(connection, Path.Combine(folder, "artifacts")).Open());
         return await RestTrackingStore.ConnectAsync(_server.Url);
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Courseware.Cli.Serving;
 using Courseware.Registry;
+using Courseware.Serving;
 using Courseware.Tests.Drift;
 using Courseware.Tests.Models;
 using Courseware.Tests.Tracking;

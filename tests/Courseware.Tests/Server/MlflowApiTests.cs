@@ -221,7 +221,7 @@ public sealed class MlflowApiTests : IAsyncLifetime
         var bigTags = string.Join(",", Enumerable.Range(0, 90).Select(i => $$"""{"key": "t{{i}}", "value": "{{new string('x', 7999)}}"}"""));
         var bigParams = string.Join(",", Enumerable.Range(0, 90).Select(i => $$"""{"key": "q{{i}}", "value": "{{new string('y', 5999)}}"}"""));
         var bigBody = $$"""{"run_id": "{{runId}}", "tags": [{{bigTags}}], "params": [{{bigParams}}], "metrics": [{{Metrics(100)}}]}""";
-        Assert.True(Encoding.UTF8.GetByteCount(bigBody) > MlflowApi.MaxBatchRequestBytes);
+        Assert.True(Encoding.UTF8.GetByteCount(bigBody) > Courseware.Tracking.Rest.MlflowEndpoints.MaxBatchRequestBytes);
         var (tooBig, e4) = await PostAsync("runs/log-batch", bigBody);
         Assert.Equal((HttpStatusCode.BadRequest, "INVALID_PARAMETER_VALUE", "body"), (tooBig, e4["error_code"]!.GetValue<string>(), e4["field"]!.GetValue<string>()));
         // Nothing from the rejected batches was written: the 1000 accepted points only.

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Courseware.Cli.Server;
 using Courseware.Registry;
+using Courseware.Serving;
 using Courseware.Tests.Models;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;

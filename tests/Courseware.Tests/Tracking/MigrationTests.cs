@@ -120,7 +120,7 @@ public sealed class PostgresMigrationTests(PostgresCluster cluster) : IClassFixt
             await pg.OpenAsync();
             sqlite.Open();
             before = V1Snapshot.Read(sqlite);
-            Execute(pg, PostgresTrackingStore.SchemaV1 + "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);");
+            Execute(pg, SqlTrackingStore.SchemaV1(new PostgresTrackingStore.PostgresDialect()) + "CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);");
             foreach (var (table, order) in new[] { ("experiments", "experiment_id"), ("experiment_tags", "experiment_id, key"), ("runs", "rowid"),
                          ("metrics", "rowid"), ("latest_metrics", "run_uuid, key"), ("params", "run_uuid, key"), ("tags", "run_uuid, key") })
                 CopyTable(sqlite, pg, table, order);

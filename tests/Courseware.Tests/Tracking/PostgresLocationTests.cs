@@ -73,12 +73,13 @@ public sealed class PostgresUriStoreTests(PostgresCluster cluster) : IClassFixtu
             await store.CreateExperimentAsync("from-uri");
         await using (var byKeywords = PostgresTrackingStore.Open(keywords.ConnectionString, artifacts.Path))
             Assert.NotNull(await byKeywords.GetExperimentByNameAsync("from-uri"));
-        var (server, description) = Courseware.Cli.ServerCommand.OpenStore("postgres" + uri["postgresql".Length..], artifacts.Path);
-        await using (server)
+        var location = TrackingLocation.Parse("postgres" + uri["postgresql".Length..], artifacts.Path);
+        await using (var server = Courseware.Cli.ServerCommand.OpenStore(location))
         {
             Assert.IsType<PostgresTrackingStore>(server);
             Assert.NotNull(await server.GetExperimentByNameAsync("from-uri"));
-            Assert.StartsWith($"PostgreSQL ({keywords.Host})", description);
+            Assert.StartsWith($"PostgreSQL ({keywords.Host})", location.ToString());
+            Assert.DoesNotContain(keywords.Username!, location.ToString());
         }
     }
 }

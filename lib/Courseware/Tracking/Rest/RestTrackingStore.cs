@@ -12,7 +12,7 @@ namespace Courseware.Tracking.Rest;
 /// that cannot be reached or does not answer in time is an INTERNAL_ERROR naming the URL.
 /// </summary>
 /// <example><code>using var tracker = Tracker.Open("http://127.0.0.1:5000");</code></example>
-public sealed class RestTrackingStore : ITrackingStore
+public sealed class RestTrackingStore : ITrackingStore, IStoreServices
 {
     /// <summary>How long one request may take unless told otherwise.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
@@ -35,6 +35,10 @@ public sealed class RestTrackingStore : ITrackingStore
 
     /// <summary>Writes and reads artifact files through the server (its <c>mlflow-artifacts</c> endpoints).</summary>
     public IArtifactRepository Artifacts { get; }
+
+    bool IStoreServices.ArtifactsAreLocal => false;
+
+    Registry.IRegistryBackend IStoreServices.OpenRegistry(string actor) => new Registry.RestRegistryBackend(this, actor);
 
     /// <summary>Connects to the server at <paramref name="url"/> and checks it answers.</summary>
     /// <param name="url">Base URL, e.g. <c>http://127.0.0.1:5000</c>.</param>

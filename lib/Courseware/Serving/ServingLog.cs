@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Courseware.Evaluation;
+using Courseware.Registry;
 using Courseware.Tracking;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>
 /// Per-version request counts, latencies and outcomes of a <see cref="ModelService"/>, kept in memory for

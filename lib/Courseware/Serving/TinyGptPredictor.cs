@@ -1,8 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Courseware.Models;
+using Courseware.Registry;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>
 /// Serves a TinyGpt version (safetensors weights on TorchSharp, CPU) for the two things a language model does:

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Courseware.Registry;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>
 /// One registry version answering JSON requests: the body is checked against the version's signature (a bad request
@@ -37,16 +38,9 @@ public static class Predictor
             ModelFlavor.Onnx => await OnnxPredictor.LoadAsync(registry, version.Uri, cancellationToken).ConfigureAwait(false),
             ModelFlavor.TinyGpt => await TinyGptPredictor.LoadAsync(registry, version.Uri, cancellationToken).ConfigureAwait(false),
             ModelFlavor.MLNet => await MLNetPredictor.LoadAsync(registry, version.Uri, cancellationToken).ConfigureAwait(false),
-            _ => throw CannotLoad(version),
+            _ => throw RegistryException.CannotLoad(version),
         };
     }
-
-    /// <summary>The error for a version this library cannot load: a generic MLflow model names its MLflow flavours.</summary>
-    internal static RegistryException CannotLoad(ModelVersion version) => new(RegistryError.InvalidParameter, "flavor",
-        version.Flavor == ModelFlavor.Generic
-            ? $"{version.Uri} is an MLflow model of flavour {version.Tags.GetValueOrDefault(MLflowModel.FlavorsTag, "(not recorded)")}, which this library cannot load: " +
-              "it serves and evaluates ONNX, TinyGpt and ML.NET versions (serve this one with MLflow's own 'mlflow models serve')."
-            : $"{version.Uri}: no predictor for flavour {version.Flavor}.");
 }
 
 /// <summary>Request checking shared by the predictors.</summary>

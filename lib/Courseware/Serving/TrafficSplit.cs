@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Courseware.Registry;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>Which side of an A/B test answered a request.</summary>
 public enum Arm

@@ -1,38 +1,37 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Courseware.Registry;
 using Courseware.Tracking;
 using Courseware.Tracking.Rest;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
-namespace Courseware.Cli.Server;
+namespace Courseware.Registry;
 
 /// <summary>
 /// MLflow's model-registry REST API (2.x: <c>/api/2.0/mlflow/registered-models/…</c> and <c>model-versions/…</c>,
-/// mirrored under <c>/ajax-api/</c>) over the <see cref="ModelRegistry"/> in the server's store, plus what MLflow's
-/// API lacks under <c>/api/2.0/courseware/registry/</c>: pending registration, deleted versions, the audit log,
-/// rollback, promotion, model cards and evaluation scores. Each endpoint is one registry call (one transaction);
-/// errors are MLflow's bodies and statuses. Audited calls may carry <c>actor</c> and <c>reason</c> (courseware
-/// clients do; MLflow's clients leave the server's user and an empty reason).
+/// mirrored under <c>/ajax-api/</c>) over the <see cref="ModelRegistry"/> in a store, plus what MLflow's API lacks
+/// under <c>/api/2.0/courseware/registry/</c>: pending registration, deleted versions, the audit log, rollback,
+/// promotion, model cards and evaluation scores. Each endpoint is one registry call (one transaction); errors are
+/// MLflow's bodies and statuses. Audited calls may carry <c>actor</c> and <c>reason</c> (courseware clients do;
+/// MLflow's clients leave the server's user and an empty reason). The HTTP host (<c>courseware server</c>) maps them
+/// like <see cref="MlflowEndpoints"/>; <see cref="RestRegistryBackend"/> is the client of the extra ones.
 /// </summary>
-internal static class RegistryApi
+public static class RegistryEndpoints
 {
-    private const int MaxRequestBytes = 16 * 1024 * 1024;
     private static readonly string[] Prefixes = ["/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"];
     private const string Extra = "/api/2.0/courseware/registry/";
 
     private delegate Task<JsonObject?> RegistryHandler(JsonObject args, ModelRegistry registry, CancellationToken ct);
 
-    public static void Map(IEndpointRouteBuilder app, ITrackingStore store)
+    /// <summary>The registry endpoints over the registry in <paramref name="store"/>.</summary>
+    public static IReadOnlyList<RestEndpoint> For(ITrackingStore store)
     {
+        var endpoints = new List<RestEndpoint>();
         void Route(string path, string method, RegistryHandler handler, bool mlflow = true)
         {
             // One registry per request: its actor is the caller's (courseware clients send theirs).
-            MlflowApi.Handler bound = (args, s, ct) => handler(args, new ModelRegistry(s, MlflowJson.OptionalString(args, "actor") ?? Environment.UserName), ct);
             foreach (var prefix in mlflow ? Prefixes : [Extra])
-                app.MapMethods(prefix + path, [method], (HttpContext context) => MlflowApi.HandleAsync(context, store, bound, MaxRequestBytes));
+                endpoints.Add(new RestEndpoint(prefix + path, [method],
+                    (args, ct) => handler(args, new ModelRegistry(store, MlflowJson.OptionalString(args, "actor") ?? Environment.UserName), ct),
+                    MlflowEndpoints.MaxRequestBytes));
         }
 
         // ---- registered models
@@ -142,6 +141,7 @@ internal static class RegistryApi
             var scores = await r.GetEvaluationAsync(Name(a), Version(a), MlflowJson.RequiredString(a, "metric"), MlflowJson.RequiredString(a, "dataset"), ct);
             return scores is null ? new JsonObject() : new JsonObject { ["scores"] = new JsonArray(scores.Select(s => (JsonNode)JsonValue.Create(s)).ToArray()) };
         }, mlflow: false);
+        return endpoints;
     }
 
     private static string Name(JsonObject a) => MlflowJson.RequiredString(a, "name");

@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Courseware.Evaluation;
 using Courseware.Notebooks;
+using Courseware.Registry;
 using Courseware.Tracking;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>What one version answered while serving as one arm: requests, failures, latency and the outcomes reported back.</summary>
 /// <param name="Model">The version's URI (<c>models:/name/3</c>).</param>

@@ -1,9 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Courseware.Registry;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>
 /// Runs an ONNX version on JSON requests, checking every input against the version's signature first:

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Courseware.Registry;
 using Courseware.Tracking;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>How a <see cref="ModelService"/> serves: the challenger and its share, alias watching, outcome logging.</summary>
 public sealed record ServingOptions

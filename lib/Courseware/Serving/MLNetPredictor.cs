@@ -1,10 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Courseware.Registry;
 using Microsoft.Data.Analysis;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace Courseware.Registry;
+namespace Courseware.Serving;
 
 /// <summary>
 /// Serves an ML.NET version (.zip): <c>{"inputs": {"BeakLength": 39.1, "BeakDepth": 18.7, "Species": null}}</c> (one
