@@ -29,6 +29,7 @@ public sealed record CardMetric(string Name, double Value, double? Low = null, d
 /// considerations. <see cref="Generate"/> fills what the registry knows from the run; a person writes the rest.
 /// Saved with <see cref="ModelRegistry.SaveModelCardAsync"/>, which bumps <see cref="Revision"/>.
 /// </summary>
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
 public sealed record ModelCard(
     string ModelName,
     int Version,
@@ -39,7 +40,7 @@ public sealed record ModelCard(
     IReadOnlyList<CardMetric> Metrics,
     string Limitations,
     string EthicalConsiderations,
-    int Revision = 0) : IHtmlDisplayable
+    int Revision = 0)
 {
     /// <summary>Text in sections the generator cannot know; <see cref="MissingSections"/> lists the ones still holding it.</summary>
     public const string ToBeWritten = "TO BE WRITTEN";
@@ -103,18 +104,5 @@ public sealed record ModelCard(
         Section("Limitations", Limitations);
         Section("Ethical considerations", EthicalConsiderations);
         return sb.ToString().TrimEnd() + "\n";
-    }
-
-    /// <inheritdoc />
-    public string ToHtml()
-    {
-        var sb = new StringBuilder("<div class=\"cw-model-card\" style=\"font-family:system-ui,sans-serif;max-width:60em\">");
-        sb.Append("<h4>Model card: ").Append(Html.Escape($"{ModelName} v{Version} (revision {Revision})")).Append("</h4>");
-        foreach (var (title, text) in new[] { ("Model details", Details), ("Intended use", IntendedUse), ("Training data", TrainingData), ("Evaluation data", EvaluationData) })
-            sb.Append("<b>").Append(title).Append("</b><p>").Append(Html.Escape(text)).Append("</p>");
-        sb.Append(Html.Table(["metric", "value", "low", "high", "data"], Metrics.Select(m => new object?[] { m.Name, m.Value, m.Low, m.High, m.Dataset }), "Metrics"));
-        foreach (var (title, text) in new[] { ("Limitations", Limitations), ("Ethical considerations", EthicalConsiderations) })
-            sb.Append("<b>").Append(title).Append("</b><p>").Append(Html.Escape(text)).Append("</p>");
-        return sb.Append("</div>").ToString();
     }
 }

@@ -103,7 +103,8 @@ public sealed record PromotionPolicy(IReadOnlyList<GateMetric> Metrics, double A
 public sealed record GateCheck(string Criterion, bool Passed, string Detail);
 
 /// <summary>The outcome of evaluating a <see cref="PromotionPolicy"/>: each criterion with its evidence, and the verdict.</summary>
-public sealed class PromotionDecision(string model, string target, int candidate, int? incumbent, IReadOnlyList<GateCheck> checks, bool applied) : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class PromotionDecision(string model, string target, int candidate, int? incumbent, IReadOnlyList<GateCheck> checks, bool applied)
 {
     /// <summary>The registered model.</summary>
     public string Model { get; } = model;
@@ -128,12 +129,6 @@ public sealed class PromotionDecision(string model, string target, int candidate
 
     /// <summary>A one-paragraph reason, as written into the audit log.</summary>
     public string Reason => (Approved ? "approved: " : "refused: ") + string.Join("; ", Checks.Select(c => $"{(c.Passed ? "✓" : "✗")} {c.Criterion} — {c.Detail}"));
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        $"<div style=\"font-family:system-ui,sans-serif\"><b style=\"color:{(Approved ? "#1a7f37" : "#cf222e")}\">{(Approved ? "APPROVED" : "REFUSED")}</b> " +
-        Html.Escape($"{Model} v{Candidate} {(Incumbent is null ? $"(no {Target} yet)" : $"vs {Target} v{Incumbent}")}{(Applied ? ", alias moved" : "")}") +
-        Html.Table(["criterion", "passed", "evidence"], Checks.Select(c => new object?[] { c.Criterion, c.Passed ? "✓" : "✗", c.Detail })) + "</div>";
 
     /// <inheritdoc />
     public override string ToString() => $"{Model} v{Candidate}: {Reason}";

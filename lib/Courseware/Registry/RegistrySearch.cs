@@ -23,7 +23,8 @@ public sealed record RegistryQuery(string? Filter = null, IReadOnlyList<string>?
 /// One page of a registry search; pass <see cref="NextPageToken"/> back for the next (null on the last page). In a
 /// notebook it shows as a table of the models or versions.
 /// </summary>
-public sealed class RegistryPage<T>(IReadOnlyList<T> items, string? nextPageToken) : HtmlDisplayable, IReadOnlyList<T>
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class RegistryPage<T>(IReadOnlyList<T> items, string? nextPageToken) : IReadOnlyList<T>
 {
     /// <summary>Token for the next page, or null when there is none.</summary>
     public string? NextPageToken { get; } = nextPageToken;
@@ -38,25 +39,6 @@ public sealed class RegistryPage<T>(IReadOnlyList<T> items, string? nextPageToke
     public IEnumerator<T> GetEnumerator() => items.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-
-    /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var caption = ToString();
-        return this switch
-        {
-            RegistryPage<RegisteredModel> models => Html.Table(["name", "aliases", "tags", "description"], models.Select(m => new object?[]
-            {
-                m.Name, string.Join(", ", m.Aliases.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => $"{a.Key} → v{a.Value}")),
-                string.Join(", ", m.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}")), m.Description,
-            }), caption),
-            RegistryPage<ModelVersion> versions => Html.Table(["model", "version", "aliases", "flavour", "status", "run", "description"], versions.Select(v => new object?[]
-            {
-                v.Name, v.Version, string.Join(", ", v.Aliases), v.Flavor.ToString(), v.Status, v.RunId, v.Description,
-            }), caption),
-            _ => Html.Table(["item"], items.Select(i => new object?[] { i }), caption),
-        };
-    }
 
     /// <inheritdoc />
     public override string ToString() => $"{Count} {(typeof(T) == typeof(RegisteredModel) ? "model" : "version")}(s)" + (NextPageToken is null ? "" : " (more pages)");

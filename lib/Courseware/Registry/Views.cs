@@ -5,21 +5,14 @@ using Courseware.Tracking;
 namespace Courseware.Registry;
 
 /// <summary>A model's audit log: who moved which alias from which version to which, when and why.</summary>
-public sealed class AuditLog(string name, IReadOnlyList<AuditEntry> entries) : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class AuditLog(string name, IReadOnlyList<AuditEntry> entries)
 {
     /// <summary>The registered model.</summary>
     public string Name { get; } = name;
 
     /// <summary>The entries, oldest first.</summary>
     public IReadOnlyList<AuditEntry> Entries { get; } = entries;
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["#", "time (UTC)", "action", "alias", "from", "to", "by", "reason"],
-        Entries.Select(e => new object?[]
-        {
-            e.Sequence, DateTimeOffset.FromUnixTimeMilliseconds(e.Time).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
-            e.Action, e.Alias, e.OldVersion, e.NewVersion, e.Actor, e.Reason,
-        }), $"Audit log of {Name}");
 
     /// <inheritdoc />
     public override string ToString() => string.Join('\n', Entries.Select(e =>
@@ -30,7 +23,8 @@ public sealed class AuditLog(string name, IReadOnlyList<AuditEntry> entries) : H
 /// Where a version came from and what happened to it: data (by content hash) → run (params, metrics, code commit) →
 /// version (flavour, signature, source) → the alias changes that involved it.
 /// </summary>
-public sealed class LineageView(ModelVersion version, Run? run, IReadOnlyList<AuditEntry> aliasChanges) : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class LineageView(ModelVersion version, Run? run, IReadOnlyList<AuditEntry> aliasChanges)
 {
     /// <summary>The version.</summary>
     public ModelVersion Version { get; } = version;
@@ -42,23 +36,6 @@ public sealed class LineageView(ModelVersion version, Run? run, IReadOnlyList<Au
     public IReadOnlyList<AuditEntry> AliasChanges { get; } = aliasChanges;
 
     /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var l = Version.Lineage;
-        var sb = new StringBuilder("<div class=\"cw-lineage\" style=\"font-family:system-ui,sans-serif\">");
-        sb.Append("<h4 style=\"margin:4px 0\">Lineage of ").Append(Html.Escape(Version.Uri)).Append("</h4>");
-        sb.Append(Html.Table(["data set", "SHA-256", "path"], l.Datasets.Select(d => new object?[] { d.Name, d.Sha256[..Math.Min(16, d.Sha256.Length)] + "…", d.Path }), "1. Data"));
-        sb.Append(Html.Table(["run", "experiment", "code commit", "status"],
-            [[l.RunId ?? "(none)", l.ExperimentId, l.CodeCommit ?? "(not recorded)", Run?.Info.Status.ToWire() ?? (l.RunId is null ? "" : "run deleted")]], "2. Run"));
-        sb.Append(Html.Table(["param", "value"], l.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new object?[] { p.Key, p.Value })));
-        sb.Append(Html.Table(["metric", "value"], l.Metrics.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new object?[] { p.Key, p.Value })));
-        sb.Append(Html.Table(["version", "flavour", "signature", "source", "aliases"],
-            [[Version.Version, Version.Flavor.ToString(), Version.Signature.ToString(), Version.Source, string.Join(", ", Version.Aliases)]], "3. Version"));
-        sb.Append(new AuditLog(Version.Name, AliasChanges).ToHtml().Replace($"Audit log of {Html.Escape(Version.Name)}", "4. Alias changes"));
-        return sb.Append("</div>").ToString();
-    }
-
-    /// <inheritdoc />
     public override string ToString() =>
         $"data [{string.Join(", ", Version.Lineage.Datasets.Select(d => $"{d.Name}:{d.Sha256[..Math.Min(12, d.Sha256.Length)]}"))}] -> run {Version.Lineage.RunId ?? "(none)"} " +
         $"(commit {Version.Lineage.CodeCommit ?? "?"}) -> {Version.Uri} -> {AliasChanges.Count} alias change(s)";
@@ -68,7 +45,8 @@ public sealed class LineageView(ModelVersion version, Run? run, IReadOnlyList<Au
 /// Versions side by side: flavour, aliases, run, then every param and metric from their lineage (blank where a version
 /// lacks one), so "what changed between v2 and v3" is one glance.
 /// </summary>
-public sealed class VersionComparison(IReadOnlyList<ModelVersion> versions) : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class VersionComparison(IReadOnlyList<ModelVersion> versions)
 {
     /// <summary>The versions compared, in the order given.</summary>
     public IReadOnlyList<ModelVersion> Versions { get; } = versions;
@@ -91,10 +69,6 @@ public sealed class VersionComparison(IReadOnlyList<ModelVersion> versions) : Ht
             return rows;
         }
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        Html.Table(["", .. Versions.Select(v => $"{v.Name} v{v.Version}")], Rows.Select(r => new object?[] { r.Field }.Concat(r.Values)));
 }
 
 public sealed partial class ModelRegistry

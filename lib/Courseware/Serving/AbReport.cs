@@ -28,7 +28,8 @@ public sealed record VersionTraffic(string Model, Arm Arm, long Requests, long B
 /// least two outcomes, a significance test of challenger − champion: the two-proportion z-test when every outcome is
 /// 0 or 1, otherwise Welch's t-test (<see cref="Stats.TwoProportionZTest(int,int,int,int,double)"/>, <see cref="Stats.WelchTTest"/>).
 /// </summary>
-public sealed class AbReport : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class AbReport
 {
     /// <summary>Builds the report; <paramref name="traffic"/> holds every version that served, the current ones included.</summary>
     public AbReport(string champion, string? challenger, IReadOnlyList<VersionTraffic> traffic, double alpha = 0.05)
@@ -134,13 +135,6 @@ public sealed class AbReport : HtmlDisplayable
         }
         return new AbReport(champion, challenger, traffic, alpha);
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        Html.Table(["version", "arm", "requests", "400", "500", "p50 ms", "p99 ms", "outcomes", "mean outcome"],
-            Traffic.Select(t => new object?[] { t.Model, ArmName(t.Arm), t.Requests, t.BadRequests, t.Errors, t.LatencyP50Ms, t.LatencyP99Ms, t.Outcomes.Count, t.OutcomeMean }),
-            "A/B test: champion vs challenger")
-        + $"<p>{Html.Escape(Summary)}</p>";
 
     /// <inheritdoc />
     public override string ToString() => Summary;

@@ -8,7 +8,8 @@ namespace Courseware.Tracking;
 /// One page of run-search results: a list of <see cref="Run"/>, a token for the next page, a DataFrame view
 /// (<see cref="ToDataFrame"/>) and an HTML table in notebooks.
 /// </summary>
-public sealed class RunPage : HtmlDisplayable, IReadOnlyList<Run>
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class RunPage : IReadOnlyList<Run>
 {
     /// <summary>Rows shown in the notebook table before "… more".</summary>
     public const int HtmlRowLimit = 50;
@@ -68,25 +69,6 @@ public sealed class RunPage : HtmlDisplayable, IReadOnlyList<Run>
     }
 
     /// <summary>Name, status, start, duration, then every metric and param (system tags are left to the DataFrame).</summary>
-    public override string ToHtml()
-    {
-        var metrics = MetricKeys;
-        var @params = ParamKeys;
-        var headers = new[] { "run", "status", "started (UTC)", "duration" }
-            .Concat(metrics.Select(k => "metrics." + k)).Concat(@params.Select(k => "params." + k));
-        var rows = _runs.Take(HtmlRowLimit).Select(r => new object?[]
-            {
-                r.Name, r.Info.Status.ToWire(),
-                DateTimeOffset.FromUnixTimeMilliseconds(r.Info.StartTime).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
-                r.Info.Duration is { } d ? $"{d.TotalSeconds:0.0} s" : "running",
-            }
-            .Concat(metrics.Select(k => (object?)r.Metric(k)))
-            .Concat(@params.Select(k => (object?)r.Param(k))));
-        var caption = _runs.Count > HtmlRowLimit
-            ? $"{_runs.Count} runs (first {HtmlRowLimit} shown)"
-            : $"{_runs.Count} run{(_runs.Count == 1 ? "" : "s")}";
-        return Html.Table(headers, rows, caption + (NextPageToken is null ? "" : "; more pages available"));
-    }
 
     /// <inheritdoc />
     public override string ToString() => $"{Count} runs" + (NextPageToken is null ? "" : " (more pages)");

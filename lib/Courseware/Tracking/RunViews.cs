@@ -5,7 +5,8 @@ using Microsoft.Data.Analysis;
 namespace Courseware.Tracking;
 
 /// <summary>Every logged value of one metric of one run, by step (a table in notebooks).</summary>
-public sealed class MetricHistory : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class MetricHistory
 {
     /// <summary>Points shown in the notebook table (evenly spaced, always including the extremes and the last).</summary>
     public const int HtmlRowLimit = 30;
@@ -39,16 +40,8 @@ public sealed class MetricHistory : HtmlDisplayable
         new DoubleDataFrameColumn("value", Points.Select(p => p.Value)));
 
     /// <summary>A table of points; long histories are thinned, keeping the minimum, maximum and last point so spikes stay visible.</summary>
-    public override string ToHtml()
-    {
-        var shown = Thin();
-        var caption = $"{Key} of run {RunId}: {Points.Count} points" + (shown.Count < Points.Count ? $" ({shown.Count} shown, min/max kept)" : "");
-        return Html.Table(["step", "timestamp (UTC)", "value"],
-            shown.Select(p => new object?[] { p.Step, p.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture), p.Value }),
-            caption);
-    }
 
-    private List<Metric> Thin()
+    internal List<Metric> Thin()
     {
         if (Points.Count <= HtmlRowLimit) return Points.ToList();
         var keep = new SortedSet<int> { 0, Points.Count - 1 };
@@ -68,7 +61,8 @@ public sealed class MetricHistory : HtmlDisplayable
 }
 
 /// <summary>Params and latest metrics of several runs side by side; rows whose values differ are marked.</summary>
-public sealed class RunComparison : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class RunComparison
 {
     internal RunComparison(IReadOnlyList<Run> runs) => Runs = runs;
 
@@ -89,13 +83,6 @@ public sealed class RunComparison : HtmlDisplayable
         Runs.SelectMany(select).Distinct().Order(StringComparer.Ordinal).ToList();
 
     /// <summary>One row per param then metric, one column per run; "≠" marks params that differ.</summary>
-    public override string ToHtml()
-    {
-        var differing = DifferingParams.ToHashSet();
-        var rows = ParamKeys.Select(k => new object?[] { (differing.Contains(k) ? "≠ " : "") + "params." + k }.Concat(Runs.Select(r => (object?)r.Param(k))))
-            .Concat(MetricKeys.Select(k => new object?[] { "metrics." + k }.Concat(Runs.Select(r => (object?)r.Metric(k)))));
-        return Html.Table(Runs.Select(r => r.Name).Prepend(""), rows, $"Comparing {Runs.Count} runs");
-    }
 
     /// <inheritdoc />
     public override string ToString() => $"Comparison of {Runs.Count} runs";

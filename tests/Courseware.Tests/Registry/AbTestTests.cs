@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Evaluation;
 using Courseware.Registry;
 using Courseware.Serving;
@@ -110,7 +111,7 @@ public sealed class AbTestTests
         var early = new AbReport("models:/m/1", "models:/m/2", [Arm_("models:/m/1", Arm.Champion, 1, 0, 1)]);
         Assert.Null(early.Test);
         Assert.StartsWith("Not enough outcomes yet", early.Summary);
-        Assert.Contains(">models:/m/1<", early.ToHtml());
-        Assert.Contains("Not enough outcomes yet", early.ToHtml());
+        Assert.Contains(">models:/m/1<", HtmlRenderers.Render(early));
+        Assert.Contains("Not enough outcomes yet", HtmlRenderers.Render(early));
     }
 }

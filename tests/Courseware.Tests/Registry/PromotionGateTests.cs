@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Registry;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;
@@ -115,7 +116,7 @@ public abstract class PromotionGateContract : IAsyncLifetime
         await _registry.SaveModelCardAsync(ModelCard.Generate(await _registry.GetVersionAsync("penguins", 2)));
         decision = await _registry.PromoteAsync("penguins", PromotionPolicy.Parse(Policy), dryRun: true);
         Assert.Equal("sections to write: intended use, training data, evaluation data, limitations, ethical considerations, metrics", decision.Checks[2].Detail);
-        Assert.Contains("REFUSED", decision.ToHtml());
+        Assert.Contains("REFUSED", HtmlRenderers.Render(decision));
     }
 
     [Fact]

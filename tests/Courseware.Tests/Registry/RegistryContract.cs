@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Registry;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;
@@ -102,7 +103,7 @@ public abstract class RegistryContract : IAsyncLifetime
         var lineage = await Registry.GetLineageAsync("m", 1);
         Assert.Equal(run.RunId, lineage.Run!.Info.RunId);
         Assert.Single(lineage.AliasChanges);
-        var html = lineage.ToHtml();
+        var html = HtmlRenderers.Render(lineage);
         Assert.Contains("train.csv", html);
         Assert.Contains("abc123", html);
         Assert.Contains("first model", html);
@@ -250,7 +251,7 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Equal(["penguins", "zebra"], second.Select(m => m.Name));
         Assert.Null(second.NextPageToken); // MLflow reads one past the page: no token when nothing follows
         Assert.Equal("2 model(s) (more pages)", first.ToString());
-        Assert.Contains(">Penguins-old</td>", first.ToHtml());
+        Assert.Contains(">Penguins-old</td>", HtmlRenderers.Render(first));
 
         var run = await Store.CreateRunAsync("0", "train", 1, "tester");
         for (var i = 0; i < 3; i++) await RegisterAsync("penguins");
@@ -260,7 +261,7 @@ public abstract class RegistryContract : IAsyncLifetime
             (await Registry.SearchVersionsAsync(new RegistryQuery(filter, ["version_number DESC"]))).Select(v => $"{v.Name}/{v.Version}").ToList();
         Assert.Equal(["penguins/3", "penguins/2"], await Versions("name = 'penguins' AND version_number > 1"));
         Assert.Equal(["penguins/2"], await Versions("tags.validation = 'approved'"));
-        Assert.Contains(">penguins</td>", (await Registry.SearchVersionsAsync(new RegistryQuery("tags.validation = 'approved'"))).ToHtml());
+        Assert.Contains(">penguins</td>", HtmlRenderers.Render((await Registry.SearchVersionsAsync(new RegistryQuery("tags.validation = 'approved'")))));
         Assert.Equal(["zebra/1"], await Versions($"run_id IN ('{run.RunId}', 'other')"));
         await Registry.DeleteVersionAsync("penguins", 3);
         Assert.Equal(["penguins/2", "penguins/1"], await Versions("name = 'penguins'"));
@@ -309,7 +310,7 @@ public abstract class RegistryContract : IAsyncLifetime
         Assert.Equal((1, 2), (first.Revision, edited.Revision));
         var stored = await Registry.GetModelCardAsync("m", 1);
         Assert.Equal(("Teaching <b>only</b>.", 2), (stored!.IntendedUse, stored.Revision));
-        Assert.Contains("Teaching &lt;b&gt;only&lt;/b&gt;.", stored.ToHtml());
+        Assert.Contains("Teaching &lt;b&gt;only&lt;/b&gt;.", HtmlRenderers.Render(stored));
         Assert.Contains("| accuracy | 0.9 | 95% CI [0.85, 0.95] | test |", stored.ToMarkdown());
         Assert.Equal(2, (await Registry.GetAuditLogAsync("m")).Entries.Count(e => e.Action == "model_card"));
 

@@ -233,7 +233,7 @@ public sealed class TrackerTests : IDisposable
         Assert.Equal("FINISHED", df["status"][0]);
         Assert.Contains("tags.mlflow.user", df.Columns.Select(c => c.Name));
 
-        var html = page.ToHtml();
+        var html = HtmlRenderers.Render(page);
         Assert.Contains("&lt;b&gt;best&lt;/b&gt;", html);
         Assert.DoesNotContain("<b>best", html);
         Assert.Contains("metrics.acc", html);
@@ -261,11 +261,11 @@ public sealed class TrackerTests : IDisposable
         var comparison = await _tracker.CompareRunsAsync(ids);
         Assert.Equal(["lr"], comparison.DifferingParams);
         Assert.Equal(["epochs", "lr"], comparison.ParamKeys);
-        Assert.Contains("≠ params.lr", comparison.ToHtml());
+        Assert.Contains("≠ params.lr", HtmlRenderers.Render(comparison));
 
         var history = await _tracker.GetMetricHistoryAsync(ids[0], "loss");
         Assert.Equal(100, history.Points.Count);
-        var html = history.ToHtml();
+        var html = HtmlRenderers.Render(history);
         Assert.Contains(">50<", html); // the spike at step 37 survives thinning
         Assert.Contains("0.01<", html); // so does the last value (1/100)
         Assert.Equal(100, history.ToDataFrame().Rows.Count);
