@@ -69,7 +69,11 @@ public static class LabMaker
                 continue;
             }
             var title = role.Exercise is null ? "this exercise" : titles.GetValueOrDefault(role.Exercise, role.Exercise);
-            var source = LearnerSource(NotebookDocument.SourceOf(cell), title, $"{solution.Path}: cell {i} (id {cell["id"]})");
+            var where = $"{solution.Path}: cell {i} (id {cell["id"]})";
+            var source = LearnerSource(NotebookDocument.SourceOf(cell), title, where);
+            // The stub is C#: in a value or HTML cell it would become part of the learner's document, not an exception.
+            if (source != NotebookDocument.SourceOf(cell) && !IsCSharp(solution, cell))
+                throw new FormatException($"{where}: solution and hidden-check markers work in C# cells only, not in a '{solution.KernelOf(cell)}' cell");
             cell["source"] = NotebookDocument.SourceLines(source);
             cell["outputs"] = new JsonArray();
             cell["execution_count"] = null;
@@ -160,6 +164,15 @@ public static class LabMaker
             if (CellRole.Of(cell) is { Exercise: { } ex, Title: { } title })
                 titles.TryAdd(ex, title);
         return titles;
+    }
+
+    /// <summary>A cell the C# kernel runs from its first line: C# metadata and no other kernel selected by a leading #! line.</summary>
+    private static bool IsCSharp(NotebookDocument notebook, JsonObject cell)
+    {
+        var first = NotebookDocument.SourceOf(cell).TrimStart().Split('\n')[0].Trim();
+        var selector = first.StartsWith("#!", StringComparison.Ordinal) ? first[2..].Split(' ')[0] : null;
+        var kernel = selector is not null && NotebookDocument.HostedKernels.TryGetValue(selector, out var chosen) ? chosen : notebook.KernelOf(cell);
+        return NotebookDocument.HostedKernels.GetValueOrDefault(kernel) == "csharp";
     }
 
     private static JsonObject Meta(JsonObject cell) => (JsonObject)cell["metadata"]![CellRole.Key]!;

@@ -27,8 +27,12 @@ public sealed record TamperingFinding(string CellId, string Name, string Descrip
 /// <c>System.Reflection</c>, <c>AppDomain</c>, <c>Environment.Exit</c>): a kernel middleware could turn a failed check into
 /// a passed one, so nothing in such a notebook is trusted.</item>
 /// </list>
+/// A cell is read as the kernel runs it (<see cref="CellParts"/>): only its C# parts are parsed as C# (a value cell's YAML is
+/// not code, and a <c>#!csharp</c> line inside a value cell starts C# that runs); <c>#!set --name x</c> and <c>#!share … --as x</c>
+/// declare a C# variable like <c>var x</c>; <c>#!value --name x</c> declares a value the course's cells may share into C#;
+/// <c>#!import</c> runs another notebook's cells, which the grader cannot read.
 /// </summary>
-internal static class Tampering
+internal static partial class Tampering
 {
     private static readonly CSharpParseOptions Script = new(LanguageVersion.Latest, kind: SourceCodeKind.Script);
 
@@ -57,18 +61,22 @@ internal static class Tampering
         var reliedOn = new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal);
         foreach (var cell in checks)
         {
-            var root = Parse(cell);
-            var declaredHere = DeclaredAnywhere(root);
-            foreach (var name in UsedNames(root).Where(n => !declaredHere.Contains(n)))
+            var parts = CellParts.Of(cell);
+            var declaredHere = DeclaredAnywhere(parts.Root);
+            declaredHere.UnionWith(parts.Variables.Select(v => v.Name));
+            foreach (var name in UsedNames(parts.Root).Where(n => !declaredHere.Contains(n)))
                 (reliedOn.TryGetValue(name, out var set) ? set : reliedOn[name] = new SortedSet<string>(StringComparer.Ordinal)).Add(roles[(string)cell["id"]!].Exercise!);
         }
         // What the exercises ask the learner to write is theirs to declare; what read-only cells declare is not.
-        var answers = solution.Cells.OfType<JsonObject>()
-            .Where(c => IsCode(c) && roles[(string)c["id"]!] is { Exercise: not null, IsCheck: false, Locked: false })
-            .SelectMany(c => TopLevelDeclarations(Parse(c)).Select(d => d.Name)).ToHashSet(StringComparer.Ordinal);
+        bool IsAnswer(JsonObject c) => roles[(string)c["id"]!] is { Exercise: not null, IsCheck: false, Locked: false };
+        var answers = solution.Cells.OfType<JsonObject>().Where(c => IsCode(c) && IsAnswer(c))
+            .SelectMany(c => Declarations(CellParts.Of(c)).Select(d => d.Name)).ToHashSet(StringComparer.Ordinal);
         var fixedNames = solution.Cells.OfType<JsonObject>()
             .Where(c => IsCode(c) && roles[(string)c["id"]!] is { Exercise: null, IsCheck: false })
-            .SelectMany(c => TopLevelDeclarations(Parse(c)).Select(d => d.Name)).ToHashSet(StringComparer.Ordinal);
+            .SelectMany(c => Declarations(CellParts.Of(c)).Select(d => d.Name)).ToHashSet(StringComparer.Ordinal);
+        // Values the course's own cells store (a sweep file, a policy) and later cells share into C#.
+        var fixedValues = solution.Cells.OfType<JsonObject>().Where(c => IsCode(c) && !IsAnswer(c))
+            .SelectMany(c => CellParts.Of(c).Values).ToHashSet(StringComparer.Ordinal);
         var labSources = lab.Cells.OfType<JsonObject>().ToDictionary(c => (string)c["id"]!, NotebookDocument.SourceOf, StringComparer.Ordinal);
 
         var findings = new List<TamperingFinding>();
@@ -78,9 +86,11 @@ internal static class Tampering
             if (roles.TryGetValue(id, out var role) && (role.IsCheck || role.Locked)) continue; // restored from the lab before the run
             // The course's own cells as the lab ships them are not the learner's doing; edited and new cells are.
             if (labSources.TryGetValue(id, out var shipped) && shipped == NotebookDocument.SourceOf(cell)) continue;
-            var root = Parse(cell);
+            var parts = CellParts.Of(cell);
+            var root = parts.Root;
             var declaredHere = DeclaredAnywhere(root);
-            foreach (var (name, kind) in TopLevelDeclarations(root).Distinct())
+            declaredHere.UnionWith(parts.Variables.Select(v => v.Name));
+            foreach (var (name, kind) in Declarations(parts).Distinct())
             {
                 var relied = reliedOn.GetValueOrDefault(name);
                 if (fixedNames.Contains(name) || (relied is not null && !answers.Contains(name)))
@@ -97,19 +107,92 @@ internal static class Tampering
             }
             foreach (var name in UsedNames(root, includeMembers: true).Where(Forbidden.ContainsKey).Distinct())
                 findings.Add(new TamperingFinding(id, name, Forbidden[name], allExercises));
+            foreach (var name in parts.Values.Where(fixedValues.Contains).Distinct())
+                findings.Add(new TamperingFinding(id, name, $"redefines the value '{name}' (#!value), which the course's cells share into C#", allExercises));
+            if (parts.Imports)
+                findings.Add(new TamperingFinding(id, "#!import", "runs another notebook's cells (#!import), which the grader cannot read", allExercises));
         }
         return findings;
     }
 
     private static bool IsCode(JsonObject cell) => (string?)cell["cell_type"] == "code";
 
-    private static CompilationUnitSyntax Parse(JsonObject cell) =>
-        (CompilationUnitSyntax)CSharpSyntaxTree.ParseText(WithoutDirectives(NotebookDocument.SourceOf(cell)), Script).GetRoot();
+    /// <summary>What a cell declares at its top level: its C# declarations and the C# variables its #!set / #!share lines create.</summary>
+    private static IEnumerable<(string Name, string Kind)> Declarations(CellParts parts) => TopLevelDeclarations(parts.Root).Concat(parts.Variables);
 
-    // Kernel directives (#r, #!csharp, #i) are not C#; blank them so the parser sees the code around them on the same lines.
-    private static string WithoutDirectives(string source) =>
-        string.Join('\n', source.Split('\n').Select(line => line.TrimStart().StartsWith("#r ", StringComparison.Ordinal) || line.TrimStart().StartsWith("#!", StringComparison.Ordinal)
-            || line.TrimStart().StartsWith("#i ", StringComparison.Ordinal) ? "" : line));
+    /// <summary>
+    /// A cell as the kernel runs it: the C# parts parsed (every other line blanked, so positions stay), the C# variables that
+    /// <c>#!set</c>/<c>#!share</c> lines declare, the names of <c>#!value</c> parts, and whether it <c>#!import</c>s a notebook.
+    /// </summary>
+    private sealed record CellParts(CompilationUnitSyntax Root, IReadOnlyList<(string Name, string Kind)> Variables, IReadOnlyList<string> Values, bool Imports)
+    {
+        public static CellParts Of(JsonObject cell)
+        {
+            // The cell's kernel (VS Code's metadata) until a kernel-selector line (#!csharp, #!value, …) switches it, as the kernel splits a submission.
+            var kernel = NotebookDocument.HostedKernels.GetValueOrDefault(
+                (string?)cell["metadata"]?["polyglot_notebook"]?["kernelName"] ?? (string?)cell["metadata"]?["dotnet_interactive"]?["language"] ?? "csharp", "other");
+            var csharp = new List<string>();
+            var variables = new List<(string, string)>();
+            var values = new List<string>();
+            var imports = false;
+            foreach (var line in NotebookDocument.SourceOf(cell).Split('\n'))
+            {
+                var trimmed = line.TrimStart();
+                if (!trimmed.StartsWith("#!", StringComparison.Ordinal))
+                {
+                    var directive = trimmed.StartsWith("#r ", StringComparison.Ordinal) || trimmed.StartsWith("#i ", StringComparison.Ordinal);
+                    csharp.Add(kernel == "csharp" && !directive ? line : "");
+                    continue;
+                }
+                csharp.Add("");
+                var words = Words(trimmed[2..]);
+                var command = words.Count > 0 ? words[0] : "";
+                switch (command)
+                {
+                    case "set" when kernel == "csharp" && Option(words, "--name") is { } name:
+                        variables.Add((name, "variable (#!set)"));
+                        break;
+                    case "share" when kernel == "csharp":
+                        // #!share --from kernel name [--as newName] [--mime-type m]: the name is the first word that is no option nor an option's value.
+                        var shared = Option(words, "--as");
+                        for (var i = 1; shared is null && i < words.Count; i++)
+                        {
+                            if (words[i] is "--from" or "--as" or "--mime-type") i++;
+                            else if (!words[i].StartsWith("--", StringComparison.Ordinal)) shared = words[i];
+                        }
+                        if (shared is not null) variables.Add((shared, "variable (#!share)"));
+                        break;
+                    case "import":
+                        imports = true;
+                        break;
+                    default:
+                        if (NotebookDocument.HostedKernels.TryGetValue(command, out var selected)) kernel = selected;
+                        else if (command is not ("set" or "share" or "who" or "whos" or "time" or "lsmagic" or "log" or "about")) kernel = "other";
+                        if (kernel == "value" && Option(words, "--name") is { } value) values.Add(value);
+                        break;
+                }
+            }
+            var root = (CompilationUnitSyntax)CSharpSyntaxTree.ParseText(string.Join('\n', csharp), Script).GetRoot();
+            return new CellParts(root, variables, values, imports);
+        }
+
+        private static string? Option(List<string> words, string option)
+        {
+            for (var i = 0; i < words.Count; i++)
+            {
+                if (words[i] == option && i + 1 < words.Count) return words[i + 1];
+                if (words[i].StartsWith(option + "=", StringComparison.Ordinal)) return words[i][(option.Length + 1)..];
+            }
+            return null;
+        }
+
+        // Directive arguments as the kernel's parser splits them: on whitespace, a "quoted argument" is one word.
+        private static List<string> Words(string text) =>
+            DirectiveWord().Matches(text).Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Value).ToList();
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"""([^""]*)""|\S+")]
+    private static partial System.Text.RegularExpressions.Regex DirectiveWord();
 
     /// <summary>Names a cell declares at its top level (what a later cell sees): methods, variables, types, aliases, properties.</summary>
     private static IEnumerable<(string Name, string Kind)> TopLevelDeclarations(CompilationUnitSyntax root)

@@ -95,6 +95,17 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
                 Directory.SetCurrentDirectory(Path.Combine(fake, "labs"));
                 """,
         },
+        // A value cell's text is not C#, but a #!csharp line inside it starts C# that runs: here a no-op Check, after an
+        // unclosed "{" that would make a parser reading the whole cell as C# nest it out of sight.
+        ["value-smuggle"] = new()
+        {
+            ["ex1"] = "#!value --name plan\nplan: { steps: [\n#!csharp\nvoid Check(bool condition, string message) { }\ndouble Mean(double[] values) { return default!; }",
+            ["ex2"] = "double Largest(double[] values) { return default!; }",
+        },
+        // #!set declares a C# variable like `var numbers = …` does: the lab's data, replaced by a directive.
+        ["set-directive"] = new() { ["ex1"] = "#!set --name numbers --value 2.5\n" + RightMean, ["ex2"] = RightLargest },
+        // #!import runs another notebook's cells, which the grader never reads.
+        ["import"] = new() { ["ex1"] = "#!import helpers.dib\n" + RightMean, ["ex2"] = RightLargest },
         // Reading the solution from where it sits in the course, and deleting the data for everyone after.
         ["read-solution"] = new()
         {
@@ -213,6 +224,51 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
         var finding = Assert.Single(Tampering.Find(solution, lab, learner));
         Assert.Equal(("ex1", "Limits", "changes state of 'Limits', which the checks use"), (finding.CellId, finding.Name, finding.Description));
         Assert.Equal(["ex1"], finding.Exercises);
+    }
+
+    [Theory]
+    [InlineData("value-smuggle", "Check")]
+    [InlineData("set-directive", "numbers")]
+    [InlineData("import", "#!import")]
+    public void Kernel_directives_and_value_cells_cannot_smuggle_code_or_shadow_what_the_checks_use(string cheat, string name)
+    {
+        Assert.Equal((0.0, 0.0), Points(cheat));
+        var finding = Assert.Single(graded.Reports[cheat].Tampering!, t => t.Name == name);
+        Assert.Equal("ex1", finding.CellId);
+        Assert.Equal(["ex1", "ex2"], finding.Exercises);
+    }
+
+    [Fact]
+    public void A_value_the_course_shares_into_CSharp_is_the_courses_and_a_learners_own_value_cell_is_not_code()
+    {
+        static JsonObject Code(string id, string kernel, string source, JsonObject? courseware = null)
+        {
+            var metadata = NotebookDocument.CodeCellMetadata(kernel);
+            if (courseware is not null) metadata["courseware"] = courseware;
+            return new() { ["cell_type"] = "code", ["id"] = id, ["source"] = source, ["outputs"] = new JsonArray(), ["execution_count"] = null, ["metadata"] = metadata };
+        }
+        // As lab 4.3.6: the course's policy file is a value cell, shared into C# by a read-only cell; the exercise reads it.
+        var cells = new JsonArray(
+            Code("policy-file", "value", "#!value --name policyYaml\nalpha: 0.05", new JsonObject { ["locked"] = true }),
+            Code("policy", "csharp", "#!share --from value policyYaml\nvar alpha = double.Parse(policyYaml.Split(':')[1]);", new JsonObject { ["locked"] = true }),
+            Code("ex1", "csharp", "double Twice(double x)\n{\n    // BEGIN SOLUTION\n    return 2 * x;\n    // END SOLUTION\n}", new JsonObject { ["exercise"] = "ex1" }),
+            Code("ex1-check", "csharp", "if (Twice(alpha) != 0.1) throw new Exception(\"twice\");", new JsonObject { ["exercise"] = "ex1", ["points"] = 1 }));
+        var solution = NotebookDocument.FromIpynb("/course/solutions/s.ipynb", new JsonObject { ["cells"] = cells, ["metadata"] = NotebookDocument.VsCodeNotebookMetadata(), ["nbformat"] = 4, ["nbformat_minor"] = 5 }.ToJsonString());
+        var lab = NotebookDocument.FromIpynb(solution.Path, LabMaker.MakeLab(solution));
+
+        // A learner's value cell of notes whose words are forbidden C# names is text, not a reach into the kernel.
+        var notes = lab.Clone();
+        notes.Cells.Add(Code("my-notes", "value", "#!value --name myNotes\nKernel: AppDomain.Exit(Reflection)\nalpha: 0.05"));
+        Assert.Empty(Tampering.Find(solution, lab, notes));
+
+        // A value cell of the learner's that redefines the course's policy file before a later share; and #!share into the course's variable.
+        var shadow = lab.Clone();
+        shadow.Cells.Add(Code("lax", "value", "#!value --name policyYaml\nalpha: 0.5"));
+        shadow.Cells.Add(Code("reshare", "csharp", "#!share --from value myPolicy --as alpha"));
+        var findings = Tampering.Find(solution, lab, shadow);
+        Assert.Equal([("lax", "policyYaml"), ("reshare", "alpha")], findings.Select(f => (f.CellId, f.Name)));
+        Assert.Contains("redefines the value 'policyYaml' (#!value)", findings[0].Description);
+        Assert.Contains("redefines 'alpha' (variable (#!share))", findings[1].Description);
     }
 
     [Fact]

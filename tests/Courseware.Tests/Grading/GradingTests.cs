@@ -51,6 +51,24 @@ public sealed class GradingTests
         Assert.Equal($"nb.ipynb: cell 3 (id ex1): {expected}", e.Message);
     }
 
+    [Theory]
+    [InlineData("value", "#!value --name policy\n// BEGIN SOLUTION\nalpha: 0.05\n// END SOLUTION")]
+    [InlineData("csharp", "#!value --name policy\n// BEGIN SOLUTION\nalpha: 0.05\n// END SOLUTION")] // a #!value first line makes it a value cell
+    [InlineData("html", "<p>\n// BEGIN HIDDEN CHECKS\nsecret\n// END HIDDEN CHECKS\n</p>")]
+    public void Solution_markers_outside_CSharp_are_refused_rather_than_stubbed_into_the_document(string kernel, string source)
+    {
+        // The stub is a C# throw: in a value cell it would become text of the learner's file, and the check would not see an exercise left to do.
+        var cell = new JsonObject
+        {
+            ["cell_type"] = "code", ["id"] = "policy", ["source"] = source, ["outputs"] = new JsonArray(), ["execution_count"] = null,
+            ["metadata"] = NotebookDocument.CodeCellMetadata(kernel),
+        };
+        var solution = NotebookDocument.FromIpynb("/course/solutions/s.ipynb",
+            new JsonObject { ["cells"] = new JsonArray(cell), ["metadata"] = NotebookDocument.VsCodeNotebookMetadata(), ["nbformat"] = 4, ["nbformat_minor"] = 5 }.ToJsonString());
+        var e = Assert.Throws<FormatException>(() => LabMaker.MakeLab(solution));
+        Assert.Contains("cell 0 (id policy): solution and hidden-check markers work in C# cells only", e.Message);
+    }
+
     [Fact]
     public void Make_labs_writes_then_reports_up_to_date_and_detects_a_stale_lab()
     {

@@ -25,6 +25,13 @@ public sealed class RepositoryNotebookTests
         foreach (var report in reports)
             Assert.True(report.FullMarks, $"{report.Notebook}: {report.Points}/{report.MaxPoints}; {report.Run.Error} " +
                 string.Join("; ", report.Exercises.SelectMany(e => e.Failures)));
+        // With no endpoint configured, the optional endpoint cells say so and how to set one (EndpointLabTests runs them configured).
+        foreach (var lab in new[] { "lab-4.3.3-benchmark-suite.ipynb", "lab-4.3.4-custom-evaluation.ipynb" }.Where(l => reports.Any(r => r.Notebook.EndsWith(l, StringComparison.Ordinal))))
+        {
+            var streams = reports.Single(r => r.Notebook.EndsWith(lab, StringComparison.Ordinal)).Run.Cells
+                .SelectMany(c => c.Outputs.OfType<JsonObject>()).Select(o => CellResult.Join(o["text"]));
+            Assert.Contains(streams, s => s.StartsWith("skipped: no endpoint configured (set ", StringComparison.Ordinal));
+        }
     }
 
     [Fact]

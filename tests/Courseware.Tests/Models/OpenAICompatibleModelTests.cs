@@ -22,7 +22,7 @@ public sealed class OpenAICompatibleModelTests : IDisposable
     }) { Log = TextWriter.Null };
 
     /// <summary>An echo response as vLLM writes it: one token per character of "Answer: Paris" plus one generated token.</summary>
-    private static string EchoResponse(string prompt, Func<int, double> logprob, bool withTop = true)
+    internal static string EchoResponse(string prompt, Func<int, double> logprob, bool withTop = true)
     {
         var tokens = prompt.Select(c => c.ToString()).Append("!").ToArray();
         var logprobs = new JsonObject
@@ -183,7 +183,10 @@ public sealed class OpenAICompatibleModelTests : IDisposable
                     Bodies.Enqueue(body);
                     Authorizations.Enqueue(context.Request.Headers["Authorization"]);
                     int call = Interlocked.Increment(ref _calls) - 1;
-                    var (status, text) = _script(call, body);
+                    // A script that throws answers 500 with the exception, rather than leaving the client waiting for its timeout.
+                    (int status, string text) = (500, "");
+                    try { (status, text) = _script(call, body); }
+                    catch (Exception e) { text = e.ToString(); }
                     if (text == "SLOW")
                     {
                         try { await Task.Delay(2000, _stop.Token); } catch (OperationCanceledException) { }

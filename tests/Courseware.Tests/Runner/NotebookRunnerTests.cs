@@ -96,6 +96,9 @@ public sealed class NotebookRunnerTests(RunnerFixture run)
         Assert.Equal("<i>an html cell</i>", Text(Assert.Single(Outputs(CellById(nb, "html-kernel-cell")))["data"]!["text/html"]));
         Assert.Equal("hello from the value kernel", Text(Assert.Single(Outputs(CellById(nb, "value")))["data"]!["text/plain"]));
         Assert.Contains("HELLO FROM THE VALUE KERNEL", run["basics.ipynb"].Cells.Single(c => c.Id == "share").Text);
+        // A value-kernel cell (VS Code's metadata) shared into C# as the labs' sweep files and policies are: a string of 3 lines.
+        Assert.Equal("method: grid\nparameters:\n  lr: {values: [0.1, 1]}", Text(Assert.Single(Outputs(CellById(nb, "value-kernel-cell")))["data"]!["text/plain"]));
+        Assert.Contains(">3<", Text(Assert.Single(Outputs(CellById(nb, "share-from-value")))["data"]!["text/html"]));
         Assert.Equal("## Heading from a code cell", Text(Assert.Single(Outputs(CellById(nb, "markdown-magic")))["data"]!["text/markdown"]));
     }
 

@@ -17,7 +17,7 @@ public sealed class GenerativeJudgeTests : IDisposable
         Endpoint = _server.Endpoint, Model = "judge", MaxRetries = 0, Timeout = TimeSpan.FromSeconds(timeoutSeconds), MaxContextLength = 4096,
     }) { Log = TextWriter.Null };
 
-    private static string Completion(string text) =>
+    internal static string Completion(string text) =>
         new JsonObject { ["choices"] = new JsonArray(new JsonObject { ["text"] = text, ["finish_reason"] = "stop" }) }.ToJsonString();
 
     private static string PromptOf(string body) => JsonNode.Parse(body)!["prompt"]!.GetValue<string>();
