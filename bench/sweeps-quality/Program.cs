@@ -78,9 +78,17 @@ foreach (var function in functions)
         Console.WriteLine($"| {function.Name} | {method.ToString().ToLowerInvariant()} | {mine.Sum(t => t.Fallbacks)} of {mine.Count * trials} | {early:F1} | {late:F1} | {ms} |");
     }
 
+// The notebook call of the Sweeps README: Branin, random/bayes/tpe, 40 trials, 8 seeds.
+var notebook = Stopwatch.StartNew();
+TestFunction.Branin.RegretCurves([SearchMethod.Random, SearchMethod.Bayes, SearchMethod.Tpe], trials: 40, seeds: 8);
+Console.WriteLine($"\nTestFunction.Branin.RegretCurves(random, bayes, tpe; 40 trials, 8 seeds): {notebook.Elapsed.TotalSeconds:F1} s");
+
 static string RunOptuna(int seeds, int trials, List<TestFunction> functions)
 {
-    var script = Path.Combine(AppContext.BaseDirectory, "optuna_runner.py");
+    // The source copy: with OPTUNA_FIXED_LOGPDF=1 it imports the fixed formula from the tests' reference folder.
+    var folder = new DirectoryInfo(AppContext.BaseDirectory);
+    while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "bench/sweeps-quality/optuna_runner.py"))) folder = folder.Parent;
+    var script = Path.Combine(folder?.FullName ?? throw new InvalidOperationException("run from inside the repository"), "bench/sweeps-quality/optuna_runner.py");
     var output = Path.Combine(Path.GetTempPath(), $"sweeps-quality-optuna-{Environment.ProcessId}.jsonl");
     var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
     foreach (var a in new[] { script, seeds.ToString(CultureInfo.InvariantCulture), trials.ToString(CultureInfo.InvariantCulture), string.Join(",", functions.Select(f => f.Name)) })

@@ -23,7 +23,7 @@ public sealed class OptunaFactAttribute : FactAttribute
 }
 
 /// <summary>Multivariate TPE against Optuna, bayes on categoricals, recorded fallbacks, incremental history.</summary>
-public class SamplerTests
+public class SamplerTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     // ---- Optuna's bandwidth rule --------------------------------------------------------------------------------
 
@@ -91,20 +91,20 @@ public class SamplerTests
     [OptunaFact]
     public void MultivariateTpeSuggestionsFollowOptunasDistribution()
     {
-        const int draws = 2000;
+        const int draws = 1500;
         var history = FixedHistory();
         var file = Path.Combine(Path.GetTempPath(), $"tpe-history-{Environment.ProcessId}-{Guid.NewGuid():N}.json");
         File.WriteAllText(file, JsonSerializer.Serialize(history.Select(r => new { @params = r.Config.ToDictionary(kv => kv.Key, kv => kv.Value), value = r.History![0] })));
-        string output;
+        string stdout;
         try
         {
             var script = Path.Combine(RunnerTestEnvironment.RepoRoot, "tests/Courseware.Tests/Sweeps/reference/optuna_tpe_draws.py");
-            (var code, output) = RunnerTestEnvironment.Run("/usr/bin/python3", [script, file, draws.ToString(CultureInfo.InvariantCulture), "1"],
+            (var code, stdout) = RunnerTestEnvironment.Run("/usr/bin/python3", [script, file, draws.ToString(CultureInfo.InvariantCulture), "1"],
                 Path.GetTempPath(), TimeSpan.FromMinutes(3));
-            Assert.True(code == 0, output);
+            Assert.True(code == 0, stdout);
         }
         finally { File.Delete(file); }
-        var optuna = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)
+        var optuna = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => JsonDocument.Parse(line).RootElement)
             .Select(e => (C: e.GetProperty("c").GetString()!, Lr: e.GetProperty("lr").GetDouble(), N: e.GetProperty("n").GetInt64(), X: e.GetProperty("x").GetDouble()))
             .ToList();
         Assert.Equal(draws, optuna.Count);
@@ -125,7 +125,9 @@ public class SamplerTests
             ["x · log lr (KS)"] = Ks(ours.Select(o => o.X * Math.Log(o.Lr)), optuna.Select(o => o.X * Math.Log(o.Lr))),
             ["c with x > 3 (chi-square)"] = ChiSquareTwoSample(ours.Select(o => $"{o.C}{o.X > 3}"), optuna.Select(o => $"{o.C}{o.X > 3}")),
         };
-        Assert.True(p.Values.All(v => v > 0.001), string.Join(", ", p.Select(kv => $"{kv.Key} p = {kv.Value:G3}")));
+        var summary = string.Join(", ", p.Select(kv => $"{kv.Key} p = {kv.Value:G3}"));
+        output.WriteLine(summary);
+        Assert.True(p.Values.All(v => v > 0.001), summary);
 
         // The same tests tell univariate TPE (different bandwidths, independent parameters) apart from Optuna's multivariate one.
         var univariate = Enumerable.Range(1, draws).Select(seed =>
@@ -171,20 +173,17 @@ public class SamplerTests
     [Fact]
     public void BayesFindsTheRightCategorysBasinOnAMixedSpace()
     {
-        // MixedConvnet: 12 (activation, norm) pairs, each an offset on top of the same numeric valley; only gelu with
-        // layer norm reaches 0, the next best pair (relu, batch) is 0.05 above it. Measured on 2026-12-07: in 8 of 10
-        // seeds bayes's best trial after 40 trials is in gelu/layer (the two others ended in relu/batch); random search
-        // in RANDOM of 10.
-        const int trials = 40, seeds = 10;
-        int Found(SearchMethod method) => Enumerable.Range(1, seeds).AsParallel().Count(seed =>
-        {
-            var trace = TestFunction.MixedConvnet.Minimize(method, trials, seed);
-            var best = trace.Configs[Enumerable.Range(0, trials).MinBy(i => trace.Values[i])];
-            return best.Get<string>("activation") == "gelu" && best.Get<string>("norm") == "layer";
-        });
+        // MixedTraining: sgd's basin bottoms out at 0.25 and momentum's at 0.15; only adam's narrow basin (its best
+        // learning rate moving with depth) reaches 0, so a regret below 0.01 means the search found and refined adam.
+        // Measured 2026-12-07 for seeds 1–10 at 50 trials: bayes 5 seeds, random search 0 (bench/sweeps-quality, 20 seeds:
+        // bayes median regret 0.0025 at 50 trials, random 0.083). Asserted with a margin of 2 on both.
+        const int trials = 50, seeds = 10;
+        int Found(SearchMethod method) => Enumerable.Range(1, seeds).AsParallel()
+            .Count(seed => TestFunction.MixedTraining.Minimize(method, trials, seed).BestRegret[^1] < 0.01);
         var (bayes, random) = (Found(SearchMethod.Bayes), Found(SearchMethod.Random));
-        Assert.True(bayes >= 6, $"bayes's best trial is in gelu/layer in {bayes} of {seeds} seeds after {trials} trials (random search: {random})");
-        Assert.True(bayes > random, $"bayes {bayes}, random {random} of {seeds} seeds");
+        output.WriteLine($"regret < 0.01 (adam's basin) after {trials} trials: bayes {bayes}, random {random} of {seeds} seeds");
+        Assert.True(bayes >= 3, $"bayes reached adam's basin in {bayes} of {seeds} seeds after {trials} trials (random search: {random})");
+        Assert.True(bayes >= random + 3, $"bayes {bayes}, random {random} of {seeds} seeds");
     }
 
     // ---- fallbacks are recorded ---------------------------------------------------------------------------------

@@ -14,24 +14,14 @@ import warnings
 
 import numpy as np
 import optuna
+import optuna_fixed_logpdf  # beside this script
 from optuna import distributions as D
 from optuna.samplers import TPESampler
-from optuna.samplers._tpe import _truncnorm
 from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator
 from optuna.samplers._tpe.sampler import _get_observation_pairs, _split_observation_pairs
 
 
-def fixed_logpdf(x, a, b, loc=0, scale=1):
-    z = (x - loc) / scale
-    z, a, b = np.atleast_1d(z, a, b)
-    z, a, b = np.broadcast_arrays(z, a, b)
-    out = _truncnorm._norm_logpdf(z) - _truncnorm._log_gauss_mass(a, b) - np.log(scale)
-    out[(z < a) | (b < z)] = -np.inf
-    out[a == b] = np.nan
-    return out
-
-
-_truncnorm.logpdf = fixed_logpdf
+optuna_fixed_logpdf.install()
 warnings.simplefilter("ignore")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
