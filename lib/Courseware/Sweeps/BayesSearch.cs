@@ -86,17 +86,24 @@ internal static class BayesSearch
                 $"the Gaussian process's length scale {gp.LengthScale:G3} is on its bound (the results look like noise or a constant to it)");
 
         var best = (y0.Min() - gp.YMean) / gp.YStd;
-        var scored = new List<(ParameterValues Config, double Ei)>(CandidateCount);
+        var scored = new List<(Dictionary<string, object?> Values, double Ei)>(CandidateCount);
         for (var i = 0; i < CandidateCount; i++)
         {
-            var candidate = space.Sample(random);
+            var candidate = space.SampleValues(random);
             var (mean, std) = gp.Predict(Encode(dims, candidate));
             scored.Add((candidate, ExpectedImprovement(mean, std, best)));
         }
-        scored.Sort((a, b) => b.Ei.CompareTo(a.Ei)); // stable enough: ties are measure-zero events
-        var chosen = Unused.Pick(scored.Select(s => s.Config), space, used, random);
+        scored.Sort((a, b) => b.Ei.CompareTo(a.Ei)); // deterministic; ties are measure-zero events
+        // Configurations (and their keys) only for the candidates looked at, best first.
+        var eiByKey = new Dictionary<string, double>(StringComparer.Ordinal);
+        var chosen = Unused.Pick(scored.Select(s =>
+        {
+            var config = new ParameterValues(s.Values);
+            eiByKey.TryAdd(config.Key, s.Ei);
+            return config;
+        }), space, used, random);
         if (chosen is null) return null;
-        var ei = scored.FirstOrDefault(s => s.Config.Key == chosen.Key).Ei;
+        var ei = eiByKey.GetValueOrDefault(chosen.Key);
         return new Suggestion(chosen, $"bayes: expected improvement {ei:G3} ({(warped ? "standardised log units" : "standardised units")}) from {sampleY.Count} results, length scale {gp.LengthScale:G3}");
     }
 
@@ -159,7 +166,7 @@ internal static class BayesSearch
     }
 
     /// <summary>Numeric parameters on their CDF scale, categoricals one-hot (see the remarks).</summary>
-    internal static double[] Encode(IReadOnlyList<SpaceParameter> dims, ParameterValues config)
+    internal static double[] Encode(IReadOnlyList<SpaceParameter> dims, IReadOnlyDictionary<string, object?> config)
     {
         var width = dims.Sum(d => d.Parameter.IsCategorical ? d.Parameter.Choices.Count : 1);
         var x = new double[width];
