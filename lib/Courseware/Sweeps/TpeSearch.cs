@@ -150,7 +150,7 @@ internal static class TpeSearch
             .Select(r => domain.ToInternal(r.Config[p.Name])).ToArray();
         var l = new ParzenEstimator(domain, Observations(below));
         var g = new ParzenEstimator(domain, Observations(above));
-        return l.Sample1(random, EiCandidates)
+        return l.SampleUnivariate(random, EiCandidates)
             .Select((x, i) => (X: x, Score: l.LogPdf(x) - g.LogPdf(x), Index: i))
             .OrderByDescending(c => c.Score).ThenBy(c => c.Index) // ties: the first drawn, as numpy.argmax
             .Select(c => domain.FromInternal(c.X))
@@ -334,7 +334,7 @@ internal static class TpeSearch
         }
 
         /// <summary>Draws of a one-parameter estimator.</summary>
-        public double[] Sample1(Random random, int count) => Sample(random, count).Select(p => p[0]).ToArray();
+        public double[] SampleUnivariate(Random random, int count) => Sample(random, count).Select(p => p[0]).ToArray();
 
         /// <summary>log density of a one-parameter estimator at <paramref name="x"/>.</summary>
         public double LogPdf(double x) => LogPdf([x]);
