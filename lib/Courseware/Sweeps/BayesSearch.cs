@@ -3,34 +3,43 @@ using MathNet.Numerics.Distributions;
 namespace Courseware.Sweeps;
 
 /// <summary>
-/// W&amp;B's bayes search (bayes_search.py): every searchable parameter is mapped to [0, 1] through its CDF, a Gaussian
-/// process is fitted to (mapped configuration, metric), and of 1000 uniform random candidates the one with the
-/// largest expected improvement is mapped back through the inverse CDF.
+/// W&amp;B's bayes search (bayes_search.py) with categoricals made unordered: every numeric parameter is mapped to
+/// [0, 1] through its CDF, every categorical to a one-hot vector; a Gaussian process is fitted to (encoded
+/// configuration, metric), and of 1000 random candidates the one with the largest expected improvement is taken.
 /// </summary>
 /// <remarks>
 /// As in W&amp;B: failed, crashed and killed runs (and finished runs without a value) get the worst value seen;
 /// the process is fitted on at most 100 results (drawn with replacement when there are more); pending and running
 /// runs (at most 95) are added with the process's own predictions as stand-in values and the process is refitted,
-/// so parallel suggestions spread out; fewer than 2 results, or a length scale on its bound, give a random candidate.
-/// Ours: an inactive conditional parameter sits at 0.5; a candidate already run or claimed is passed over for the
-/// next best.
+/// so parallel suggestions spread out; fewer than 2 results give a random candidate.
+/// Ours: categoricals are one-hot with 1/√2 per coordinate, so any two different choices are at distance 1 (the
+/// width of a numeric coordinate) and no choice sits "between" two others, as it does on W&amp;B's index scale
+/// (see the Sweeps README). An inactive conditional parameter sits at 0.5 (numeric) or all zeros (categorical).
+/// Results with a heavy right tail (skewness above 1) are modelled on a log scale (<see cref="LogWarp"/>).
+/// When the process cannot be used (its length scale on a bound: the data look like noise or a constant to it; or
+/// its kernel matrix not positive definite), the suggestion comes from multivariate TPE on the same results
+/// (random before TPE's 10) and <see cref="Suggestion.Fallback"/> says why, rather than W&amp;B's silent random
+/// candidate. A candidate already run or claimed is passed over for the next best.
 /// </remarks>
 internal static class BayesSearch
 {
     public const int MaxSamplesForGp = 100;
     public const int CandidateCount = 1000;
     private const double InactiveCoordinate = 0.5;
+    private static readonly double OneHot = Math.Sqrt(0.5);
 
-    public static Suggestion? Next(SearchSpace space, SweepMetric metric, IReadOnlyList<KnownRun> runs, HashSet<string> used, Random random)
+    public static Suggestion? Next(SearchSpace space, SweepMetric metric, IReadOnlyList<KnownRun> runs, HashSet<string> used,
+        Random random, FeatureCache? cache = null)
     {
         var dims = space.Searchable.ToList();
+        cache ??= new FeatureCache();
         var worst = WorstValue(metric, runs);
         var sampleX = new List<double[]>();
         var sampleY = new List<double>();
         var currentX = new List<double[]>();
         foreach (var (config, run) in runs)
         {
-            var x = Encode(dims, config);
+            var x = cache.Get(config, c => Encode(dims, c));
             if (run.IsInFlight) { currentX.Add(x); continue; }
             var y = run.State is RunState.Finished or RunState.Stopped ? run.Objective(metric.Goal) ?? worst : worst;
             sampleX.Add(x);
@@ -38,7 +47,7 @@ internal static class BayesSearch
         }
 
         if (sampleY.Count < 2)
-            return Pick(Candidates(dims.Count, 1, random), dims, space, used, random, "random (fewer than 2 results)");
+            return Pick([space.Sample(random)], space, used, random, "random (fewer than 2 results)");
 
         // More results than the process can take: a random subset, with replacement, as W&B does.
         double[][] x0;
@@ -54,32 +63,88 @@ internal static class BayesSearch
             x0 = sampleX.ToArray();
             y0 = sampleY.ToArray();
         }
-        var gp = GaussianProcess.Fit(x0, y0);
-        if (currentX.Count > 0)
+        // Heavy right tail (a few very bad results, as on Rosenbrock or Branin): the process is fitted on a log scale (see
+        // the Sweeps README); symmetric or left-tailed results (Hartmann-6) keep their scale.
+        var warped = Skewness(y0) > SkewnessForLog;
+        if (warped) y0 = LogWarp(y0);
+        GaussianProcess gp;
+        try
         {
-            var fantasies = currentX.Take(MaxSamplesForGp - 5).ToArray();
-            gp = GaussianProcess.Fit([.. x0, .. fantasies], [.. y0, .. fantasies.Select(gp.PredictRaw)]);
+            gp = GaussianProcess.Fit(x0, y0);
+            if (currentX.Count > 0)
+            {
+                var fantasies = currentX.Take(MaxSamplesForGp - 5).ToArray();
+                gp = GaussianProcess.Fit([.. x0, .. fantasies], [.. y0, .. fantasies.Select(gp.PredictRaw)]);
+            }
         }
-
-        var candidates = Candidates(dims.Count, CandidateCount, random);
+        catch (InvalidOperationException e)
+        {
+            return Fallback(space, metric, runs, used, random, $"the Gaussian process could not be fitted ({e.Message})");
+        }
         if (gp.LengthScaleAtBound)
-        {
-            // W&B: np.random.randint(0, n - 1), a random candidate (the last one excluded)
-            var pick = candidates[random.Next(candidates.Length - 1)];
-            return Pick([pick], dims, space, used, random, $"random (length scale {gp.LengthScale:G3} on its bound)");
-        }
+            return Fallback(space, metric, runs, used, random,
+                $"the Gaussian process's length scale {gp.LengthScale:G3} is on its bound (the results look like noise or a constant to it)");
 
-        var best = (sampleY.Min() - gp.YMean) / gp.YStd;
-        var scored = candidates.Select(c =>
+        var best = (y0.Min() - gp.YMean) / gp.YStd;
+        var scored = new List<(Dictionary<string, object?> Values, double Ei)>(CandidateCount);
+        for (var i = 0; i < CandidateCount; i++)
         {
-            var (mean, std) = gp.Predict(c);
-            return (Point: c, Ei: ExpectedImprovement(mean, std, best));
-        }).OrderByDescending(s => s.Ei).ToList();
-        var chosen = Unused.Pick(scored.Select(s => Decode(dims, space, s.Point)), space, used, random);
+            var candidate = space.SampleValues(random);
+            var (mean, std) = gp.Predict(Encode(dims, candidate));
+            scored.Add((candidate, ExpectedImprovement(mean, std, best)));
+        }
+        scored.Sort((a, b) => b.Ei.CompareTo(a.Ei)); // deterministic; ties are measure-zero events
+        // Configurations (and their keys) only for the candidates looked at, best first.
+        var eiByKey = new Dictionary<string, double>(StringComparer.Ordinal);
+        var chosen = Unused.Pick(scored.Select(s =>
+        {
+            var config = new ParameterValues(s.Values);
+            eiByKey.TryAdd(config.Key, s.Ei);
+            return config;
+        }), space, used, random);
         if (chosen is null) return null;
-        var ei = scored.FirstOrDefault(s => Decode(dims, space, s.Point).Key == chosen.Key).Ei;
-        return new Suggestion(chosen, $"bayes: expected improvement {ei:G3} (standardised units) from {sampleY.Count} results, length scale {gp.LengthScale:G3}");
+        var ei = eiByKey.GetValueOrDefault(chosen.Key);
+        return new Suggestion(chosen, $"bayes: expected improvement {ei:G3} ({(warped ? "standardised log units" : "standardised units")}) from {sampleY.Count} results, length scale {gp.LengthScale:G3}");
     }
+
+    /// <summary>Skewness of the results above which the process is fitted to their log (<see cref="LogWarp"/>).</summary>
+    public const double SkewnessForLog = 2.0;
+
+    /// <summary>Population skewness: the third standardised moment, 0 when all values are equal.</summary>
+    internal static double Skewness(double[] y)
+    {
+        var mean = y.Average();
+        double m2 = 0, m3 = 0;
+        foreach (var v in y)
+        {
+            var d = v - mean;
+            m2 += d * d;
+            m3 += d * d * d;
+        }
+        m2 /= y.Length;
+        m3 /= y.Length;
+        return m2 <= 0 ? 0 : m3 / Math.Pow(m2, 1.5);
+    }
+
+    /// <summary>
+    /// log(y − min + c) with c a tenth of the distance from the best result to the median one: keeps the order and the
+    /// detail near the best results while a few very bad ones no longer set the scale.
+    /// </summary>
+    internal static double[] LogWarp(double[] y)
+    {
+        var sorted = y.Order().ToArray();
+        var min = sorted[0];
+        var median = sorted[sorted.Length / 2];
+        var offset = 0.1 * (median - min) + 1e-12;
+        return y.Select(v => Math.Log(v - min + offset)).ToArray();
+    }
+
+    /// <summary>The suggestion when the process cannot be used: multivariate TPE on the same results, the reason recorded.</summary>
+    private static Suggestion? Fallback(SearchSpace space, SweepMetric metric, IReadOnlyList<KnownRun> runs, HashSet<string> used,
+        Random random, string reason) =>
+        TpeSearch.Next(space, metric, runs, used, random) is { } s
+            ? s with { Note = $"{s.Note} (bayes fallback: {reason})", Fallback = reason }
+            : null;
 
     /// <summary>W&amp;B's expected improvement for minimisation, in standardised units.</summary>
     internal static double ExpectedImprovement(double mean, double std, double best)
@@ -100,33 +165,37 @@ internal static class BayesSearch
         return worst ?? 0.0;
     }
 
-    private static double[][] Candidates(int dims, int count, Random random)
+    /// <summary>Numeric parameters on their CDF scale, categoricals one-hot (see the remarks).</summary>
+    internal static double[] Encode(IReadOnlyList<SpaceParameter> dims, IReadOnlyDictionary<string, object?> config)
     {
-        var result = new double[count][];
-        for (var i = 0; i < count; i++)
+        var width = dims.Sum(d => d.Parameter.IsCategorical ? d.Parameter.Choices.Count : 1);
+        var x = new double[width];
+        var j = 0;
+        foreach (var d in dims)
         {
-            result[i] = new double[dims];
-            for (var j = 0; j < dims; j++) result[i][j] = random.NextDouble();
+            var present = config.TryGetValue(d.Name, out var v);
+            if (d.Parameter.IsCategorical)
+            {
+                if (present) x[j + d.Parameter.IndexOf(v)] = OneHot;
+                j += d.Parameter.Choices.Count;
+            }
+            else x[j++] = present ? d.Parameter.Cdf(v) : InactiveCoordinate;
         }
-        return result;
-    }
-
-    private static double[] Encode(IReadOnlyList<SpaceParameter> dims, ParameterValues config)
-    {
-        var x = new double[dims.Count];
-        for (var j = 0; j < dims.Count; j++)
-            x[j] = config.TryGetValue(dims[j].Name, out var v) ? dims[j].Parameter.Cdf(v) : InactiveCoordinate;
         return x;
     }
 
-    private static ParameterValues Decode(IReadOnlyList<SpaceParameter> dims, SearchSpace space, double[] point)
-    {
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var j = 0; j < dims.Count; j++) index[dims[j].Name] = j;
-        return space.Build((p, _) => p.Parameter.Ppf(point[index[p.Name]]));
-    }
+    private static Suggestion? Pick(IEnumerable<ParameterValues> configs, SearchSpace space, HashSet<string> used, Random random, string note) =>
+        Unused.Pick(configs, space, used, random) is { } c ? new Suggestion(c, note) : null;
+}
 
-    private static Suggestion? Pick(IEnumerable<double[]> points, IReadOnlyList<SpaceParameter> dims, SearchSpace space,
-        HashSet<string> used, Random random, string note) =>
-        Unused.Pick(points.Select(p => Decode(dims, space, p)), space, used, random) is { } c ? new Suggestion(c, note) : null;
+/// <summary>Each configuration's encoding, computed once per sweep: a suggestion prepares only the runs it has not seen.</summary>
+internal sealed class FeatureCache
+{
+    private readonly Dictionary<string, double[]> features = new(StringComparer.Ordinal);
+
+    public double[] Get(ParameterValues config, Func<ParameterValues, double[]> encode)
+    {
+        if (!features.TryGetValue(config.Key, out var x)) features[config.Key] = x = encode(config);
+        return x;
+    }
 }

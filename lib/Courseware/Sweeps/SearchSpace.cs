@@ -35,10 +35,19 @@ public sealed class SearchSpace
     public ParameterValues Sample(Random random) => Build((p, _) => p.Parameter.Sample(random));
 
     /// <summary>
+    /// The values <see cref="Sample"/> would draw from the same random state, in search order, without building the
+    /// configuration's key: for scoring many candidates of which few are kept.
+    /// </summary>
+    internal Dictionary<string, object?> SampleValues(Random random) => Assign((p, _) => p.Parameter.Sample(random));
+
+    /// <summary>
     /// Builds a configuration in search order: <paramref name="choose"/> gives the value of each active parameter
     /// (constants get their value); inactive parameters are left out.
     /// </summary>
-    internal ParameterValues Build(Func<SpaceParameter, IReadOnlyDictionary<string, object?>, object?> choose)
+    internal ParameterValues Build(Func<SpaceParameter, IReadOnlyDictionary<string, object?>, object?> choose) => new(Assign(choose));
+
+    // Only added to, never removed from, so it enumerates in search order.
+    private Dictionary<string, object?> Assign(Func<SpaceParameter, IReadOnlyDictionary<string, object?>, object?> choose)
     {
         var assigned = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var p in Parameters)
@@ -46,7 +55,7 @@ public sealed class SearchSpace
             if (!IsActive(p.Parameter, assigned)) continue;
             assigned[p.Name] = p.Parameter.IsConstant ? p.Parameter.Value : choose(p, assigned);
         }
-        return new ParameterValues(assigned);
+        return assigned;
     }
 
     /// <summary>

@@ -10,9 +10,12 @@ public enum SearchMethod
     Grid,
     /// <summary>Independent draws from each parameter's distribution.</summary>
     Random,
-    /// <summary>Gaussian-process Bayesian optimisation with expected improvement (W&amp;B's bayes).</summary>
+    /// <summary>
+    /// Gaussian-process Bayesian optimisation with expected improvement (W&amp;B's bayes, with one-hot categoricals;
+    /// see lib/Courseware/Sweeps/README.md). The recommended default up to ~10 parameters and ~100 trials.
+    /// </summary>
     Bayes,
-    /// <summary>Tree-structured Parzen estimator with Optuna's defaults (our fourth method, <c>method: tpe</c>).</summary>
+    /// <summary>Tree-structured Parzen estimator, Optuna's multivariate TPE (our fourth method, <c>method: tpe</c>).</summary>
     Tpe,
 }
 

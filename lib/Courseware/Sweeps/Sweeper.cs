@@ -3,7 +3,15 @@ namespace Courseware.Sweeps;
 /// <summary>A configuration to run next, with a short note on how it was chosen.</summary>
 /// <param name="Config">The parameter values for the new run.</param>
 /// <param name="Note">How it was chosen, e.g. "random (fewer than 2 results)" or "expected improvement 0.031".</param>
-public sealed record Suggestion(ParameterValues Config, string Note);
+public sealed record Suggestion(ParameterValues Config, string Note)
+{
+    /// <summary>
+    /// Why the method could not use its model for this suggestion (for bayes: a Gaussian process that cannot be
+    /// fitted, so TPE chose instead), or null when it did. The controller stores it with the trial
+    /// (<see cref="TrialRecord.Fallback"/>).
+    /// </summary>
+    public string? Fallback { get; init; }
+}
 
 /// <summary>Why a sweep has ended.</summary>
 public enum CompletionReason
@@ -23,14 +31,19 @@ public sealed record EarlyStop(SweepRun Run, string Reason);
 
 /// <summary>
 /// The search and termination core of a sweep: a pure function of (sweep configuration, seed, warm-start results,
-/// the sweep's runs). It keeps no state between calls, so a controller in the tracking store can call it from any
-/// process: read the sweep's runs (pending ones included), call <see cref="Suggest"/>, and insert the suggestion as a
-/// pending run in the same transaction. The same inputs always give the same suggestion.
+/// the sweep's runs), so a controller in the tracking store can call it from any process: read the sweep's runs
+/// (pending ones included), call <see cref="Suggest"/>, and insert the suggestion as a pending run in the same
+/// transaction. The same inputs always give the same suggestion. An instance remembers what it derived from each
+/// configuration it has seen (its fit to the space, its encoding), so a suggestion prepares only new runs; that
+/// never changes a result, and a fresh instance gives the same suggestions.
 /// </summary>
 /// <example><c>var next = new Sweeper(SweepConfig.Load("sweep.yaml"), seed: 1).Suggest(runs);</c></example>
 public sealed class Sweeper
 {
     private readonly IReadOnlyList<SweepRun> warmStart;
+    private readonly Dictionary<string, ParameterValues?> fitted = new(StringComparer.Ordinal); // by the run's config key
+    private readonly FeatureCache features = new();
+    private readonly Lock gate = new();
 
     /// <summary>
     /// Creates the core for <paramref name="config"/> (validated here). <paramref name="warmStart"/> are results from
@@ -59,6 +72,11 @@ public sealed class Sweeper
     /// </summary>
     public Suggestion? Suggest(IReadOnlyList<SweepRun> runs)
     {
+        lock (gate) return SuggestLocked(runs);
+    }
+
+    private Suggestion? SuggestLocked(IReadOnlyList<SweepRun> runs)
+    {
         if (Completion(runs) is not null) return null;
         var known = Known(runs);
         var used = new HashSet<string>(known.Select(k => k.Config.Key), StringComparer.Ordinal);
@@ -68,7 +86,7 @@ public sealed class Sweeper
         {
             SearchMethod.Grid => GridSearch.Next(Space, used),
             SearchMethod.Random => RandomSearch.Next(Space, used, random),
-            SearchMethod.Bayes => BayesSearch.Next(Space, Config.Metric!, known, used, random),
+            SearchMethod.Bayes => BayesSearch.Next(Space, Config.Metric!, known, used, random, features),
             SearchMethod.Tpe => TpeSearch.Next(Space, Config.Metric!, known, used, random),
             _ => throw new InvalidOperationException($"unknown method {Config.Method}"),
         };
@@ -76,6 +94,11 @@ public sealed class Sweeper
 
     /// <summary>Why the sweep is complete, or null while it should go on.</summary>
     public CompletionReason? Completion(IReadOnlyList<SweepRun> runs)
+    {
+        lock (gate) return CompletionLocked(runs);
+    }
+
+    private CompletionReason? CompletionLocked(IReadOnlyList<SweepRun> runs)
     {
         if (Config.RunCap is int cap && runs.Count >= cap) return CompletionReason.RunCapReached;
         if (Config.Metric is { Target: double target } metric
@@ -101,7 +124,10 @@ public sealed class Sweeper
     {
         var known = new List<KnownRun>();
         foreach (var run in warmStart.Concat(runs))
-            if (Space.Fit(run.Config) is { } config) known.Add(new KnownRun(config, run));
+        {
+            if (!fitted.TryGetValue(run.Config.Key, out var config)) fitted[run.Config.Key] = config = Space.Fit(run.Config);
+            if (config is not null) known.Add(new KnownRun(config, run));
+        }
         return known;
     }
 

@@ -197,8 +197,8 @@ public class SearchTests
     public void BayesIsReproducible()
     {
         var config = Config(SearchMethod.Bayes, new() { ["x"] = Parameter.Uniform(-5, 10), ["y"] = Parameter.Uniform(0, 15) });
-        var a = Run(new Sweeper(config, seed: 3), c => TestFunctions.Branin(c.Get<double>("x"), c.Get<double>("y")), 12);
-        var b = Run(new Sweeper(config, seed: 3), c => TestFunctions.Branin(c.Get<double>("x"), c.Get<double>("y")), 12);
+        var a = Run(new Sweeper(config, seed: 3), c => TestFunction.BraninAt(c.Get<double>("x"), c.Get<double>("y")), 12);
+        var b = Run(new Sweeper(config, seed: 3), c => TestFunction.BraninAt(c.Get<double>("x"), c.Get<double>("y")), 12);
         Assert.Equal(a.Select(r => r.Config.Key), b.Select(r => r.Config.Key));
     }
 
@@ -270,21 +270,6 @@ public class SearchTests
     }
 
     [Fact]
-    public void ParzenEstimatorBandwidthsAreComputedByHand()
-    {
-        // Uniform(0, 10), observations 2, 3, 7. Sorted with the ends: [0, 2, 3, 7, 10].
-        // Neighbour distances: max(2, 1) = 2, max(1, 4) = 4, max(4, 3) = 4; without endpoints the first becomes 3 − 2 = 1
-        // and the last 7 − 3 = 4. Magic clip: minsigma = 10 / min(100, 1 + 4) = 2, maxsigma = 10 → [2, 4, 4].
-        // Prior: mu 5, sigma 10. Weights 1, 1, 1 + prior 1, normalised → 1/4 each.
-        var domain = TpeSearch.TpeDomain.For(Parameter.Uniform(0, 10));
-        var estimator = new TpeSearch.ParzenEstimator(domain, [2, 3, 7]);
-        double expected = Math.Log(new[] { (2.0, 2.0), (3.0, 4.0), (7.0, 4.0), (5.0, 10.0) }
-            .Sum(k => 0.25 * Math.Exp(TruncatedNormal.LogPdf(4.0, k.Item1, k.Item2, 0, 10))));
-        Assert.Equal(expected, estimator.LogPdf(4.0), 12);
-        // An independent check of one kernel: scipy truncnorm (see TruncatedNormalMatchesScipy).
-    }
-
-    [Fact]
     public void ParzenEstimatorForCategoricalsFollowsOptuna()
     {
         // 3 choices, observations [0, 0, 2]: 4 kernels (3 + prior), each row prior_weight/4 = 0.25 plus 1 at the observed
@@ -329,9 +314,9 @@ public class SearchTests
     {
         var config = Config(SearchMethod.Tpe, new() { ["x"] = Parameter.Uniform(-5, 10), ["y"] = Parameter.Uniform(0, 15) });
         var sweeper = new Sweeper(config, seed: 2);
-        var runs = Run(sweeper, c => TestFunctions.Branin(c.Get<double>("x"), c.Get<double>("y")), 9);
+        var runs = Run(sweeper, c => TestFunction.BraninAt(c.Get<double>("x"), c.Get<double>("y")), 9);
         Assert.StartsWith("random", sweeper.Suggest(runs)!.Note);
-        runs = Run(sweeper, c => TestFunctions.Branin(c.Get<double>("x"), c.Get<double>("y")), 10);
+        runs = Run(sweeper, c => TestFunction.BraninAt(c.Get<double>("x"), c.Get<double>("y")), 10);
         Assert.StartsWith("tpe", sweeper.Suggest(runs)!.Note);
     }
 
@@ -358,7 +343,7 @@ public class SearchTests
     public void WarmStartResultsAreUsedFromTheFirstSuggestion(SearchMethod method, string note)
     {
         var config = Config(method, new() { ["x"] = Parameter.Uniform(-5, 10), ["y"] = Parameter.Uniform(0, 15) });
-        var earlier = Run(new Sweeper(config, seed: 99), c => TestFunctions.Branin(c.Get<double>("x"), c.Get<double>("y")), 12);
+        var earlier = Run(new Sweeper(config, seed: 99), c => TestFunction.BraninAt(c.Get<double>("x"), c.Get<double>("y")), 12);
         // One earlier run does not fit this space (x out of range) and one has another parameter set: both are ignored.
         earlier.Add(SweepRun.Finished(new ParameterValues([new("x", 50.0), new("y", 1.0)]), -100));
         earlier.Add(SweepRun.Finished(new ParameterValues([new("z", 1.0)]), -100));

@@ -341,6 +341,7 @@ public sealed class Sweep : HtmlDisplayable
             ParameterValues config;
             int slot, attempt;
             string note;
+            string? fallback = null;
             if (snapshot.Trials.FirstOrDefault(t => t.State == RunState.Crashed) is { } crashed)
             {
                 (config, slot, attempt) = (crashed.Config, crashed.Number, crashed.Attempt + 1);
@@ -355,10 +356,10 @@ public sealed class Sweep : HtmlDisplayable
                     if (snapshot.Trials.All(t => !t.ToSweepRun().IsInFlight)) await FinishAsync(reason, ct).ConfigureAwait(false);
                     return (null, new NoClaim($"the sweep is complete ({Describe(reason)})"));
                 }
-                (config, slot, attempt, note) = (suggestion.Config, snapshot.Trials.Count, 0, suggestion.Note);
+                (config, slot, attempt, note, fallback) = (suggestion.Config, snapshot.Trials.Count, 0, suggestion.Note, suggestion.Fallback);
             }
 
-            var run = await CreateTrialRunAsync(config, slot, attempt, note, agent, ct).ConfigureAwait(false);
+            var run = await CreateTrialRunAsync(config, slot, attempt, note, fallback, agent, ct).ConfigureAwait(false);
             if (await TryWriteSlotAsync(slot, attempt, run.RunId, ct).ConfigureAwait(false))
             {
                 if (attempt > 0)
@@ -383,7 +384,7 @@ public sealed class Sweep : HtmlDisplayable
         _ => completion,
     };
 
-    private async Task<Run> CreateTrialRunAsync(ParameterValues config, int slot, int attempt, string note, string agent, CancellationToken ct)
+    private async Task<Run> CreateTrialRunAsync(ParameterValues config, int slot, int attempt, string note, string? fallback, string agent, CancellationToken ct)
     {
         var tags = new Dictionary<string, string>(SystemTags.ForThisProcess())
         {
@@ -396,6 +397,7 @@ public sealed class Sweep : HtmlDisplayable
             [SweepTags.Agent] = agent,
             [SweepTags.State] = "running",
         };
+        if (fallback is not null) tags[SweepTags.Fallback] = fallback.Length > 500 ? fallback[..500] : fallback;
         var name = string.Create(CultureInfo.InvariantCulture, $"{Name}-{slot}{(attempt > 0 ? $"-retry{attempt}" : "")}");
         var run = await Store.CreateRunAsync(ExperimentId, name, TrackingNames.NowMs(), Environment.UserName,
             tags.Select(t => new RunTag(t.Key, t.Value)), ct).ConfigureAwait(false);

@@ -35,6 +35,8 @@ internal static class SweepTags
     public const string Config = "courseware.sweep.config";
     /// <summary>How the search chose the configuration.</summary>
     public const string Note = "courseware.sweep.note";
+    /// <summary>On a trial: why the search could not use its model for it (absent when it did).</summary>
+    public const string Fallback = "courseware.sweep.fallback";
     /// <summary>The agent that ran the trial.</summary>
     public const string Agent = "courseware.sweep.agent";
     /// <summary>Why a trial was stopped early (hyperband or median rule).</summary>

@@ -23,6 +23,9 @@ public sealed record TrialRecord(int Number, int Attempt, Run Run, ParameterValu
     /// <summary>How the search chose this configuration.</summary>
     public string? Note => Run.Data.Tags.GetValueOrDefault(SweepTags.Note);
 
+    /// <summary>Why the search could not use its model for this trial (<see cref="Suggestion.Fallback"/>), or null.</summary>
+    public string? Fallback => Run.Data.Tags.GetValueOrDefault(SweepTags.Fallback);
+
     /// <summary>What the search core sees of this trial.</summary>
     public SweepRun ToSweepRun() => new(Config, State, History) { Name = RunId };
 

@@ -185,6 +185,29 @@ public sealed class ControllerTests : IDisposable
     }
 
     [Fact]
+    public void A_trial_the_model_could_not_choose_says_why()
+    {
+        // Every trial logs the same loss: from the third trial on bayes's Gaussian process has its length scale on a
+        // bound, TPE (random before its 10th result) chooses, and the trial's record keeps the reason.
+        var sweep = Sweep.Create(_tracker, """
+            method: bayes
+            metric: {name: loss}
+            parameters:
+              x: {min: 0.0, max: 1.0}
+            """);
+        sweep.RunAgent(5, trial => trial.Log(0, new { loss = 1.0 }));
+        var trials = sweep.GetTrials();
+        Assert.Equal(5, trials.Count);
+        Assert.All(trials.Take(2), t => Assert.Null(t.Fallback));
+        Assert.All(trials.Skip(2), t =>
+        {
+            Assert.Contains("length scale", t.Fallback);
+            Assert.Equal(t.Fallback, t.Run.Data.Tags[SweepTags.Fallback]);
+            Assert.Contains("bayes fallback", t.Note);
+        });
+    }
+
+    [Fact]
     public void An_agent_whose_trials_keep_failing_quits_by_wandbs_flapping_rule()
     {
         var sweep = Sweep.Create(_tracker, Grid);
