@@ -11,7 +11,8 @@ namespace Courseware.Sweeps;
 /// real numbers <see cref="double"/>.
 /// </summary>
 /// <example><c>var lr = config.Get&lt;double&gt;("learning_rate");</c></example>
-public sealed class ParameterValues : HtmlDisplayable, IReadOnlyDictionary<string, object?>, IEquatable<ParameterValues>
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class ParameterValues : IReadOnlyDictionary<string, object?>, IEquatable<ParameterValues>
 {
     private readonly List<KeyValuePair<string, object?>> items;
     private readonly Dictionary<string, object?> lookup;
@@ -91,9 +92,6 @@ public sealed class ParameterValues : HtmlDisplayable, IReadOnlyDictionary<strin
 
     /// <inheritdoc />
     public override string ToString() => "{" + string.Join(", ", items.Select(i => $"{i.Key}: {KeyOf(i.Value)}")) + "}";
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["parameter", "value"], items.Select(i => new object?[] { i.Key, i.Value is double or long ? i.Value : KeyOf(i.Value) }));
 
     /// <summary>
     /// Canonical text of a value: numbers by value (3, 3L and 3.0 all give "3", as W&amp;B's grid hash does), strings

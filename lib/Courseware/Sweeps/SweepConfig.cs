@@ -118,7 +118,8 @@ public sealed record MedianTermination : EarlyTermination
 /// };
 /// </code>
 /// </summary>
-public sealed class SweepConfig : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class SweepConfig
 {
     /// <summary>The search method (grid, random, bayes or tpe).</summary>
     public SearchMethod Method { get; init; } = SearchMethod.Random;
@@ -253,15 +254,6 @@ public sealed class SweepConfig : HtmlDisplayable
 
     private static SweepConfigError ParameterProblem(string path, string name, string field, string message) =>
         new(path + "." + field, message) { Parameter = name, Field = field };
-
-    /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var caption = $"Sweep {Name ?? ""} — method {Method.ToString().ToLowerInvariant()}" +
-                      (Metric is null ? "" : $", {Metric.Goal.ToString().ToLowerInvariant()} {Metric.Name}") +
-                      (RunCap is null ? "" : $", run_cap {RunCap}");
-        return Html.Table(["parameter", "distribution"], Space.Parameters.Select(p => new object?[] { p.Name, p.Parameter.ToString() }), caption);
-    }
 
     /// <inheritdoc />
     public override string ToString() =>

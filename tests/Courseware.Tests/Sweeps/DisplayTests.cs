@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using Courseware.Sweeps;
 
 namespace Courseware.Tests.Sweeps;
@@ -8,7 +9,7 @@ public class DisplayTests
     public void ParameterValuesRenderAsAnEscapedTable()
     {
         var values = new ParameterValues([new("act", "<script>alert(1)</script>"), new("lr", 0.001), new("layers", 3L)]);
-        var html = values.ToHtml();
+        var html = HtmlRenderers.Render(values);
         Assert.DoesNotContain("<script>", html);
         Assert.Contains("&lt;script&gt;", html);
         Assert.Contains(">0.001<", html);
@@ -27,7 +28,7 @@ public class DisplayTests
               lr: {distribution: log_uniform_values, min: 1.0e-5, max: 0.1}
               opt: {values: ["<i>sgd</i>", adam]}
             """);
-        var html = config.ToHtml();
+        var html = HtmlRenderers.Render(config);
         Assert.DoesNotContain("<b>", html);
         Assert.DoesNotContain("<i>", html);
         Assert.Contains("&lt;b&gt;lr&lt;/b&gt;", html);

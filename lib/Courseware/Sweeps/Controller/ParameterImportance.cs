@@ -15,7 +15,8 @@ public sealed record FeatureImportance(string Feature, double Correlation, doubl
 /// as scikit-learn's <c>feature_importances_</c>). Correlation sees only straight-line effects of one parameter;
 /// the forest also sees non-monotonic effects and interactions.
 /// </summary>
-public sealed class ParameterImportance : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class ParameterImportance
 {
     private ParameterImportance(string metric, IReadOnlyList<FeatureImportance> features, int trials)
     {
@@ -87,11 +88,6 @@ public sealed class ParameterImportance : HtmlDisplayable
         Series.Categorical("random-forest importance", Features.Select(f => f.Feature), Features.Select(f => f.Importance)),
         Series.Categorical("|correlation|", Features.Select(f => f.Feature), Features.Select(f => double.IsNaN(f.Correlation) ? 0 : Math.Abs(f.Correlation))),
     ], $"Parameter importance for {Metric} ({TrialCount} trials)", "parameter", "importance");
-
-    /// <inheritdoc />
-    public override string ToHtml() =>
-        Html.Table(["parameter", "importance (random forest)", "correlation"], Features.Select(f => new object?[] { f.Feature, f.Importance, f.Correlation }),
-            $"Parameter importance for {Metric} ({TrialCount} trials)") + ToChart().ToHtml();
 }
 
 /// <summary>

@@ -27,7 +27,8 @@ public enum SweepState
 /// </code>
 /// See <see cref="SweepTags"/> for how the sweep is stored.
 /// </summary>
-public sealed class Sweep : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class Sweep
 {
     private readonly Dictionary<string, IReadOnlyList<double>> _finishedHistories = new(StringComparer.Ordinal);
     private readonly Lock _cacheLock = new();
@@ -484,21 +485,6 @@ public sealed class Sweep : HtmlDisplayable
     /// <inheritdoc cref="Dashboard"/>
     public async Task<SweepDashboard> DashboardAsync(CancellationToken cancellationToken = default) =>
         new(Config, await GetTrialsAsync(cancellationToken).ConfigureAwait(false));
-
-    /// <inheritdoc />
-    public override string ToHtml()
-    {
-        var trials = GetTrials();
-        var caption = $"Sweep {Name} ({Id}) — {GetState().ToString().ToLowerInvariant()}, {trials.Count} trial(s)"
-                      + (WarmStart is { } warm ? $", warm-started from {warm.Used.Count} run(s) of {warm.Experiment}" : "");
-        return Html.Table(["trial", "run", "state", Config.Metric?.Name ?? "metric", "configuration"],
-            trials.Select(t => new object?[]
-            {
-                t.Number, t.Name, SweepTags.ToWire(t.State),
-                Config.Metric is { } m && t.Objective(m.Goal) is double v ? v : null,
-                t.Config.ToString(),
-            }), caption);
-    }
 
     /// <inheritdoc />
     public override string ToString() => $"Sweep {Name} ({Id}): {Config}";

@@ -45,13 +45,9 @@ public sealed record TrialOutcome(int Number, string RunId, ParameterValues Conf
 /// <param name="Trials">The trials it ran, in order.</param>
 /// <param name="QuitReason">Why it stopped claiming (count reached, sweep complete or stopped, failures).</param>
 /// <param name="Verdict">The failure policy's last verdict.</param>
-public sealed record AgentReport(string Agent, IReadOnlyList<TrialOutcome> Trials, string QuitReason, AgentVerdict Verdict) : IHtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed record AgentReport(string Agent, IReadOnlyList<TrialOutcome> Trials, string QuitReason, AgentVerdict Verdict)
 {
-    /// <inheritdoc />
-    public string ToHtml() => Html.Table(["trial", "run", "state", "best value", "seconds", "configuration", "detail"],
-        Trials.Select(t => new object?[] { t.Number, t.RunId, SweepTags.ToWire(t.State), t.Objective, t.Duration.TotalSeconds, t.Config.ToString(), t.Detail }),
-        $"Agent {Agent}: {Trials.Count} trial(s); quit because {QuitReason}");
-
     /// <inheritdoc />
     public override string ToString() => $"Agent {Agent}: {Trials.Count} trial(s) ({string.Join(", ", Trials.GroupBy(t => t.State).Select(g => $"{g.Count()} {SweepTags.ToWire(g.Key)}"))}); quit because {QuitReason}";
 }

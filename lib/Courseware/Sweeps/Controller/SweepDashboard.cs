@@ -127,7 +127,7 @@ public sealed class SweepDashboard : HtmlDisplayable
         html.Append(ParallelCoordinates().ToHtml());
         foreach (var p in Searched) html.Append(MetricVersus(p.Name).ToHtml());
         html.Append(BestSoFar().ToHtml()).Append(LearningCurves().ToHtml());
-        if (Scored.Count >= 3) html.Append(Importance().ToHtml());
+        if (Scored.Count >= 3) html.Append(HtmlRenderers.Render(Importance()));
         return html.ToString();
     }
 }

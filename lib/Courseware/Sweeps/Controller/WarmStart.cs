@@ -35,7 +35,8 @@ public sealed record WarmStartRun(string RunId, string Name, ParameterValues? Co
 }
 
 /// <summary>What a sweep's warm start found: the runs used as observations and the runs skipped, each with its reason.</summary>
-public sealed class WarmStartReport : HtmlDisplayable
+[TypeFormatterSource(typeof(HtmlFormatterSource))]
+public sealed class WarmStartReport
 {
     private const string ParamPrefix = "warm_start.";
 
@@ -180,11 +181,6 @@ public sealed class WarmStartReport : HtmlDisplayable
             }
         return new WarmStartReport(source["experiment"]!.GetValue<string>(), source["filter"]?.GetValue<string>(), runs);
     }
-
-    /// <inheritdoc />
-    public override string ToHtml() => Html.Table(["run", "used", "value", "configuration / why skipped"],
-        Runs.Select(r => new object?[] { r.Name, r.IsUsed ? "yes" : "no", r.Value, r.IsUsed ? r.Config!.ToString() : r.SkipReason }),
-        $"Warm start from {Experiment}{(Filter is null ? "" : $" where {Filter}")}: {Used.Count} run(s) used, {Skipped.Count} skipped");
 
     /// <inheritdoc />
     public override string ToString() =>

@@ -1,3 +1,4 @@
+using Courseware.Notebooks;
 using System.Globalization;
 using Courseware.Sweeps;
 using Courseware.Tests.Runner;
@@ -142,7 +143,7 @@ public sealed class WarmStartTests : IDisposable
         // Earlier runs seed the search but are not trials: run_cap and the dashboard count the sweep's own trials.
         Assert.Equal(2, reopened.GetSummary().Trials);
         Assert.Equal(12, reopened.GetSummary().WarmStartRuns);
-        Assert.Contains("2 trial(s), warm-started from 12 run(s) of manual", reopened.ToHtml());
+        Assert.Contains("2 trial(s), warm-started from 12 run(s) of manual", HtmlRenderers.Render(reopened));
     }
 
     [Fact]
@@ -196,7 +197,7 @@ public sealed class WarmStartTests : IDisposable
     {
         LogRun("manual", "<b>bold</b>", Params(0.01, 2, "<i>x</i>"), [0.5]);
         LogRun("manual", "fine", Params(0.01, 2, "adam"), [0.25]);
-        var html = Sweep.Create(_tracker, Bayes, "x", warmStart: WarmStart.From("manual")).WarmStart!.ToHtml();
+        var html = HtmlRenderers.Render(Sweep.Create(_tracker, Bayes, "x", warmStart: WarmStart.From("manual")).WarmStart!);
         Assert.Contains("&lt;b&gt;bold&lt;/b&gt;", html);
         Assert.Contains("&quot;&lt;i&gt;x&lt;/i&gt;&quot; is outside the search space", html);
         Assert.DoesNotContain("<b>", html);
