@@ -151,7 +151,9 @@ public static class Grader
     /// <summary>
     /// Puts the course's cells back into the learner's notebook by cell id, re-inserting deleted ones after the cell
     /// that precedes them in the solution: check cells from the solution (hidden checks included), other read-only
-    /// cells as the lab shipped them (nbgrader restores locked cells the same way).
+    /// cells and the course's own code cells as the lab shipped them (nbgrader restores locked cells the same way).
+    /// A learner may experiment in an unlocked course cell (change the sweep file, rerun); the grade is computed from
+    /// the course's version, so an experiment is never mistaken for tampering and never changes what a check sees.
     /// </summary>
     internal static void RestoreCourseCells(NotebookDocument solution, NotebookDocument lab, NotebookDocument learner)
     {
@@ -161,7 +163,7 @@ public static class Grader
         {
             var id = (string)cell["id"]!;
             var role = CellRole.Of(cell);
-            if (role.IsCheck || (role.Locked && shipped.ContainsKey(id)))
+            if (role.IsCheck || (shipped.ContainsKey(id) && (role.Locked || IsCourseCode(cell, role))))
             {
                 var source = role.IsCheck ? cell : shipped[id];
                 var mine = learner.Cells.OfType<JsonObject>().FirstOrDefault(c => (string?)c["id"] == id);
@@ -178,6 +180,9 @@ public static class Grader
             previousId = id;
         }
     }
+
+    /// <summary>A code cell of the course's own (no exercise): set-up the checks rely on, restored before grading.</summary>
+    internal static bool IsCourseCode(JsonObject cell, CellRole role) => role.Exercise is null && (string?)cell["cell_type"] == "code";
 
     /// <summary>
     /// The sandbox a submission runs in where bubblewrap can make one (<see cref="Sandbox.Unavailable"/> says why not):

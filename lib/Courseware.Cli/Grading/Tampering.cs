@@ -53,7 +53,8 @@ internal static partial class Tampering
     /// <summary>The findings for <paramref name="learner"/>'s cells, given the solution (checks, read-only cells) and the lab made from it.</summary>
     public static IReadOnlyList<TamperingFinding> Find(NotebookDocument solution, NotebookDocument lab, NotebookDocument learner)
     {
-        var roles = solution.Cells.OfType<JsonObject>().ToDictionary(c => (string)c["id"]!, CellRole.Of, StringComparer.Ordinal);
+        var solutionCells = solution.Cells.OfType<JsonObject>().ToDictionary(c => (string)c["id"]!, StringComparer.Ordinal);
+        var roles = solutionCells.ToDictionary(c => c.Key, c => CellRole.Of(c.Value), StringComparer.Ordinal);
         var checks = solution.Cells.OfType<JsonObject>().Where(c => roles[(string)c["id"]!].IsCheck).ToList();
         var allExercises = checks.Select(c => roles[(string)c["id"]!].Exercise!).Distinct().ToList();
 
@@ -83,7 +84,8 @@ internal static partial class Tampering
         foreach (var cell in learner.Cells.OfType<JsonObject>().Where(IsCode))
         {
             var id = (string?)cell["id"] ?? "";
-            if (roles.TryGetValue(id, out var role) && (role.IsCheck || role.Locked)) continue; // restored from the lab before the run
+            // Check, read-only and the course's own code cells are restored from the lab before the run (Grader.RestoreCourseCells).
+            if (roles.TryGetValue(id, out var role) && (role.IsCheck || (labSources.ContainsKey(id) && (role.Locked || Grader.IsCourseCode(solutionCells[id], role))))) continue;
             // The course's own cells as the lab ships them are not the learner's doing; edited and new cells are.
             if (labSources.TryGetValue(id, out var shipped) && shipped == NotebookDocument.SourceOf(cell)) continue;
             var parts = CellParts.Of(cell);

@@ -272,6 +272,43 @@ public sealed class GraderAttackTests(GraderAttackTests.Catalogue graded) : ICla
     }
 
     [Fact]
+    public void An_experiment_in_an_unlocked_course_cell_is_restored_not_punished_and_a_markdown_cell_turned_code_is_still_read()
+    {
+        static JsonObject Cell(string id, string type, string kernel, string source, JsonObject? courseware = null)
+        {
+            var metadata = type == "code" ? NotebookDocument.CodeCellMetadata(kernel) : new JsonObject();
+            if (courseware is not null) metadata["courseware"] = courseware;
+            var cell = new JsonObject { ["cell_type"] = type, ["id"] = id, ["source"] = source, ["metadata"] = metadata };
+            if (type == "code") { cell["outputs"] = new JsonArray(); cell["execution_count"] = null; }
+            return cell;
+        }
+        // As lab 4.3.2: unlocked course cells the prose invites the learner to change and rerun (a sweep file, the data).
+        var cells = new JsonArray(
+            Cell("grid", "code", "value", "#!value --name gridYaml\nmethod: grid"),
+            Cell("data", "code", "csharp", "var numbers = new[] { 1.0, 2.0, 3.0, 4.0 };"),
+            Cell("notes", "markdown", "", "Try another sweep file above."),
+            Cell("ex1", "code", "csharp", "double Mean(double[] v)\n{\n    // BEGIN SOLUTION\n    return v.Average();\n    // END SOLUTION\n}", new JsonObject { ["exercise"] = "ex1" }),
+            Cell("ex1-check", "code", "csharp", "if (Mean(numbers) != 2.5) throw new Exception(gridYaml);", new JsonObject { ["exercise"] = "ex1", ["points"] = 1 }));
+        var solution = NotebookDocument.FromIpynb("/course/solutions/s.ipynb", new JsonObject { ["cells"] = cells, ["metadata"] = NotebookDocument.VsCodeNotebookMetadata(), ["nbformat"] = 4, ["nbformat_minor"] = 5 }.ToJsonString());
+        var lab = NotebookDocument.FromIpynb(solution.Path, LabMaker.MakeLab(solution));
+
+        var learner = lab.Clone();
+        JsonObject Mine(string id) => learner.Cells.OfType<JsonObject>().Single(c => (string?)c["id"] == id);
+        Mine("grid")["source"] = "#!value --name gridYaml\nmethod: random";
+        Mine("data")["source"] = "var numbers = new[] { 10.0, 20.0 };";
+        // The markdown cell's id reused for code: not a course code cell, so it is read like any cell of the learner's.
+        Mine("notes")["cell_type"] = "code";
+        Mine("notes")["metadata"] = NotebookDocument.CodeCellMetadata("csharp");
+        Mine("notes")["source"] = "var numbers = new[] { 2.5 };";
+
+        var findings = Tampering.Find(solution, lab, learner);
+        Assert.Equal([("notes", "numbers")], findings.Select(f => (f.CellId, f.Name)));
+        Grader.RestoreCourseCells(solution, lab, learner);
+        Assert.Equal("#!value --name gridYaml\nmethod: grid", NotebookDocument.SourceOf(Mine("grid")));
+        Assert.Equal("var numbers = new[] { 1.0, 2.0, 3.0, 4.0 };", NotebookDocument.SourceOf(Mine("data")));
+    }
+
+    [Fact]
     public void A_grade_file_written_by_the_notebook_counts_for_nothing()
     {
         Assert.Equal((0.0, 0.0), Points("fake-grade"));
