@@ -322,16 +322,6 @@ public sealed class EvaluationResults
         return files;
     }
 
-    /// <summary>A bar chart of one metric per task and group, with ±1 standard error bars.</summary>
-    public Chart Chart(string metric = "acc")
-    {
-        var rows = Groups.Select(g => (g.Name, g.Metrics)).Concat(Tasks.Select(t => (t.Name, t.Metrics)))
-            .Where(r => r.Metrics.ContainsKey(metric)).ToList();
-        var series = new Series(metric, rows.Select(r => r.Metrics[metric].Value).ToArray(), Labels: rows.Select(r => r.Name).ToArray(),
-            ErrorY: rows.Select(r => double.IsNaN(r.Metrics[metric].StandardError) ? 0 : r.Metrics[metric].StandardError).ToArray());
-        return Notebooks.Chart.Bars([series], $"{Model}: {metric}", "task", metric);
-    }
-
     /// <inheritdoc />
     public override string ToString() =>
         string.Join("\n", Groups.Select(g => (g.Name, g.Metrics)).Concat(Tasks.Select(t => (t.Name, t.Metrics)))

@@ -44,20 +44,6 @@ public sealed class ConceptDriftResult
     public IReadOnlyList<QualityWindow> Windows { get; }
     /// <summary>The first window with concept drift (null if none).</summary>
     public QualityWindow? FirstDrift => Windows.FirstOrDefault(w => w.Drifted);
-
-    /// <summary>Quality per window with the reference level and the tolerance line.</summary>
-    public Chart ToChart()
-    {
-        var labels = Windows.Select(w => DriftHtml.Text(w.Label)).ToArray();
-        bool higherBetter = Metric == QualityMetric.Accuracy;
-        double limit = higherBetter ? ReferenceQuality * (1 - Tolerance) : ReferenceQuality * (1 + Tolerance);
-        return Chart.Lines(
-        [
-            new Series(Metric.ToString(), Windows.Select(w => w.Quality).ToArray(), Labels: labels),
-            new Series("reference", labels.Select(_ => ReferenceQuality).ToArray(), Labels: labels),
-            new Series($"tolerance ({Tolerance:P0})", labels.Select(_ => limit).ToArray(), Labels: labels),
-        ], "Model quality per window", "window", Metric.ToString(), markers: true);
-    }
 }
 
 /// <summary>

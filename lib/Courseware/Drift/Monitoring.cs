@@ -156,27 +156,6 @@ public sealed class MonitoringResult
     /// <summary>The first window with dataset drift (null if none).</summary>
     public WindowScore? FirstDatasetDrift => Windows.FirstOrDefault(w => w.Report.DatasetDrift);
 
-    /// <summary>PSI per column over the windows, with the 0.1 and 0.25 alert bands drawn as lines.</summary>
-    public Chart ToChart(string? title = "PSI per window")
-    {
-        var labels = Windows.Select(w => DriftHtml.Text(w.Window.Label)).ToArray();
-        var series = ColumnNames.Select(c => new Series(DriftHtml.Text(c), Windows.Select(w => w.Psi[c]).ToArray(), Labels: labels)).ToList();
-        series.Add(new Series("warning (0.1)", labels.Select(_ => DriftMonitor.WarningPsi).ToArray(), Labels: labels));
-        series.Add(new Series("critical (0.25)", labels.Select(_ => DriftMonitor.CriticalPsi).ToArray(), Labels: labels));
-        return Chart.Lines(series, title, "window", "PSI", markers: true);
-    }
-
-    /// <summary>Share of drifted columns per window, against the drift-share threshold.</summary>
-    public Chart ToShareChart(string? title = "Share of drifted columns")
-    {
-        var labels = Windows.Select(w => DriftHtml.Text(w.Window.Label)).ToArray();
-        return Chart.Lines(
-        [
-            new Series("share of drifted columns", Windows.Select(w => w.Report.ShareOfDriftedColumns).ToArray(), Labels: labels),
-            new Series("drift share threshold", Windows.Select(w => w.Report.DriftShare).ToArray(), Labels: labels),
-        ], title, "window", "share", markers: true);
-    }
-
     /// <summary>
     /// The latest window's values in the Prometheus text exposition format (version 0.0.4), for a /metrics endpoint:
     /// PSI, drift score and verdict per column, alert level (0 ok, 1 warning, 2 critical), share of drifted columns,

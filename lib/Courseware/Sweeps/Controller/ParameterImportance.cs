@@ -81,13 +81,6 @@ public sealed class ParameterImportance
         }
         return saa == 0 || sbb == 0 ? double.NaN : sab / Math.Sqrt(saa * sbb);
     }
-
-    /// <summary>Bars of both measures per feature.</summary>
-    public Chart ToChart() => Chart.Bars(
-    [
-        Series.Categorical("random-forest importance", Features.Select(f => f.Feature), Features.Select(f => f.Importance)),
-        Series.Categorical("|correlation|", Features.Select(f => f.Feature), Features.Select(f => double.IsNaN(f.Correlation) ? 0 : Math.Abs(f.Correlation))),
-    ], $"Parameter importance for {Metric} ({TrialCount} trials)", "parameter", "importance");
 }
 
 /// <summary>
