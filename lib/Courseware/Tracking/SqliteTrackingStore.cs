@@ -127,6 +127,33 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         }
     }
 
+    // A batch's points through SQLite's C API on the store's connection (inside the write transaction): one prepared
+    // statement, bound and stepped per point without Microsoft.Data.Sqlite's per-execution reader and boxed parameters.
+    // A point that met an existing (key, step, timestamp) inserts nothing (no change counted) and gets its next seq
+    // afterwards, in batch order, as the base store does.
+    private protected override List<(long KeyId, Metric Metric)>? InsertPoints(long runKey, (long KeyId, Metric Metric)[] points, DbTransaction tx)
+    {
+        var db = ((SqliteConnection)tx.Connection!).Handle!;
+        List<(long, Metric)>? collided = null;
+        Check(raw.sqlite3_prepare_v2(db, "INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT DO NOTHING", out var stmt), db);
+        using (stmt)
+        {
+            Check(raw.sqlite3_bind_int64(stmt, 1, runKey), db);
+            foreach (var (keyId, m) in points)
+            {
+                Check(raw.sqlite3_bind_int64(stmt, 2, keyId), db);
+                Check(raw.sqlite3_bind_int64(stmt, 3, m.Step), db);
+                Check(raw.sqlite3_bind_int64(stmt, 4, m.Timestamp), db);
+                Check(double.IsNaN(m.Value) ? raw.sqlite3_bind_null(stmt, 5) : raw.sqlite3_bind_double(stmt, 5, m.Value), db);
+                if (raw.sqlite3_step(stmt) is var rc && rc != raw.SQLITE_DONE) Check(rc, db);
+                if (raw.sqlite3_changes(db) == 0) (collided ??= []).Add((keyId, m));
+                Check(raw.sqlite3_reset(stmt), db);
+            }
+        }
+        if (collided is not null) InsertWithNextSeq(runKey, collided, tx);
+        return collided;
+    }
+
     private static void Check(int rc, sqlite3 db)
     {
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
