@@ -478,25 +478,49 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
         }
         foreach (var state in keys.Values) state.Flush(candidates);
         UpdateBlocks(run.RunKey, candidates, InsertPoints(run.RunKey, points, tx), tx);
-        var latest = keys.ToDictionary(k => k.Key, k => k.Value.Latest);
-        using var upsert = Prepared(tx,
-            "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step, experiment_id, start_time) VALUES (@r, @k, @v, @n, @t, @s, @e, @st) " +
+        ExecRows(tx,
+            "INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step, experiment_id, start_time)",
+            "({0}, {1}, {2}, {3}, {4}, {5}, {6}, {7})",
             "ON CONFLICT(run_uuid, key) DO UPDATE SET value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step " +
             // MLflow's "latest": the max of (step, timestamp, value), NaN ranking below every number.
             "WHERE (excluded.step, excluded.timestamp, 1 - excluded.is_nan, COALESCE(excluded.value, 0)) > " +
             "(latest_metrics.step, latest_metrics.timestamp, 1 - latest_metrics.is_nan, COALESCE(latest_metrics.value, 0))",
-            "@r", "@k", "@v", "@n", "@t", "@s", "@e", "@st");
-        foreach (var m in latest.Values)
+            keys.Values.Select(k => k.Latest).Select(m => new object?[]
+            {
+                run.RunId, m.Key, double.IsNaN(m.Value) ? DBNull.Value : m.Value, double.IsNaN(m.Value) ? 1L : 0L, m.Timestamp, m.Step, run.ExperimentId, run.StartTime,
+            }).ToList());
+    }
+
+    /// <summary>
+    /// Executes <c>{insert} VALUES (row), (row), … {tail}</c> over <paramref name="rows"/>, up to 100 rows per statement,
+    /// each value a bound parameter: one statement (one round trip to a server) instead of one per row. The rows of one
+    /// statement must not meet the same conflict target twice (PostgreSQL refuses a second update of a row).
+    /// <paramref name="row"/> is a composite format of the row with {i} for the i-th value.
+    /// </summary>
+    private protected static void ExecRows(DbTransaction tx, string insert, string row, string tail, IReadOnlyList<object?[]> rows)
+    {
+        const int RowsPerStatement = 100;
+        for (var start = 0; start < rows.Count; start += RowsPerStatement)
         {
-            upsert.Parameters[0].Value = run.RunId;
-            upsert.Parameters[1].Value = m.Key;
-            upsert.Parameters[2].Value = double.IsNaN(m.Value) ? DBNull.Value : m.Value;
-            upsert.Parameters[3].Value = double.IsNaN(m.Value) ? 1L : 0L;
-            upsert.Parameters[4].Value = m.Timestamp;
-            upsert.Parameters[5].Value = m.Step;
-            upsert.Parameters[6].Value = run.ExperimentId;
-            upsert.Parameters[7].Value = run.StartTime;
-            upsert.ExecuteNonQuery();
+            var count = Math.Min(RowsPerStatement, rows.Count - start);
+            using var cmd = tx.Connection!.CreateCommand();
+            cmd.Transaction = tx;
+            var sql = new System.Text.StringBuilder(insert).Append(" VALUES ");
+            for (var r = 0; r < count; r++)
+            {
+                var values = rows[start + r];
+                var names = new string[values.Length];
+                for (var c = 0; c < values.Length; c++)
+                {
+                    var p = cmd.CreateParameter();
+                    p.ParameterName = names[c] = $"@p{r}_{c}";
+                    p.Value = values[c] ?? DBNull.Value;
+                    cmd.Parameters.Add(p);
+                }
+                sql.Append(r == 0 ? "" : ", ").Append(string.Format(CultureInfo.InvariantCulture, row, names));
+            }
+            cmd.CommandText = sql.Append(' ').Append(tail).ToString();
+            cmd.ExecuteNonQuery();
         }
     }
 
@@ -553,18 +577,13 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
         {
             // Points of one batch that reach this far all have seq 0 and distinct (step, timestamp), so comparing
             // (value, step, timestamp) with a stored extreme decides exactly as history order would.
-            using var merge = Prepared(tx,
-                "INSERT INTO metric_blocks(run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value) " +
-                "VALUES (@r, @k, @b, @ls, @lt, 0, @lv, @hs, @ht, 0, @hv) ON CONFLICT (run_key, key_id, block) DO UPDATE SET " +
+            ExecRows(tx,
+                "INSERT INTO metric_blocks(run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value)",
+                "({0}, {1}, {2}, {3}, {4}, 0, {5}, {6}, {7}, 0, {8})",
+                "ON CONFLICT (run_key, key_id, block) DO UPDATE SET " +
                 string.Join(", ", new[] { ("lo_step", "lo"), ("lo_ts", "lo"), ("lo_seq", "lo"), ("lo_value", "lo"), ("hi_step", "hi"), ("hi_ts", "hi"), ("hi_seq", "hi"), ("hi_value", "hi") }
                     .Select(c => $"{c.Item1} = CASE WHEN {BlockKey("excluded", c.Item2)} < {BlockKey("metric_blocks", c.Item2)} THEN excluded.{c.Item1} ELSE metric_blocks.{c.Item1} END")),
-                "@r", "@k", "@b", "@ls", "@lt", "@lv", "@hs", "@ht", "@hv");
-            foreach (var ((keyId, block), (lo, hi)) in candidates)
-            {
-                object?[] values = [runKey, keyId, block, lo.Step, lo.Timestamp, lo.Value, hi.Step, hi.Timestamp, hi.Value];
-                for (var i = 0; i < values.Length; i++) merge.Parameters[i].Value = values[i];
-                merge.ExecuteNonQuery();
-            }
+                candidates.Select(c => new object?[] { runKey, c.Key.KeyId, c.Key.Block, c.Value.Lo.Step, c.Value.Lo.Timestamp, c.Value.Lo.Value, c.Value.Hi.Step, c.Value.Hi.Timestamp, c.Value.Hi.Value }).ToList());
         }
         if (recompute.Count == 0) return;
         const string Range = "FROM metrics WHERE run_key = @r AND key_id = @k AND step >= @lo AND step <= @hi";
