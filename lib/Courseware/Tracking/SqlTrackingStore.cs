@@ -492,36 +492,42 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
     }
 
     /// <summary>
-    /// Executes <c>{insert} VALUES (row), (row), … {tail}</c> over <paramref name="rows"/>, up to 100 rows per statement,
-    /// each value a bound parameter: one statement (one round trip to a server) instead of one per row. The rows of one
-    /// statement must not meet the same conflict target twice (PostgreSQL refuses a second update of a row).
-    /// <paramref name="row"/> is a composite format of the row with {i} for the i-th value.
+    /// Executes <c>{insert} VALUES (row), (row), … {tail}</c> over <paramref name="rows"/>, up to
+    /// <see cref="RowsPerStatement"/> rows per statement, each value a bound parameter: one statement (one round trip to
+    /// a server) instead of one per row. The rows of one statement must not meet the same conflict target twice
+    /// (PostgreSQL refuses a second update of a row). <paramref name="row"/> is a composite format of the row with {i}
+    /// for the i-th value.
     /// </summary>
-    private protected static void ExecRows(DbTransaction tx, string insert, string row, string tail, IReadOnlyList<object?[]> rows)
+    private protected virtual void ExecRows(DbTransaction tx, string insert, string row, string tail, IReadOnlyList<object?[]> rows)
     {
-        const int RowsPerStatement = 100;
         for (var start = 0; start < rows.Count; start += RowsPerStatement)
         {
             var count = Math.Min(RowsPerStatement, rows.Count - start);
             using var cmd = tx.Connection!.CreateCommand();
             cmd.Transaction = tx;
-            var sql = new System.Text.StringBuilder(insert).Append(" VALUES ");
+            cmd.CommandText = RowsSql(insert, row, tail, count, rows[start].Length, (r, c) => $"@p{r}_{c}");
             for (var r = 0; r < count; r++)
-            {
-                var values = rows[start + r];
-                var names = new string[values.Length];
-                for (var c = 0; c < values.Length; c++)
+                for (var c = 0; c < rows[start + r].Length; c++)
                 {
                     var p = cmd.CreateParameter();
-                    p.ParameterName = names[c] = $"@p{r}_{c}";
-                    p.Value = values[c] ?? DBNull.Value;
+                    p.ParameterName = $"@p{r}_{c}";
+                    p.Value = rows[start + r][c] ?? DBNull.Value;
                     cmd.Parameters.Add(p);
                 }
-                sql.Append(r == 0 ? "" : ", ").Append(string.Format(CultureInfo.InvariantCulture, row, names));
-            }
-            cmd.CommandText = sql.Append(' ').Append(tail).ToString();
             cmd.ExecuteNonQuery();
         }
+    }
+
+    /// <summary>Rows per statement of <see cref="ExecRows"/>.</summary>
+    private protected const int RowsPerStatement = 100;
+
+    /// <summary>The SQL of <see cref="ExecRows"/> for <paramref name="count"/> rows of <paramref name="width"/> values, each named by <paramref name="name"/>(row, column).</summary>
+    private protected static string RowsSql(string insert, string row, string tail, int count, int width, Func<int, int, string> name)
+    {
+        var sql = new System.Text.StringBuilder(insert).Append(" VALUES ");
+        for (var r = 0; r < count; r++)
+            sql.Append(r == 0 ? "" : ", ").Append(string.Format(CultureInfo.InvariantCulture, row, Enumerable.Range(0, width).Select(c => name(r, c)).ToArray<object?>()));
+        return sql.Append(' ').Append(tail).ToString();
     }
 
     /// <summary>

@@ -154,6 +154,37 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         return collided;
     }
 
+    // Multi-row upserts bound by position through the C API: Microsoft.Data.Sqlite looks every named parameter up by
+    // name (a linear search of the statement's names), which is quadratic in the parameters of a multi-row statement.
+    private protected override void ExecRows(DbTransaction tx, string insert, string row, string tail, IReadOnlyList<object?[]> rows)
+    {
+        var db = ((SqliteConnection)tx.Connection!).Handle!;
+        for (var start = 0; start < rows.Count; start += RowsPerStatement)
+        {
+            var count = Math.Min(RowsPerStatement, rows.Count - start);
+            var width = rows[start].Length;
+            Check(raw.sqlite3_prepare_v2(db, RowsSql(insert, row, tail, count, width, (r, c) => "?" + (r * width + c + 1).ToString(CultureInfo.InvariantCulture)), out var stmt), db);
+            using (stmt)
+            {
+                for (var r = 0; r < count; r++)
+                    for (var c = 0; c < width; c++)
+                    {
+                        var index = r * width + c + 1;
+                        Check(rows[start + r][c] switch
+                        {
+                            null or DBNull => raw.sqlite3_bind_null(stmt, index),
+                            long l => raw.sqlite3_bind_int64(stmt, index, l),
+                            int n => raw.sqlite3_bind_int64(stmt, index, n),
+                            double d => raw.sqlite3_bind_double(stmt, index, d),
+                            string t => raw.sqlite3_bind_text(stmt, index, t),
+                            var other => throw new ArgumentException($"Unsupported value type {other.GetType()} in a multi-row statement."),
+                        }, db);
+                    }
+                if (raw.sqlite3_step(stmt) is var rc && rc != raw.SQLITE_DONE) Check(rc, db);
+            }
+        }
+    }
+
     private static void Check(int rc, sqlite3 db)
     {
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
