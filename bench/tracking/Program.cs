@@ -27,6 +27,7 @@ try
     var enqueue = new List<double>();
     var batched = new List<double>();
     var rawCommits = new List<double>();
+    var rawC = new List<double>();
     long trackedBytes = 0, rawBytes = 0;
     for (var r = 0; r < rounds; r++)
     {
@@ -56,6 +57,8 @@ try
         rawBytes = new FileInfo(rawFile).Length;
         File.Delete(rawFile);
         rawCommits.Add(points / RawInsert(rawFile, points, commitEvery: 1000).TotalSeconds);
+        File.Delete(rawFile);
+        rawC.Add(points / RawInsert(rawFile, points, cApi: true).TotalSeconds);
         Directory.Delete(folder, recursive: true);
         File.Delete(rawFile);
     }
@@ -63,6 +66,8 @@ try
     Row("Tracker.LogMetric + Flush (points/s)", tracked, "raw SQLite, same rows and table", raw, higherIsBetter: true);
     Row("SqliteTrackingStore.LogBatchAsync, 1,000 per call (points/s)", batched, "raw SQLite, same rows and table", raw, higherIsBetter: true);
     Row("raw SQLite, a commit every 1,000 rows (points/s)", rawCommits, "raw SQLite, one transaction", raw, higherIsBetter: true);
+    Row("Tracker.LogMetric + Flush (points/s)", tracked, "raw SQLite C API (sqlite3_step), one transaction", rawC, higherIsBetter: true);
+    Row("SqliteTrackingStore.LogBatchAsync, 1,000 per call (points/s)", batched, "raw SQLite C API (sqlite3_step), one transaction", rawC, higherIsBetter: true);
     Console.WriteLine($"LogMetric call alone: min {enqueue.Min():N2} µs, median {Median(enqueue):N2} µs (validate + queue, 50,000 calls)");
     Console.WriteLine($"bytes per point: store {(double)trackedBytes / (points + 50_000):N1} (whole tracking.db incl. runs, latest values, registry tables; {trackedBytes:N0} B), raw table {(double)rawBytes / points:N1}");
 
@@ -166,7 +171,9 @@ finally
     Directory.Delete(root, recursive: true);
 }
 
-static TimeSpan RawInsert(string file, int points, int commitEvery = int.MaxValue)
+// The peer insert: a prepared Microsoft.Data.Sqlite command (typed parameters), or with cApi the same statement stepped
+// through SQLite's C API (SQLitePCL.raw), as the store itself writes a batch.
+static TimeSpan RawInsert(string file, int points, int commitEvery = int.MaxValue, bool cApi = false)
 {
     using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
     connection.Open();
@@ -179,6 +186,27 @@ static TimeSpan RawInsert(string file, int points, int commitEvery = int.MaxValu
         setup.ExecuteNonQuery();
     }
     var clock = Stopwatch.StartNew();
+    if (cApi)
+    {
+        var db = connection.Handle!;
+        using var tx1 = connection.BeginTransaction();
+        SQLitePCL.raw.sqlite3_prepare_v2(db, "INSERT INTO metrics VALUES (1, ?1, ?2, ?3, 0, ?4)", out var stmt);
+        using (stmt)
+        {
+            var now1 = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            for (var i = 0; i < points; i++)
+            {
+                SQLitePCL.raw.sqlite3_bind_int64(stmt, 1, i % 2 == 0 ? 1L : 2L);
+                SQLitePCL.raw.sqlite3_bind_int64(stmt, 2, i / 2);
+                SQLitePCL.raw.sqlite3_bind_int64(stmt, 3, now1);
+                SQLitePCL.raw.sqlite3_bind_double(stmt, 4, 1.0 / (i + 1));
+                if (SQLitePCL.raw.sqlite3_step(stmt) != SQLitePCL.raw.SQLITE_DONE) throw new InvalidOperationException("raw insert failed");
+                SQLitePCL.raw.sqlite3_reset(stmt);
+            }
+        }
+        tx1.Commit();
+        return clock.Elapsed;
+    }
     var tx = connection.BeginTransaction();
     using (var insert = connection.CreateCommand())
     {

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Courseware.Tracking;
 
@@ -67,6 +68,9 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         Pragma("journal_mode = WAL");
         Pragma("synchronous = NORMAL");
         Pragma("foreign_keys = ON");
+        // Reads map the file instead of copying each page through the page cache: a long history read or a search
+        // touches more pages than the default cache (2 MB) holds.
+        Pragma("mmap_size = 1073741824");
         _connection.CreateFunction("cw_lower", (string? s) => s?.ToLowerInvariant(), isDeterministic: true);
         using var tx = _connection.BeginTransaction(deferred: false);
         var version = Convert.ToInt32(Scalar("PRAGMA user_version", tx), CultureInfo.InvariantCulture);
@@ -103,6 +107,87 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         {
             _gate.Release();
         }
+    }
+
+    // The history read straight off SQLite's C API on the store's connection (inside the read transaction): the same
+    // query, without Microsoft.Data.Sqlite's per-row and per-column checks, which cost as much as SQLite's own step.
+    private protected override void ReadHistory(long runKey, long keyId, MetricPoints points, DbTransaction tx)
+    {
+        var db = ((SqliteConnection)tx.Connection!).Handle!;
+        Check(raw.sqlite3_prepare_v2(db, HistorySql, out var stmt), db);
+        using (stmt)
+        {
+            Check(raw.sqlite3_bind_int64(stmt, raw.sqlite3_bind_parameter_index(stmt, "@r"), runKey), db);
+            Check(raw.sqlite3_bind_int64(stmt, raw.sqlite3_bind_parameter_index(stmt, "@k"), keyId), db);
+            int rc;
+            while ((rc = raw.sqlite3_step(stmt)) == raw.SQLITE_ROW)
+                points.Add(raw.sqlite3_column_int64(stmt, 0), raw.sqlite3_column_int64(stmt, 1),
+                    raw.sqlite3_column_type(stmt, 2) == raw.SQLITE_NULL ? double.NaN : raw.sqlite3_column_double(stmt, 2));
+            if (rc != raw.SQLITE_DONE) Check(rc, db);
+        }
+    }
+
+    // A batch's points through SQLite's C API on the store's connection (inside the write transaction): one prepared
+    // statement, bound and stepped per point without Microsoft.Data.Sqlite's per-execution reader and boxed parameters.
+    // A point that met an existing (key, step, timestamp) inserts nothing (no change counted) and gets its next seq
+    // afterwards, in batch order, as the base store does.
+    private protected override List<(long KeyId, Metric Metric)>? InsertPoints(long runKey, (long KeyId, Metric Metric)[] points, DbTransaction tx)
+    {
+        var db = ((SqliteConnection)tx.Connection!).Handle!;
+        List<(long, Metric)>? collided = null;
+        Check(raw.sqlite3_prepare_v2(db, "INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) VALUES (?1, ?2, ?3, ?4, 0, ?5) ON CONFLICT DO NOTHING", out var stmt), db);
+        using (stmt)
+        {
+            Check(raw.sqlite3_bind_int64(stmt, 1, runKey), db);
+            foreach (var (keyId, m) in points)
+            {
+                Check(raw.sqlite3_bind_int64(stmt, 2, keyId), db);
+                Check(raw.sqlite3_bind_int64(stmt, 3, m.Step), db);
+                Check(raw.sqlite3_bind_int64(stmt, 4, m.Timestamp), db);
+                Check(double.IsNaN(m.Value) ? raw.sqlite3_bind_null(stmt, 5) : raw.sqlite3_bind_double(stmt, 5, m.Value), db);
+                if (raw.sqlite3_step(stmt) is var rc && rc != raw.SQLITE_DONE) Check(rc, db);
+                if (raw.sqlite3_changes(db) == 0) (collided ??= []).Add((keyId, m));
+                Check(raw.sqlite3_reset(stmt), db);
+            }
+        }
+        if (collided is not null) InsertWithNextSeq(runKey, collided, tx);
+        return collided;
+    }
+
+    // Multi-row upserts bound by position through the C API: Microsoft.Data.Sqlite looks every named parameter up by
+    // name (a linear search of the statement's names), which is quadratic in the parameters of a multi-row statement.
+    private protected override void ExecRows(DbTransaction tx, string insert, string row, string tail, IReadOnlyList<object?[]> rows)
+    {
+        var db = ((SqliteConnection)tx.Connection!).Handle!;
+        for (var start = 0; start < rows.Count; start += RowsPerStatement)
+        {
+            var count = Math.Min(RowsPerStatement, rows.Count - start);
+            var width = rows[start].Length;
+            Check(raw.sqlite3_prepare_v2(db, RowsSql(insert, row, tail, count, width, (r, c) => "?" + (r * width + c + 1).ToString(CultureInfo.InvariantCulture)), out var stmt), db);
+            using (stmt)
+            {
+                for (var r = 0; r < count; r++)
+                    for (var c = 0; c < width; c++)
+                    {
+                        var index = r * width + c + 1;
+                        Check(rows[start + r][c] switch
+                        {
+                            null or DBNull => raw.sqlite3_bind_null(stmt, index),
+                            long l => raw.sqlite3_bind_int64(stmt, index, l),
+                            int n => raw.sqlite3_bind_int64(stmt, index, n),
+                            double d => raw.sqlite3_bind_double(stmt, index, d),
+                            string t => raw.sqlite3_bind_text(stmt, index, t),
+                            var other => throw new ArgumentException($"Unsupported value type {other.GetType()} in a multi-row statement."),
+                        }, db);
+                    }
+                if (raw.sqlite3_step(stmt) is var rc && rc != raw.SQLITE_DONE) Check(rc, db);
+            }
+        }
+    }
+
+    private static void Check(int rc, sqlite3 db)
+    {
+        if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, db);
     }
 
     /// <inheritdoc />
