@@ -6,15 +6,16 @@ using Courseware.Tracking.Rest;
 
 // REST log-batch ingest (courseware server process on 127.0.0.1, JSON over HTTP) against direct SQLite store logging of
 // the same batches in the same run, and the runs-table query of the web UI over 10,000 runs.
-// Usage: dotnet run -c Release --project bench/server [-- --points 100000 --runs 100000 --rounds 3]
+// Usage: dotnet run -c Release --project bench/server [-- --points 100000 --runs 100000 --rounds 3 --cli path/to/courseware]
+// (--cli: another build of the server, e.g. a copy of build/cli made before a change, to compare in the same session)
 var points = Arg("--points", 100_000);
 var runCount = Arg("--runs", 100_000);
 var rounds = Arg("--rounds", 3);
 const int batchSize = TrackingLimits.MaxMetricsPerBatch;
 var repo = FindRepo();
-var cli = Path.Combine(repo, "build", "cli", OperatingSystem.IsWindows() ? "courseware.exe" : "courseware");
+var cli = StringArg("--cli") is { } other ? Path.GetFullPath(other) : Path.Combine(repo, "build", "cli", OperatingSystem.IsWindows() ? "courseware.exe" : "courseware");
 var work = Path.Combine(Path.GetTempPath(), "cw-server-bench-" + Guid.NewGuid().ToString("N")[..8]);
-Console.WriteLine($"{points:N0} metric points in batches of {batchSize}; {Environment.ProcessorCount} cores; {RuntimeInfo()}; load average {Load()}");
+Console.WriteLine($"{points:N0} metric points in batches of {batchSize}; {Environment.ProcessorCount} cores; {RuntimeInfo()}; server {cli}; load average {Load()}");
 
 try
 {
@@ -142,11 +143,13 @@ static double Median(List<double> xs)
 
 static string Load() => File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-static int Arg(string name, int fallback)
+static int Arg(string name, int fallback) => StringArg(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;
+
+static string? StringArg(string name)
 {
     var args = Environment.GetCommandLineArgs();
     var at = Array.IndexOf(args, name);
-    return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
 }
 
 static string FindRepo()

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Courseware.Registry;
@@ -50,7 +51,19 @@ internal static class MlflowApi
 
     private static Task HandleAsync(HttpContext context, RestEndpoint endpoint) => GuardAsync(context, async () =>
     {
-        var args = await ReadArgumentsAsync(context.Request, endpoint.MaxRequestBytes);
+        JsonObject args;
+        if (IsQueryRequest(context.Request))
+            args = QueryArguments(context.Request);
+        else
+        {
+            using var body = await ReadBodyAsync(context.Request, endpoint.MaxRequestBytes);
+            if (body.Length > 0 && endpoint.TryHandleBodyAsync is { } handleBody && await handleBody(body.Memory, context.RequestAborted))
+            {
+                await WriteEmptyObjectAsync(context);
+                return;
+            }
+            args = ParseArguments(body.Memory.Span);
+        }
         var result = await endpoint.HandleAsync(args, context.RequestAborted);
         await WriteJsonAsync(context, 200, result ?? new JsonObject());
     });
@@ -87,41 +100,97 @@ internal static class MlflowApi
         return new TrackingException(TrackingErrorCode.InternalError, $"Internal error ({e.GetType().Name}); the server's log has the details.");
     }
 
-    /// <summary>The request's arguments: the query string of a GET (repeated keys become arrays), the JSON body of a POST.</summary>
-    private static async Task<JsonObject> ReadArgumentsAsync(HttpRequest request, int maxBody)
+    // GET reads the query string; so does a DELETE that sends its arguments there and no body (never a POST: a
+    // bodiless cross-site POST needs no CORS preflight).
+    private static bool IsQueryRequest(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        || (HttpMethods.IsDelete(request.Method) && request.ContentLength is 0 or null && request.ContentType is null && request.QueryString.HasValue);
+
+    /// <summary>The arguments of a GET: the query string (repeated keys become arrays).</summary>
+    private static JsonObject QueryArguments(HttpRequest request)
     {
-        // GET reads the query string; so does a DELETE that sends its arguments there and no body (never a POST: a
-        // bodiless cross-site POST needs no CORS preflight).
-        if (HttpMethods.IsGet(request.Method)
-            || (HttpMethods.IsDelete(request.Method) && request.ContentLength is 0 or null && request.ContentType is null && request.QueryString.HasValue))
-        {
-            var args = new JsonObject();
-            foreach (var (key, values) in request.Query)
-                args[key] = values.Count == 1 ? JsonValue.Create(values[0]) : new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
-            return args;
-        }
+        var args = new JsonObject();
+        foreach (var (key, values) in request.Query)
+            args[key] = values.Count == 1 ? JsonValue.Create(values[0]) : new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+        return args;
+    }
+
+    /// <summary>The arguments of a POST: its JSON body, an object (none: an empty one).</summary>
+    private static JsonObject ParseArguments(ReadOnlySpan<byte> body) =>
+        body.IsEmpty ? new JsonObject()
+        : JsonNode.Parse(body) as JsonObject
+            ?? throw new TrackingException(TrackingErrorCode.InvalidParameterValue, "The request body must be a JSON object.", "body");
+
+    /// <summary>A request body read once into one pooled buffer (checked against the limit as it arrives).</summary>
+    private static async Task<PooledBody> ReadBodyAsync(HttpRequest request, int maxBody)
+    {
         if (request.ContentLength > maxBody)
             throw BodyTooLarge(maxBody);
         // Requiring JSON keeps browsers from posting "simple" cross-site forms here (a JSON content type needs CORS).
         if (request.ContentLength != 0 && request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
             throw new TrackingException(TrackingErrorCode.BadRequest,
                 $"{request.Method} bodies must be JSON (Content-Type: application/json), got '{request.ContentType}'.", "Content-Type");
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        // One byte more than the declared length, so that the read that finds the end needs no larger buffer.
+        var body = new PooledBody(request.ContentLength is { } declared ? (int)declared + 1 : 16 * 1024);
+        try
         {
-            if (buffer.Length + read > maxBody) throw BodyTooLarge(maxBody);
-            buffer.Write(chunk, 0, read);
+            int read;
+            while ((read = await request.Body.ReadAsync(body.Free(), request.HttpContext.RequestAborted)) > 0)
+            {
+                if (body.Length + read > maxBody) throw BodyTooLarge(maxBody);
+                body.Length += read;
+            }
+            return body;
         }
-        if (buffer.Length == 0) return new JsonObject();
-        return JsonNode.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length).Span) as JsonObject
-            ?? throw new TrackingException(TrackingErrorCode.InvalidParameterValue, "The request body must be a JSON object.", "body");
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class PooledBody(int capacity) : IDisposable
+    {
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(capacity);
+
+        public int Length { get; set; }
+
+        public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
+        // The free part of the buffer, grown (doubled) when full.
+        public Memory<byte> Free()
+        {
+            if (Length == _buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
+                _buffer.AsSpan(0, Length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_buffer);
+                _buffer = larger;
+            }
+            return _buffer.AsMemory(Length);
+        }
+
+        public void Dispose()
+        {
+            if (_buffer.Length > 0) ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
 
     private static TrackingException BodyTooLarge(int maxBody) =>
         new(TrackingErrorCode.InvalidParameterValue,
             $"Request body exceeds the limit of {maxBody} bytes{(maxBody == MlflowEndpoints.MaxBatchRequestBytes ? " for a log-batch request (MLflow's limit); split it" : "")}.", "body");
+
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+
+    // The empty object most writes answer, with its length (no chunked framing for two bytes).
+    private static Task WriteEmptyObjectAsync(HttpContext context)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.ContentLength = 2;
+        return context.Response.Body.WriteAsync(EmptyObject, context.RequestAborted).AsTask();
+    }
 
     /// <summary>Writes a JSON response.</summary>
     internal static async Task WriteJsonAsync(HttpContext context, int status, JsonObject body)

@@ -7,7 +7,13 @@ namespace Courseware.Tracking.Rest;
 /// <param name="Methods">The HTTP methods it answers.</param>
 /// <param name="HandleAsync">Arguments in, response body out (null: an empty object); a <see cref="TrackingException"/> is MLflow's error (<see cref="MlflowEndpoints.ErrorBody"/>).</param>
 /// <param name="MaxRequestBytes">The largest request body accepted.</param>
-public sealed record RestEndpoint(string Path, IReadOnlyList<string> Methods, Func<JsonObject, CancellationToken, Task<JsonObject?>> HandleAsync, int MaxRequestBytes);
+/// <param name="TryHandleBodyAsync">
+/// Optional, for a POST with a JSON body: answers the body's UTF-8 bytes without a <c>JsonObject</c> tree where it can
+/// (true: answered, the response is an empty object), or returns false before doing anything, and the host parses the
+/// body and calls <paramref name="HandleAsync"/> (which then reports whatever is wrong with it).
+/// </param>
+public sealed record RestEndpoint(string Path, IReadOnlyList<string> Methods, Func<JsonObject, CancellationToken, Task<JsonObject?>> HandleAsync, int MaxRequestBytes,
+    Func<ReadOnlyMemory<byte>, CancellationToken, Task<bool>>? TryHandleBodyAsync = null);
 
 /// <summary>
 /// MLflow's REST 2.0 tracking API (under <c>/api/2.0/mlflow/</c>, mirrored under <c>/ajax-api/2.0/mlflow/</c>) over an
@@ -31,6 +37,8 @@ public static class MlflowEndpoints
 
     private delegate Task<JsonObject?> Handler(JsonObject args, ITrackingStore store, CancellationToken ct);
 
+    private delegate Task<bool> BodyHandler(ReadOnlyMemory<byte> body, ITrackingStore store, CancellationToken ct);
+
     /// <summary>MLflow's error body for <paramref name="error"/>: <c>{"error_code", "message", "field"}</c>; its HTTP status is <see cref="TrackingException.HttpStatus"/>.</summary>
     public static JsonObject ErrorBody(TrackingException error) => MlflowJson.Error(error);
 
@@ -38,11 +46,12 @@ public static class MlflowEndpoints
     public static IReadOnlyList<RestEndpoint> Tracking(ITrackingStore store)
     {
         var endpoints = new List<RestEndpoint>();
-        void Add(string path, string[] methods, Handler handler, int maxBody = MaxRequestBytes) =>
-            endpoints.Add(new RestEndpoint(path, methods, (args, ct) => handler(args, store, ct), maxBody));
-        void Route(string path, string[] methods, Handler handler, int maxBody = MaxRequestBytes)
+        void Add(string path, string[] methods, Handler handler, int maxBody = MaxRequestBytes, BodyHandler? bodyHandler = null) =>
+            endpoints.Add(new RestEndpoint(path, methods, (args, ct) => handler(args, store, ct), maxBody,
+                bodyHandler is null ? null : (body, ct) => bodyHandler(body, store, ct)));
+        void Route(string path, string[] methods, Handler handler, int maxBody = MaxRequestBytes, BodyHandler? bodyHandler = null)
         {
-            foreach (var prefix in Prefixes) Add(prefix + path, methods, handler, maxBody);
+            foreach (var prefix in Prefixes) Add(prefix + path, methods, handler, maxBody, bodyHandler);
         }
 
         Route("experiments/create", Post, async (a, s, ct) => new JsonObject
@@ -118,7 +127,13 @@ public static class MlflowEndpoints
                 MlflowJson.ReadPairs(a, "params").Select(p => new Param(p.Key, p.Value)).ToList(),
                 MlflowJson.ReadPairs(a, "tags").Select(t => new RunTag(t.Key, t.Value)).ToList(), ct);
             return null;
-        }, MaxBatchRequestBytes);
+        }, MaxBatchRequestBytes, async (body, s, ct) =>
+        {
+            // A well-formed body straight into the store's records; any other goes the general way above, which reports it.
+            if (LogBatchReader.TryRead(body.Span) is not { } batch) return false;
+            await s.LogBatchAsync(batch.RunId, batch.Metrics, batch.Params, batch.Tags, ct);
+            return true;
+        });
         Route("metrics/get-history", Get, async (a, s, ct) =>
         {
             var history = await s.GetMetricHistoryAsync(RunId(a), MlflowJson.RequiredString(a, "metric_key"), ct);

@@ -164,7 +164,7 @@ internal static class MlflowJson
         if (node is JsonValue v)
         {
             if (v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var l)) return l;
-            if (v.GetValueKind() == JsonValueKind.String && long.TryParse(v.GetValue<string>(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out l)) return l;
+            if (v.GetValueKind() == JsonValueKind.String && TryParseLong(v.GetValue<string>(), out l)) return l;
         }
         throw Invalid(Path(parent, name), node, "an integer");
     }
@@ -185,19 +185,25 @@ internal static class MlflowJson
         if (node is JsonValue v)
         {
             if (v.GetValueKind() == JsonValueKind.Number) return v.GetValue<double>();
-            if (v.GetValueKind() == JsonValueKind.String)
-            {
-                var s = v.GetValue<string>();
-                switch (s)
-                {
-                    case "NaN": return double.NaN;
-                    case "Infinity": return double.PositiveInfinity;
-                    case "-Infinity": return double.NegativeInfinity;
-                }
-                if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d)) return d;
-            }
+            if (v.GetValueKind() == JsonValueKind.String && TryParseDouble(v.GetValue<string>(), out var d)) return d;
         }
         throw Invalid(Path(parent, name), node, "a number");
+    }
+
+    /// <summary>An int64 given as a decimal string (protobuf's JSON mapping).</summary>
+    internal static bool TryParseLong(string text, out long value) =>
+        long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>A double given as a string: "NaN", "Infinity", "-Infinity" or a number's text.</summary>
+    internal static bool TryParseDouble(string text, out double value)
+    {
+        switch (text)
+        {
+            case "NaN": value = double.NaN; return true;
+            case "Infinity": value = double.PositiveInfinity; return true;
+            case "-Infinity": value = double.NegativeInfinity; return true;
+        }
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
     /// <summary>

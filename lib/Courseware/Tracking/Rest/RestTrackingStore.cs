@@ -202,7 +202,7 @@ public sealed class RestTrackingStore : ITrackingStore, IStoreServices
             }
             w.WriteEndObject();
         }
-        var content = new ByteArrayContent(body.WrittenMemory.ToArray());
+        var content = new ReadOnlyMemoryContent(body.WrittenMemory); // the written bytes as they are, not a copy
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         return SendContentAsync(_http, HttpMethod.Post, Api + "runs/log-batch", content, cancellationToken);
     }
