@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using SQLitePCL;
 
 namespace Courseware.Tracking;
@@ -21,7 +22,9 @@ public sealed record SyntheticRun(int Index, string Name, long StartTime, string
 /// test can compute expected orders from it independently of the store. <see cref="SeedSqliteAsync"/> writes them far
 /// faster than one store transaction per run: run 0 goes through the store's API (creating the key ids exactly as the
 /// store makes them), then one transaction inserts the rows the store writes for <c>CreateRunAsync</c> +
-/// <c>LogBatchAsync</c> through SQLite's C API (prepared statements bound by position, no per-row ADO.NET command).
+/// <c>LogBatchAsync</c> (runs, the run-name and team tags, params, history points, block summaries, latest values)
+/// through SQLite's C API (prepared statements bound by position, no per-row ADO.NET command) in a page cache that holds
+/// the transaction; <see cref="SeedPostgresAsync"/> writes the same rows with one text <c>COPY</c> per table.
 /// </summary>
 public static class SyntheticRuns
 {
@@ -92,6 +95,7 @@ public static class SyntheticRuns
         using var tag = Prepare("INSERT INTO tags(run_uuid, key, value) VALUES (?1, ?2, ?3)");
         using var param = Prepare("INSERT INTO params(run_uuid, key, value) VALUES (?1, ?2, ?3)");
         using var point = Prepare("INSERT INTO metrics(run_key, key_id, step, timestamp, seq, value) VALUES (?1, ?2, 0, ?3, 0, ?4)");
+        using var block = Prepare("INSERT INTO metric_blocks(run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value) VALUES (?1, ?2, 0, 0, ?3, 0, ?4, 0, ?3, 0, ?4)");
         using var latest = Prepare("INSERT INTO latest_metrics(run_uuid, key, value, is_nan, timestamp, step, experiment_id, start_time) VALUES (?1, ?2, ?3, 0, ?4, 0, ?5, ?4)");
         void Pair(sqlite3_stmt stmt, string id, string key, string value)
         {
@@ -110,7 +114,7 @@ public static class SyntheticRuns
             Check(raw.sqlite3_bind_text(run, 2, r.Name));
             Check(raw.sqlite3_bind_int64(run, 3, exp));
             Check(raw.sqlite3_bind_int64(run, 4, r.StartTime));
-            Check(raw.sqlite3_bind_text(run, 5, $"{location}/{id}/artifacts"));
+            Check(raw.sqlite3_bind_text(run, 5, ArtifactUri(location, id)));
             Check(raw.sqlite3_bind_int64(run, 6, runKey));
             Step(run);
             Pair(tag, id, SystemTags.RunName, r.Name);
@@ -124,6 +128,11 @@ public static class SyntheticRuns
                 Check(raw.sqlite3_bind_int64(point, 3, r.StartTime));
                 Check(raw.sqlite3_bind_double(point, 4, values[k]));
                 Step(point);
+                Check(raw.sqlite3_bind_int64(block, 1, runKey));
+                Check(raw.sqlite3_bind_int64(block, 2, keyIds[k]));
+                Check(raw.sqlite3_bind_int64(block, 3, r.StartTime));
+                Check(raw.sqlite3_bind_double(block, 4, values[k]));
+                Step(block);
                 Check(raw.sqlite3_bind_text(latest, 1, id));
                 Check(raw.sqlite3_bind_text(latest, 2, metricKeys[k]));
                 Check(raw.sqlite3_bind_double(latest, 3, values[k]));
@@ -135,6 +144,64 @@ public static class SyntheticRuns
         tx.Commit();
         return experimentId;
     }
+
+    /// <summary>
+    /// Creates experiment <paramref name="name"/> in the PostgreSQL store at <paramref name="connectionString"/> with
+    /// the <paramref name="count"/> runs of <see cref="Generate"/> (the rows of <see cref="SeedSqliteAsync"/>, one text
+    /// <c>COPY</c> per table in one transaction, then <c>ANALYZE</c>); returns its id.
+    /// </summary>
+    public static async Task<string> SeedPostgresAsync(string connectionString, string artifactFolder, string name, int count, int randomSeed = 1)
+    {
+        var runs = Generate(count, randomSeed).ToList();
+        string experimentId;
+        await using (var store = PostgresTrackingStore.Open(connectionString, artifactFolder))
+        {
+            experimentId = await store.CreateExperimentAsync(name);
+            if (runs.Count == 0) return experimentId;
+            await LogThroughStoreAsync(store, experimentId, runs[0]);
+        }
+        await using var c = new NpgsqlConnection(PostgresLocation.ToConnectionString(connectionString));
+        await c.OpenAsync();
+        async Task<string> Scalar(string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, c);
+            return Convert.ToString(await cmd.ExecuteScalarAsync(), CultureInfo.InvariantCulture)!;
+        }
+        string[] metricKeys = ["acc", "loss", "train_loss"];
+        var keyIds = new long[3];
+        for (var k = 0; k < 3; k++) keyIds[k] = long.Parse(await Scalar($"SELECT key_id FROM metric_keys WHERE key = '{metricKeys[k]}'"), CultureInfo.InvariantCulture);
+        var nextKey = long.Parse(await Scalar("SELECT MAX(run_key) FROM runs"), CultureInfo.InvariantCulture) + 1;
+        var location = await Scalar($"SELECT artifact_location FROM experiments WHERE experiment_id = {long.Parse(experimentId, CultureInfo.InvariantCulture)}");
+        var ids = runs.ConvertAll(_ => Guid.NewGuid().ToString("N"));
+        static string F(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+        await using (var tx = await c.BeginTransactionAsync())
+        {
+            async Task CopyAsync(string table, Func<int, IEnumerable<string>> lines)
+            {
+                await using var writer = await c.BeginTextImportAsync($"COPY {table} FROM STDIN");
+                for (var i = 1; i < runs.Count; i++)
+                    foreach (var line in lines(i)) await writer.WriteAsync(line + "\n");
+            }
+            long Key(int i) => nextKey + i - 1;
+            await CopyAsync("runs(run_uuid, name, experiment_id, user_id, status, start_time, lifecycle_stage, artifact_uri, run_key)", i =>
+                [$"{ids[i]}\t{runs[i].Name}\t{experimentId}\tsynthetic\tFINISHED\t{runs[i].StartTime}\tactive\t{ArtifactUri(location, ids[i])}\t{Key(i)}"]);
+            await CopyAsync("tags(run_uuid, key, value)", i => [$"{ids[i]}\t{SystemTags.RunName}\t{runs[i].Name}", $"{ids[i]}\tteam\t{runs[i].Team}"]);
+            await CopyAsync("params(run_uuid, key, value)", i => runs[i].Params.Select(p => $"{ids[i]}\t{p.Key}\t{p.Value}"));
+            await CopyAsync("metrics(run_key, key_id, step, timestamp, seq, value)", i =>
+                runs[i].Metrics.Select((m, k) => $"{Key(i)}\t{keyIds[k]}\t0\t{m.Timestamp}\t0\t{F(m.Value)}"));
+            await CopyAsync("metric_blocks(run_key, key_id, block, lo_step, lo_ts, lo_seq, lo_value, hi_step, hi_ts, hi_seq, hi_value)", i =>
+                runs[i].Metrics.Select((m, k) => $"{Key(i)}\t{keyIds[k]}\t0\t0\t{m.Timestamp}\t0\t{F(m.Value)}\t0\t{m.Timestamp}\t0\t{F(m.Value)}"));
+            await CopyAsync("latest_metrics(run_uuid, key, value, is_nan, timestamp, step, experiment_id, start_time)", i =>
+                runs[i].Metrics.Select(m => $"{ids[i]}\t{m.Key}\t{F(m.Value)}\t0\t{m.Timestamp}\t0\t{experimentId}\t{runs[i].StartTime}"));
+            // run_key is a BIGSERIAL: the store's next run takes the key after the copied ones.
+            await Scalar("SELECT setval(pg_get_serial_sequence('runs', 'run_key'), (SELECT MAX(run_key) FROM runs))");
+            await tx.CommitAsync();
+        }
+        await Scalar("ANALYZE runs, tags, params, metrics, metric_blocks, latest_metrics");
+        return experimentId;
+    }
+
+    private static string ArtifactUri(string experimentLocation, string runId) => experimentLocation.TrimEnd('/') + "/" + runId + "/artifacts";
 
     /// <summary>Logs one generated run through the store's API (CreateRunAsync, LogBatchAsync, UpdateRunAsync to FINISHED without an end time).</summary>
     public static async Task<string> LogThroughStoreAsync(ITrackingStore store, string experimentId, SyntheticRun run)
