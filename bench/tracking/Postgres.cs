@@ -11,31 +11,44 @@ namespace Courseware.Bench;
 /// </summary>
 public static class PostgresBench
 {
-    public static async Task RunAsync(string connectionString, string artifacts, int points, int historyPoints, int rounds,
+    public static async Task RunAsync(string connectionString, string artifacts, int points, int historyPoints, int runCount, int rounds,
         Action<string> section, Action<string, List<double>, string, List<double>, bool> row)
     {
-        var (ours, raw, rawCommits, bytes) = (new List<double>(), new List<double>(), new List<double>(), 0.0);
-        for (var r = 0; r < rounds; r++)
+        if (runCount > 0)
         {
-            var schema = await NewSchemaAsync(connectionString);
-            await using (var store = PostgresTrackingStore.Open(schema, artifacts))
-            {
-                ours.Add(await Seed.LogInBatchesAsync(store, points));
-            }
-            await using (var c = new NpgsqlConnection(schema))
-            {
-                await c.OpenAsync();
-                bytes = Convert.ToDouble(await new NpgsqlCommand("SELECT pg_total_relation_size('metrics') + pg_total_relation_size('metric_blocks')", c).ExecuteScalarAsync()) / points;
-                await new NpgsqlCommand("CREATE TABLE raw_points (LIKE metrics INCLUDING ALL)", c).ExecuteNonQueryAsync();
-                raw.Add(points / (await CopyAsync(c, "raw_points", points, points)).TotalSeconds);
-                await new NpgsqlCommand("CREATE TABLE raw_points_1k (LIKE metrics INCLUDING ALL)", c).ExecuteNonQueryAsync();
-                rawCommits.Add(points / (await CopyAsync(c, "raw_points_1k", points, 1000)).TotalSeconds);
-            }
+            // The search figures of the SQLite section, over the same generated runs copied into a fresh schema.
+            var searchSchema = await NewSchemaAsync(connectionString);
+            var seedClock = Stopwatch.StartNew();
+            var experimentId = await SyntheticRuns.SeedPostgresAsync(searchSchema, artifacts, "many", runCount);
+            Console.WriteLine($"\nPostgreSQL: seeded {runCount:N0} runs (3 metrics, 4 params, 2 tags each) in {seedClock.Elapsed.TotalSeconds:N1} s");
+            await using var store = PostgresTrackingStore.Open(searchSchema, artifacts);
+            await SearchBench.RunAsync(store, experimentId, runCount, rounds, "PostgreSQL: ", section, row);
         }
-        section($"PostgreSQL: logging {points:N0} points (2 keys)");
-        row("PostgresTrackingStore.LogBatchAsync, 1,000 per call (points/s)", ours, "raw binary COPY, same rows and table, one transaction", raw, true);
-        row("PostgresTrackingStore.LogBatchAsync, 1,000 per call (points/s)", ours, "raw binary COPY, same rows and table, a transaction per 1,000 rows", rawCommits, true);
-        Console.WriteLine($"bytes per point (metrics + metric_blocks, with indexes): {bytes:N1}");
+        if (points > 0)
+        {
+            var (ours, raw, rawCommits, bytes) = (new List<double>(), new List<double>(), new List<double>(), 0.0);
+            for (var r = 0; r < rounds; r++)
+            {
+                var schema = await NewSchemaAsync(connectionString);
+                await using (var store = PostgresTrackingStore.Open(schema, artifacts))
+                {
+                    ours.Add(await Seed.LogInBatchesAsync(store, points));
+                }
+                await using (var c = new NpgsqlConnection(schema))
+                {
+                    await c.OpenAsync();
+                    bytes = Convert.ToDouble(await new NpgsqlCommand("SELECT pg_total_relation_size('metrics') + pg_total_relation_size('metric_blocks')", c).ExecuteScalarAsync()) / points;
+                    await new NpgsqlCommand("CREATE TABLE raw_points (LIKE metrics INCLUDING ALL)", c).ExecuteNonQueryAsync();
+                    raw.Add(points / (await CopyAsync(c, "raw_points", points, points)).TotalSeconds);
+                    await new NpgsqlCommand("CREATE TABLE raw_points_1k (LIKE metrics INCLUDING ALL)", c).ExecuteNonQueryAsync();
+                    rawCommits.Add(points / (await CopyAsync(c, "raw_points_1k", points, 1000)).TotalSeconds);
+                }
+            }
+            section($"PostgreSQL: logging {points:N0} points (2 keys)");
+            row("PostgresTrackingStore.LogBatchAsync, 1,000 per call (points/s)", ours, "raw binary COPY, same rows and table, one transaction", raw, true);
+            row("PostgresTrackingStore.LogBatchAsync, 1,000 per call (points/s)", ours, "raw binary COPY, same rows and table, a transaction per 1,000 rows", rawCommits, true);
+            Console.WriteLine($"bytes per point (metrics + metric_blocks, with indexes): {bytes:N1}");
+        }
 
         if (historyPoints <= 0) return;
         var historySchema = await NewSchemaAsync(connectionString);

@@ -20,56 +20,59 @@ Console.WriteLine($"# {System.Runtime.InteropServices.RuntimeInformation.Framewo
                   $"{Environment.ProcessorCount} cores, {rounds} interleaved rounds per row, load average {Load()}");
 try
 {
-    // 1. Logging: Tracker.LogMetric + Flush (validation, background batches of 1,000 per transaction, latest values)
-    //    against a raw prepared INSERT of the same rows into the same history table in one transaction.
-    var tracked = new List<double>();
-    var raw = new List<double>();
-    var enqueue = new List<double>();
-    var batched = new List<double>();
-    var rawCommits = new List<double>();
-    var rawC = new List<double>();
-    long trackedBytes = 0, rawBytes = 0;
-    for (var r = 0; r < rounds; r++)
+    if (points > 0)
     {
-        var folder = Path.Combine(root, $"log-{r}");
-        using (var tracker = Tracker.Open(folder))
+        // 1. Logging: Tracker.LogMetric + Flush (validation, background batches of 1,000 per transaction, latest values)
+        //    against a raw prepared INSERT of the same rows into the same history table in one transaction.
+        var tracked = new List<double>();
+        var raw = new List<double>();
+        var enqueue = new List<double>();
+        var batched = new List<double>();
+        var rawCommits = new List<double>();
+        var rawC = new List<double>();
+        long trackedBytes = 0, rawBytes = 0;
+        for (var r = 0; r < rounds; r++)
         {
-            using var run = tracker.StartRun("bench");
-            var clock = Stopwatch.StartNew();
-            for (var i = 0; i < points; i++) run.LogMetric(i % 2 == 0 ? "loss" : "acc", 1.0 / (i + 1), step: i / 2);
-            run.Flush();
-            tracked.Add(points / clock.Elapsed.TotalSeconds);
-            const int Calls = 50_000; // fewer than the queue holds, so no call waits for the writer
-            clock.Restart();
-            for (var i = 0; i < Calls; i++) run.LogMetric("lr", 1e-3, step: i);
-            enqueue.Add(clock.Elapsed.TotalMicroseconds / Calls);
-            run.Flush();
+            var folder = Path.Combine(root, $"log-{r}");
+            using (var tracker = Tracker.Open(folder))
+            {
+                using var run = tracker.StartRun("bench");
+                var clock = Stopwatch.StartNew();
+                for (var i = 0; i < points; i++) run.LogMetric(i % 2 == 0 ? "loss" : "acc", 1.0 / (i + 1), step: i / 2);
+                run.Flush();
+                tracked.Add(points / clock.Elapsed.TotalSeconds);
+                const int Calls = 50_000; // fewer than the queue holds, so no call waits for the writer
+                clock.Restart();
+                for (var i = 0; i < Calls; i++) run.LogMetric("lr", 1e-3, step: i);
+                enqueue.Add(clock.Elapsed.TotalMicroseconds / Calls);
+                run.Flush();
+            }
+            trackedBytes = StoreBytes(folder);
+            // The store alone: the same rows through LogBatchAsync, 1,000 per call (MLflow's batch limit), one transaction each.
+            await using (var store = SqliteTrackingStore.Open(Path.Combine(root, $"batch-{r}")))
+            {
+                batched.Add(await Seed.LogInBatchesAsync(store, points));
+            }
+            Directory.Delete(Path.Combine(root, $"batch-{r}"), recursive: true);
+            var rawFile = Path.Combine(root, $"raw-{r}.db");
+            raw.Add(points / RawInsert(rawFile, points).TotalSeconds);
+            rawBytes = new FileInfo(rawFile).Length;
+            File.Delete(rawFile);
+            rawCommits.Add(points / RawInsert(rawFile, points, commitEvery: 1000).TotalSeconds);
+            File.Delete(rawFile);
+            rawC.Add(points / RawInsert(rawFile, points, cApi: true).TotalSeconds);
+            Directory.Delete(folder, recursive: true);
+            File.Delete(rawFile);
         }
-        trackedBytes = StoreBytes(folder);
-        // The store alone: the same rows through LogBatchAsync, 1,000 per call (MLflow's batch limit), one transaction each.
-        await using (var store = SqliteTrackingStore.Open(Path.Combine(root, $"batch-{r}")))
-        {
-            batched.Add(await Seed.LogInBatchesAsync(store, points));
-        }
-        Directory.Delete(Path.Combine(root, $"batch-{r}"), recursive: true);
-        var rawFile = Path.Combine(root, $"raw-{r}.db");
-        raw.Add(points / RawInsert(rawFile, points).TotalSeconds);
-        rawBytes = new FileInfo(rawFile).Length;
-        File.Delete(rawFile);
-        rawCommits.Add(points / RawInsert(rawFile, points, commitEvery: 1000).TotalSeconds);
-        File.Delete(rawFile);
-        rawC.Add(points / RawInsert(rawFile, points, cApi: true).TotalSeconds);
-        Directory.Delete(folder, recursive: true);
-        File.Delete(rawFile);
+        Section($"logging {points:N0} points (2 keys)");
+        Row("Tracker.LogMetric + Flush (points/s)", tracked, "raw SQLite, same rows and table", raw, higherIsBetter: true);
+        Row("SqliteTrackingStore.LogBatchAsync, 1,000 per call (points/s)", batched, "raw SQLite, same rows and table", raw, higherIsBetter: true);
+        Row("raw SQLite, a commit every 1,000 rows (points/s)", rawCommits, "raw SQLite, one transaction", raw, higherIsBetter: true);
+        Row("Tracker.LogMetric + Flush (points/s)", tracked, "raw SQLite C API (sqlite3_step), one transaction", rawC, higherIsBetter: true);
+        Row("SqliteTrackingStore.LogBatchAsync, 1,000 per call (points/s)", batched, "raw SQLite C API (sqlite3_step), one transaction", rawC, higherIsBetter: true);
+        Console.WriteLine($"LogMetric call alone: min {enqueue.Min():N2} µs, median {Median(enqueue):N2} µs (validate + queue, 50,000 calls)");
+        Console.WriteLine($"bytes per point: store {(double)trackedBytes / (points + 50_000):N1} (whole tracking.db incl. runs, latest values, registry tables; {trackedBytes:N0} B), raw table {(double)rawBytes / points:N1}");
     }
-    Section($"logging {points:N0} points (2 keys)");
-    Row("Tracker.LogMetric + Flush (points/s)", tracked, "raw SQLite, same rows and table", raw, higherIsBetter: true);
-    Row("SqliteTrackingStore.LogBatchAsync, 1,000 per call (points/s)", batched, "raw SQLite, same rows and table", raw, higherIsBetter: true);
-    Row("raw SQLite, a commit every 1,000 rows (points/s)", rawCommits, "raw SQLite, one transaction", raw, higherIsBetter: true);
-    Row("Tracker.LogMetric + Flush (points/s)", tracked, "raw SQLite C API (sqlite3_step), one transaction", rawC, higherIsBetter: true);
-    Row("SqliteTrackingStore.LogBatchAsync, 1,000 per call (points/s)", batched, "raw SQLite C API (sqlite3_step), one transaction", rawC, higherIsBetter: true);
-    Console.WriteLine($"LogMetric call alone: min {enqueue.Min():N2} µs, median {Median(enqueue):N2} µs (validate + queue, 50,000 calls)");
-    Console.WriteLine($"bytes per point: store {(double)trackedBytes / (points + 50_000):N1} (whole tracking.db incl. runs, latest values, registry tables; {trackedBytes:N0} B), raw table {(double)rawBytes / points:N1}");
 
     // 2. Search over many runs, first page of 1,000. Peer: the same search forced down the sorting plan (the query of
     //    schema 1: join, full sort, limit), by naming a second, empty experiment.
@@ -77,50 +80,10 @@ try
     {
         var folder = Path.Combine(root, "search");
         var seedClock = Stopwatch.StartNew();
-        var experimentId = await Seed.RunsAsync(folder, "many", runCount);
+        var experimentId = await SyntheticRuns.SeedSqliteAsync(folder, "many", runCount);
         Console.WriteLine($"\nseeded {runCount:N0} runs (3 metrics, 4 params, 2 tags each) in {seedClock.Elapsed.TotalSeconds:N1} s");
         await using var store = SqliteTrackingStore.Open(folder);
-        var empty = await store.CreateExperimentAsync("empty");
-        Section($"search {runCount:N0} runs, first page of 1,000 (ms)");
-        foreach (var (filter, order) in new (string?, string[])[]
-                 {
-                     (null, ["metrics.acc DESC"]),
-                     (null, ["metrics.loss ASC"]),
-                     ("params.optimizer = 'adam'", ["metrics.acc DESC"]),
-                     ("metrics.acc > 0.5 and params.optimizer = 'adam'", ["metrics.loss ASC"]),
-                     ("metrics.acc > 0.99", ["metrics.acc DESC"]),
-                     (null, []),
-                     ("params.lr IN ('0.001', '0.002') and tags.team = 'nlp'", ["attributes.start_time DESC"]),
-                 })
-        {
-            var ours = new List<double>();
-            var peer = new List<double>();
-            for (var r = 0; r < rounds; r++)
-            {
-                ours.Add(await TimeAsync(() => store.SearchRunsAsync(new RunQuery([experimentId], filter, order, 1000))));
-                peer.Add(await TimeAsync(() => store.SearchRunsAsync(new RunQuery([experimentId, empty], filter, order, 1000))));
-            }
-            Row($"`{filter ?? "(no filter)"}` order by `{(order.Length == 0 ? "(default)" : order[0])}`", ours, "sorting plan", peer, higherIsBetter: false);
-        }
-
-        // Paging through every run by a metric, in-process: keyset tokens vs MLflow offset tokens (read for the first pages only).
-        Section($"page through {runCount:N0} runs by metrics.acc DESC in-process, pages of 1,000 (s)");
-        var keyset = new List<double>();
-        var offsetPerPage = new List<double>();
-        for (var r = 0; r < Math.Min(rounds, 3); r++)
-        {
-            var clock = Stopwatch.StartNew();
-            var seen = await Seed.PageThroughAsync(store, experimentId, "metrics.acc DESC");
-            keyset.Add(clock.Elapsed.TotalSeconds);
-            if (seen != runCount + 1) throw new InvalidOperationException($"paging saw {seen} runs");
-            const int Pages = 5;
-            clock.Restart();
-            for (var p = 1; p <= Pages; p++)
-                await store.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, Seed.OffsetToken(Math.Min(p * 10_000, runCount))));
-            offsetPerPage.Add(clock.Elapsed.TotalSeconds / Pages);
-        }
-        var pages = runCount / 1000 + 1;
-        Row($"keyset tokens, all {pages} pages (s)", keyset, "offset tokens, 5 pages at offsets 10k–50k, × pages (s)", offsetPerPage.ConvertAll(t => t * pages), higherIsBetter: false);
+        await SearchBench.RunAsync(store, experimentId, runCount, rounds, "", Section, Row);
     }
 
     // 3. Metric history of one key: the store's read (Metric objects) against a raw reader of the same rows
@@ -164,7 +127,7 @@ try
 
     // 4. The same figures on PostgreSQL, when a server is given: pg="Host=...;Username=...;Database=..."
     if (postgres is not null)
-        await PostgresBench.RunAsync(postgres, Path.Combine(root, "pg-artifacts"), points, historyPoints, rounds, Section, Row);
+        await PostgresBench.RunAsync(postgres, Path.Combine(root, "pg-artifacts"), points, historyPoints, runCount, rounds, Section, Row);
 }
 finally
 {

@@ -110,6 +110,7 @@ internal sealed class TrackingServerHost : IAsyncDisposable
         MlflowApi.Map(app, [.. MlflowEndpoints.Tracking(store), .. RegistryEndpoints.For(store)]);
         ArtifactApi.Map(app, store, options.MaxArtifactBytes);
         SweepApi.Map(app, store);
+        RunCountApi.Map(app, store);
         WebUi.Map(app);
         DriftMetricsApi.Map(app, options.Monitors);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -116,12 +116,12 @@ async function showExperiments() {
 
 // ---------------------------------------------------------------- runs table
 
-const runsState = { experimentId: null, filter: '', order: null, tokens: [null], page: 0, columns: null, selected: new Set() };
+const runsState = { experimentId: null, filter: '', order: null, tokens: [null], page: 0, columns: null, selected: new Set(), totalKey: null, total: null };
 
 async function showRuns(experimentId) {
   const params = hashParams();
   if (runsState.experimentId !== experimentId) {
-    Object.assign(runsState, { experimentId, filter: '', order: null, tokens: [null], page: 0, columns: null, selected: new Set() });
+    Object.assign(runsState, { experimentId, filter: '', order: null, tokens: [null], page: 0, columns: null, selected: new Set(), totalKey: null, total: null });
   }
   if (params.has('filter')) runsState.filter = params.get('filter');
   if (params.has('order')) runsState.order = params.get('order');
@@ -149,11 +149,17 @@ async function showRuns(experimentId) {
   async function load() {
     errors.replaceChildren();
     let body;
+    // The total is counted once per filter (paging and sorting keep it); a store that cannot count gives none.
+    const totalKey = experimentId + '\n' + runsState.filter;
+    const total = runsState.totalKey === totalKey ? Promise.resolve(runsState.total)
+      : api('GET', 'runs/count', { experiment_id: experimentId, filter: runsState.filter }, '/ajax-api/2.0/courseware/')
+        .then(b => b.count ?? null, () => null);
     try {
       body = await api('POST', 'runs/search', {
         experiment_ids: [experimentId], filter: runsState.filter, max_results: PAGE_SIZE,
         order_by: runsState.order ? [runsState.order] : [], page_token: runsState.tokens[runsState.page] || undefined,
       });
+      Object.assign(runsState, { totalKey, total: await total });
     } catch (e) {
       showError(errors, e);
       tableHolder.replaceChildren();
@@ -235,7 +241,8 @@ async function showRuns(experimentId) {
     const first = runsState.page * PAGE_SIZE;
     pager.replaceChildren(
       el('button', { id: 'prev', disabled: runsState.page === 0, onclick: () => { runsState.page--; load(); } }, '◀ Prev'),
-      el('span', { id: 'page-info' }, count === 0 ? 'no runs' : `runs ${first + 1}–${first + count}`),
+      el('span', { id: 'page-info' }, count === 0 ? 'no runs' : `runs ${first + 1}–${first + count}`
+        + (runsState.total === null || runsState.total === undefined ? '' : ` of ${Number(runsState.total).toLocaleString('en-US')}`)),
       el('button', { id: 'next', disabled: !hasNext, onclick: () => { runsState.page++; load(); } }, 'Next ▶'),
       compare);
   }

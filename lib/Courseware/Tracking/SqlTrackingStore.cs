@@ -826,6 +826,27 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
             : throw RunNotFound(runId);
     }
 
+    /// <summary>
+    /// How many runs a search of <paramref name="experimentIds"/> with <paramref name="filter"/> (the search grammar of
+    /// <see cref="SearchRunsAsync"/>) finds in all: the runs table's total. One COUNT over the same WHERE as the search.
+    /// </summary>
+    public Task<long> CountRunsAsync(IReadOnlyList<string> experimentIds, string? filter, ViewType viewType = ViewType.ActiveOnly, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experimentIds);
+        if (experimentIds.Count == 0)
+            throw TrackingException.InvalidParameter("experiment_ids", "Search needs at least one experiment id.");
+        var ids = experimentIds.Select(ParseExperimentId).ToList();
+        var sql = new RunSearchSql(Dialect);
+        var where = sql.Where(RunFilterParser.ParseFilter(filter));
+        var text = $"SELECT COUNT(*) FROM runs r{sql.Joins} WHERE r.experiment_id IN ({string.Join(", ", ids.Select(e => sql.Bind(e)))}) " +
+                   $"AND r.lifecycle_stage IN ({StageList(viewType)}) AND {where}";
+        return ReadAsync(tx =>
+        {
+            using var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray());
+            return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }, cancellationToken);
+    }
+
     /// <inheritdoc />
     public Task<RunPage> SearchRunsAsync(RunQuery query, CancellationToken cancellationToken = default)
     {

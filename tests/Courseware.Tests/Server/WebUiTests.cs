@@ -35,22 +35,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 }
 
-/// <summary>
-/// The web UI in a real browser against a real server: escaping of hostile names, filtering and sorting the runs table
-/// (expected rows computed here with LINQ from the logged values), every point of a long metric history in the chart,
-/// and the compare view. A failing test leaves a screenshot under the test output's ui-failures/ folder.
-/// </summary>
-public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+/// <summary>Page helpers of the UI tests: a page in a fresh context (a screenshot and the HTML under ui-failures/ when the body throws), navigation, the runs table.</summary>
+internal static class UiPage
 {
-    private LiveServer _server = null!;
-
-    public async Task InitializeAsync() => _server = await LiveServer.StartAsync();
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
-
-    private async Task InPageAsync(Func<IPage, Task> body, [CallerMemberName] string test = "")
+    public static async Task RunAsync(IBrowser browser, Func<IPage, Task> body, string test)
     {
-        await using var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         var pageErrors = new List<string>();
@@ -70,11 +60,41 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
         }
     }
 
-    private async Task GoAsync(IPage page, string hash)
+    public static async Task GoAsync(IPage page, string serverUrl, string hash)
     {
-        await page.GotoAsync(_server.Url + "/" + hash);
+        await page.GotoAsync(serverUrl + "/" + hash);
         await page.WaitForSelectorAsync("body[data-ready]");
     }
+
+    public static async Task<List<string>> RowNamesAsync(IPage page) =>
+        [.. await page.Locator("#runs-table a.run-link").AllTextContentsAsync()];
+
+    /// <summary>Runs <paramref name="action"/> and waits until the runs table it causes to load replaced the old one.</summary>
+    public static async Task ReloadedAsync(IPage page, Func<Task> action)
+    {
+        // Each load replaces the table element; wait for the new one.
+        var before = await page.EvaluateHandleAsync("() => document.getElementById('runs-table') || document.getElementById('no-runs')");
+        await action();
+        await page.WaitForFunctionAsync("old => { const t = document.getElementById('runs-table') || document.getElementById('no-runs'); return t && t !== old; }", before);
+    }
+}
+
+/// <summary>
+/// The web UI in a real browser against a real server: escaping of hostile names, filtering and sorting the runs table
+/// (expected rows computed here with LINQ from the logged values), every point of a long metric history in the chart,
+/// and the compare view. A failing test leaves a screenshot under the test output's ui-failures/ folder.
+/// </summary>
+public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private LiveServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await LiveServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private Task InPageAsync(Func<IPage, Task> body, [CallerMemberName] string test = "") => UiPage.RunAsync(browser.Browser, body, test);
+
+    private Task GoAsync(IPage page, string hash) => UiPage.GoAsync(page, _server.Url, hash);
 
     [Fact]
     public async Task A_script_in_a_run_name_param_and_tag_is_shown_as_text_and_never_runs()
@@ -130,16 +150,9 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
         return new Seeded(id, all.ToList());
     }
 
-    private static async Task<List<string>> RowNamesAsync(IPage page) =>
-        [.. await page.Locator("#runs-table a.run-link").AllTextContentsAsync()];
+    private static Task<List<string>> RowNamesAsync(IPage page) => UiPage.RowNamesAsync(page);
 
-    private static async Task ReloadedAsync(IPage page, Func<Task> action)
-    {
-        // Each load replaces the table element; wait for the new one.
-        var before = await page.EvaluateHandleAsync("() => document.getElementById('runs-table') || document.getElementById('no-runs')");
-        await action();
-        await page.WaitForFunctionAsync("old => { const t = document.getElementById('runs-table') || document.getElementById('no-runs'); return t && t !== old; }", before);
-    }
+    private static Task ReloadedAsync(IPage page, Func<Task> action) => UiPage.ReloadedAsync(page, action);
 
     [Fact]
     public async Task Runs_table_filters_with_the_search_grammar_sorts_by_a_column_and_pages_on_the_server()
@@ -157,7 +170,7 @@ public sealed class WebUiTests(BrowserFixture browser) : IClassFixture<BrowserFi
             Assert.Equal(seeded.Runs.OrderByDescending(r => r.Info.StartTime).Take(100).Select(r => r.Name), await RowNamesAsync(page));
             await ReloadedAsync(page, () => page.ClickAsync("#next"));
             Assert.Equal(seeded.Runs.OrderByDescending(r => r.Info.StartTime).Skip(100).Take(100).Select(r => r.Name), await RowNamesAsync(page));
-            Assert.Equal("runs 101–200", await page.Locator("#page-info").TextContentAsync());
+            Assert.Equal("runs 101–200 of 240", await page.Locator("#page-info").TextContentAsync());
 
             await page.FillAsync("#filter", filter);
             await ReloadedAsync(page, () => page.PressAsync("#filter", "Enter"));
