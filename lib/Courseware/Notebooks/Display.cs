@@ -50,26 +50,21 @@ public static class HtmlRenderers
     /// <summary>Whether <paramref name="value"/> has a renderer; <paramref name="html"/> is its HTML when it does.</summary>
     public static bool TryRender(object? value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? html)
     {
-        html = null;
-        for (Type? type = value?.GetType(); type is not null; type = type.BaseType)
-        {
-            if (Renderers.TryGetValue(type, out var render) || (type.IsGenericType && Renderers.TryGetValue(type.GetGenericTypeDefinition(), out render)))
-            {
-                html = render(value!);
-                return true;
-            }
-        }
-        if (value is IHtmlDisplayable displayable) html = displayable.ToHtml();
+        html = RendererOf(value)?.Invoke(value!);
         return html is not null;
     }
 
-    internal static bool CanRender(object? value)
+    internal static bool CanRender(object? value) => RendererOf(value) is not null;
+
+    // The value's own type first, then its base types (a generic type by its definition), then IHtmlDisplayable.
+    private static Func<object, string>? RendererOf(object? value)
     {
         for (Type? type = value?.GetType(); type is not null; type = type.BaseType)
         {
-            if (Renderers.ContainsKey(type) || (type.IsGenericType && Renderers.ContainsKey(type.GetGenericTypeDefinition()))) return true;
+            if (Renderers.TryGetValue(type, out var render) || (type.IsGenericType && Renderers.TryGetValue(type.GetGenericTypeDefinition(), out render)))
+                return render;
         }
-        return value is IHtmlDisplayable;
+        return value is IHtmlDisplayable ? v => ((IHtmlDisplayable)v).ToHtml() : null;
     }
 
     /// <summary>The HTML of <paramref name="value"/>.</summary>
@@ -93,7 +88,7 @@ public static class HtmlRenderers
                 throw new InvalidOperationException($"{method.DeclaringType}.{method.Name}: an [HtmlRenderer] method takes one value and returns string.");
             Type rendered = parameters[0].ParameterType;
             if (rendered.IsGenericType) rendered = rendered.GetGenericTypeDefinition();
-            if (!found.TryAdd(rendered, method.IsGenericMethodDefinition ? GenericRenderer(method) : value => (string)method.Invoke(null, [value])!))
+            if (!found.TryAdd(rendered, method.IsGenericMethodDefinition ? GenericRenderer(method) : value => Invoke(method, value)))
                 throw new InvalidOperationException($"{rendered} has two [HtmlRenderer] methods; keep one.");
         }
         return found;
@@ -101,7 +96,11 @@ public static class HtmlRenderers
 
     // A renderer of an open generic type (ResolvedConfig<T>) is closed over each value's own type arguments.
     private static Func<object, string> GenericRenderer(System.Reflection.MethodInfo method) =>
-        value => (string)method.MakeGenericMethod(value.GetType().GetGenericArguments()).Invoke(null, [value])!;
+        value => Invoke(method.MakeGenericMethod(value.GetType().GetGenericArguments()), value);
+
+    // A renderer's exception surfaces as itself (as a ToHtml's did), not wrapped in a TargetInvocationException.
+    private static string Invoke(System.Reflection.MethodInfo method, object value) =>
+        (string)method.Invoke(null, System.Reflection.BindingFlags.DoNotWrapExceptions, null, [value], null)!;
 }
 
 /// <summary>
