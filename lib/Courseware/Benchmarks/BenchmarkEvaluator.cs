@@ -78,6 +78,10 @@ public static class BenchmarkEvaluator
         if (allTasks.Select(t => t.Name).Distinct().Count() != allTasks.Count) throw new ArgumentException("Task names must be unique.", nameof(tasks));
         if (allTasks.FirstOrDefault(t => t is not (BenchmarkTask or GenerativeTask)) is { } unknown)
             throw new ArgumentException($"Task '{unknown.Name}' is a {unknown.GetType().Name}; expected a BenchmarkTask or a GenerativeTask.", nameof(tasks));
+        foreach (IEvaluationTask task in allTasks)
+        {
+            foreach (DataProblem problem in task.Problems) options.Log.WriteLine($"warning: {task.Name}: skipped malformed row {problem}");
+        }
         var taskList = allTasks.OfType<BenchmarkTask>().ToList();
         var total = Stopwatch.StartNew();
 
@@ -87,7 +91,6 @@ public static class BenchmarkEvaluator
         var plans = new List<(BenchmarkTask Task, int Shots, List<BenchmarkDocument> Documents, List<LogLikelihoodRequest[]> Requests)>();
         foreach (BenchmarkTask task in taskList)
         {
-            foreach (DataProblem problem in task.Problems) options.Log.WriteLine($"warning: {task.Name}: skipped malformed row {problem}");
             int shots = options.Shots ?? task.DefaultShots;
             if (shots > 0 && task.FewShotDocuments.Count == 0)
                 throw new ArgumentException($"Task '{task.Name}' has no few-shot examples; run it with 0 shots.", nameof(options));
@@ -159,10 +162,7 @@ public static class BenchmarkEvaluator
         var generated = new List<GenerativeTaskResult>();
         modelTime.Start();
         foreach (GenerativeTask task in allTasks.OfType<GenerativeTask>())
-        {
-            foreach (DataProblem problem in task.Problems) options.Log.WriteLine($"warning: {task.Name}: skipped malformed row {problem}");
             generated.Add(await task.RunAsync(model, options.Shots, options.Limit, cancellationToken).ConfigureAwait(false));
-        }
         modelTime.Stop();
         total.Stop();
         int generations = generated.Sum(g => g.Samples.Count);

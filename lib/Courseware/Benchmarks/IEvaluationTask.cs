@@ -11,4 +11,7 @@ public interface IEvaluationTask
 
     /// <summary>The harness's output_type: "multiple_choice" or "generate_until".</summary>
     string OutputType { get; }
+
+    /// <summary>Malformed data rows skipped while loading (none when loaded strictly).</summary>
+    IReadOnlyList<DataProblem> Problems { get; }
 }

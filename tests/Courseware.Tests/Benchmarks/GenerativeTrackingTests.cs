@@ -158,6 +158,7 @@ public sealed class GenerativeTrackingTests : IDisposable
     {
         public string Name => "odd";
         public string OutputType => "loglikelihood_rolling";
+        public IReadOnlyList<DataProblem> Problems => [];
     }
 
     private string WriteMmlu()
