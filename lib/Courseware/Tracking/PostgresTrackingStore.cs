@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Npgsql;
 
@@ -71,7 +72,10 @@ public sealed class PostgresTrackingStore : SqlTrackingStore
     protected override async Task<T> ExecuteAsync<T>(bool write, Func<DbTransaction, T> body, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        // A read is one snapshot: at READ COMMITTED each statement takes its own, and a run is read table by table, so
+        // a read could pair a run's new status with its old tags. Read-only, REPEATABLE READ never fails to serialize.
+        await using var tx = await connection.BeginTransactionAsync(write ? IsolationLevel.ReadCommitted : IsolationLevel.RepeatableRead, cancellationToken)
+            .ConfigureAwait(false);
         var result = body(tx);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return result;

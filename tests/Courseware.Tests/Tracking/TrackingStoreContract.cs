@@ -232,6 +232,49 @@ public abstract class TrackingStoreContract : IAsyncLifetime
         Assert.All(Enumerable.Range(0, 4), w => Assert.Equal("9", stored.Data.Tags[$"writer{w}"]));
     }
 
+    [Fact]
+    public async Task A_read_sees_one_moment_while_another_connection_writes()
+    {
+        // The writer logs metric "m" = i and then renames the run "i", two commits; every moment the store passes
+        // through has name <= m. A read assembled from several moments (PostgreSQL's READ COMMITTED takes a new
+        // snapshot per statement, and a run is read table by table: metrics first, the runs row last) can see a
+        // name newer than its metric. That is how a sweep saw a trial's new status beside its old state tag and
+        // ran the configuration twice.
+        var run = await NewRunAsync();
+        await Store.LogBatchAsync(run.RunId, [new Metric("m", 0, 1, 0)], [], []);
+        await Store.UpdateRunAsync(run.RunId, runName: "0");
+        await using var writerStore = await OpenSameStoreAsync();
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 1; !stop.IsCancellationRequested; i++)
+            {
+                await writerStore.LogBatchAsync(run.RunId, [new Metric("m", i, 1, i)], [], []);
+                await writerStore.UpdateRunAsync(run.RunId, runName: i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        });
+        var torn = new List<string>();
+        var reads = 0;
+        try
+        {
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(2) && torn.Count == 0; reads++)
+            {
+                var seen = reads % 2 == 0
+                    ? await Store.GetRunAsync(run.RunId)
+                    : (await Store.SearchRunsAsync(new RunQuery(["0"], null, null, 10))).Single();
+                if (long.Parse(seen.Info.RunName, System.Globalization.CultureInfo.InvariantCulture) > (long)seen.Metric("m"))
+                    torn.Add($"read {reads}: name {seen.Info.RunName} beside metric {seen.Metric("m")}");
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await writer;
+        }
+        Assert.True(reads > 20, $"only {reads} reads happened");
+        Assert.Empty(torn);
+    }
+
     // ---------------- heartbeats ----------------
 
     [Fact]
