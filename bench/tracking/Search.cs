@@ -5,7 +5,7 @@ namespace Courseware.Bench;
 
 /// <summary>
 /// The search figures over a seeded experiment (<see cref="SyntheticRuns"/>), on any store: first page of 1,000 for
-/// seven filter/order shapes against the same search forced down the sorting plan (schema 1's query: join, full sort,
+/// nine filter/order shapes against the same search forced down the sorting plan (schema 1's query: join, full sort,
 /// limit) by naming a second, empty experiment; and paging through every run by a metric with the store's keyset
 /// tokens against MLflow offset tokens.
 /// </summary>
@@ -25,6 +25,9 @@ public static class SearchBench
                      ("metrics.acc > 0.99", ["metrics.acc DESC"]),
                      (null, []),
                      ("params.lr IN ('0.001', '0.002') and tags.team = 'nlp'", ["attributes.start_time DESC"]),
+                     // Selective terms (0.1 % and 2.5 % of the runs): the search starts from their runs and sorts.
+                     ("params.seed = '102'", ["metrics.acc DESC"]),
+                     ("params.lr = '0.001' and params.batch = '16'", ["metrics.loss ASC"]),
                  })
         {
             var ours = new List<double>();

@@ -90,15 +90,26 @@ internal sealed class RunSearchSql
         return name;
     }
 
-    /// <summary>The WHERE condition for a filter over runs aliased <c>r</c> ("1=1" for no filter).</summary>
-    public string Where(FilterNode? node) => node switch
+    /// <summary>
+    /// The WHERE condition for a filter over runs aliased <c>r</c> ("1=1" for no filter). A term on params, tags or
+    /// metrics probes each run the search reaches (<c>EXISTS</c>: one primary-key seek, so a walk that stops after a
+    /// page stays cheap), except <paramref name="driver"/>, which becomes the list of runs the search starts from.
+    /// </summary>
+    public string Where(FilterNode? node, FilterComparison? driver = null) => node switch
     {
         null => "1=1",
-        FilterAnd and => "(" + string.Join(" AND ", and.Terms.Select(Where)) + ")",
-        FilterOr or => "(" + string.Join(" OR ", or.Terms.Select(Where)) + ")",
-        FilterComparison c => Compare(c),
+        FilterAnd and => "(" + string.Join(" AND ", and.Terms.Select(t => Where(t, driver))) + ")",
+        FilterOr or => "(" + string.Join(" OR ", or.Terms.Select(t => Where(t, driver))) + ")",
+        FilterComparison c when c.Field.Kind == FieldKind.Attribute => Condition(AttributeColumn(c.Field.Key), c.Op, c.Value),
+        // A run lacking the key never matches (MLflow), hence a semi-join rather than an outer join with NULLs.
+        FilterComparison c when ReferenceEquals(c, driver) => $"r.run_uuid IN (SELECT x.run_uuid {Matching(c)})",
+        FilterComparison c => $"EXISTS (SELECT 1 {Matching(c)} AND x.run_uuid = r.run_uuid)",
         _ => throw new ArgumentOutOfRangeException(nameof(node)),
     };
+
+    /// <summary>"FROM table x WHERE ..." over the rows (aliased <c>x</c>) of the params, tags or metrics that match <paramref name="c"/>.</summary>
+    public string Matching(FilterComparison c) =>
+        $"FROM {Table(c.Field.Kind)} x WHERE x.key = {Bind(c.Field.Key)} AND {Condition("x.value", c.Op, c.Value)}";
 
     /// <summary>
     /// The sort keys of the last <see cref="OrderBy"/>: the clauses given, then start time (newest first), then run id.
@@ -166,16 +177,6 @@ internal sealed class RunSearchSql
               .Append(" ON ").Append(alias).Append(".run_uuid = r.run_uuid AND ").Append(alias).Append(".key = ")
               .Append(Bind(field.Key));
         return alias + ".value";
-    }
-
-    private string Compare(FilterComparison c)
-    {
-        if (c.Field.Kind == FieldKind.Attribute)
-            return Condition(AttributeColumn(c.Field.Key), c.Op, c.Value);
-        // A run lacking the key never matches (MLflow), hence a semi-join rather than an outer join with NULLs. The
-        // IN form lets the planner start from the (key, value) index when the clause is selective.
-        var table = Table(c.Field.Kind);
-        return $"r.run_uuid IN (SELECT x.run_uuid FROM {table} x WHERE x.key = {Bind(c.Field.Key)} AND {Condition("x.value", c.Op, c.Value)})";
     }
 
     private string Condition(string column, string op, object value) => op switch

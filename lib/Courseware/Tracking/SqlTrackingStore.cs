@@ -836,12 +836,12 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
         if (experimentIds.Count == 0)
             throw TrackingException.InvalidParameter("experiment_ids", "Search needs at least one experiment id.");
         var ids = experimentIds.Select(ParseExperimentId).ToList();
-        var sql = new RunSearchSql(Dialect);
-        var where = sql.Where(RunFilterParser.ParseFilter(filter));
-        var text = $"SELECT COUNT(*) FROM runs r{sql.Joins} WHERE r.experiment_id IN ({string.Join(", ", ids.Select(e => sql.Bind(e)))}) " +
-                   $"AND r.lifecycle_stage IN ({StageList(viewType)}) AND {where}";
+        var parsed = RunFilterParser.ParseFilter(filter);
         return ReadAsync(tx =>
         {
+            var sql = new RunSearchSql(Dialect);
+            var driver = SelectiveTerm(parsed, null, tx);
+            var text = $"SELECT COUNT(*) FROM runs r WHERE {InExperiments(sql, ids, driver)} AND r.lifecycle_stage IN ({StageList(viewType)}) AND {sql.Where(parsed, driver)}";
             using var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray());
             return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }, cancellationToken);
@@ -859,33 +859,67 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
         var experimentIds = query.ExperimentIds.Select(ParseExperimentId).ToList();
         var filter = RunFilterParser.ParseFilter(query.Filter);
         var order = (query.OrderBy ?? []).Select(RunFilterParser.ParseOrderBy).ToList();
-        var sql = new RunSearchSql(Dialect);
-        var orderSql = sql.OrderBy(order);
         var signature = SearchCursor.Signature(order);
-        var cursor = SearchCursor.Decode(query.PageToken, signature, sql.Keys);
-        var where = sql.Where(filter);
         var stages = StageList(query.ViewType);
         var limit = query.MaxResults;
-        var byMetric = experimentIds.Count == 1 && order is [{ Field.Kind: FieldKind.Metric }] && cursor.Offset is null;
-        string? text = null;
-        if (!byMetric)
-        {
-            var experiments = string.Join(", ", experimentIds.Select(e => sql.Bind(e)));
-            var after = cursor.After is { } last ? " AND " + sql.After(sql.Keys, last) : "";
-            text = $"SELECT {string.Join(", ", sql.Keys.Select(k => k.Column))} FROM runs r{sql.Joins} WHERE r.experiment_id IN ({experiments}) " +
-                   $"AND r.lifecycle_stage IN ({stages}) AND {where}{after} ORDER BY {orderSql} " +
-                   $"LIMIT {sql.Bind(limit)}" + (cursor.Offset is { } offset ? $" OFFSET {sql.Bind(offset)}" : "");
-        }
         return ReadAsync(tx =>
         {
-            var rows = text is null
-                ? SearchByMetric(sql, experimentIds[0], order[0], filter, where, stages, limit, cursor.After, tx)
-                : Rows(text, sql, limit, tx);
+            var sql = new RunSearchSql(Dialect);
+            var orderSql = sql.OrderBy(order);
+            var cursor = SearchCursor.Decode(query.PageToken, signature, sql.Keys);
+            var walked = experimentIds.Count == 1 && order is [{ Field.Kind: FieldKind.Metric } clause] && cursor.Offset is null ? clause : null;
+            var driver = SelectiveTerm(filter, walked?.Field, tx);
+            var where = sql.Where(filter, driver);
+            List<object?[]> rows;
+            if (walked is not null && driver is null)
+                rows = SearchByMetric(sql, experimentIds[0], walked, filter, where, stages, limit, cursor.After, tx);
+            else
+            {
+                var after = cursor.After is { } last ? " AND " + sql.After(sql.Keys, last) : "";
+                rows = Rows($"SELECT {string.Join(", ", sql.Keys.Select(k => k.Column))} FROM runs r{sql.Joins} WHERE {InExperiments(sql, experimentIds, driver)} " +
+                            $"AND r.lifecycle_stage IN ({stages}) AND {where}{after} ORDER BY {orderSql} " +
+                            $"LIMIT {sql.Bind(limit)}" + (cursor.Offset is { } offset ? $" OFFSET {sql.Bind(offset)}" : ""), sql, limit, tx);
+            }
             // Every row ends with the run id (the last sort key); the whole row is the next page's starting point.
             var ids = rows.ConvertAll(r => (string)r[^1]!);
             return new RunPage(LoadRuns(ids, tx), ids.Count == limit ? SearchCursor.Encode(signature, rows[^1]) : null);
         }, cancellationToken);
     }
+
+    /// <summary>
+    /// Below this many matching runs, a filter term is where a search starts: its runs are listed from the term's
+    /// (key, value) index and sorted, instead of walking the order's index and probing each run (bench/tracking).
+    /// </summary>
+    internal int DrivingTermLimit { get; set; } = 20_000;
+
+    /// <summary>
+    /// The term of the filter's top-level AND that matches fewest runs, if fewer than <see cref="DrivingTermLimit"/>
+    /// (counted, stopping at the limit, from its (key, value) index). SQLite plans without statistics and cannot
+    /// tell <c>params.seed = '7'</c> (a few runs: start from them) from <c>params.optimizer = 'adam'</c> (a quarter
+    /// of them: walk the order and probe), so the store looks. A range on the metric the search walks is not a
+    /// candidate: it already bounds the walk.
+    /// </summary>
+    private FilterComparison? SelectiveTerm(FilterNode? filter, FieldRef? walked, DbTransaction tx)
+    {
+        FilterComparison? best = null;
+        var fewest = (long)DrivingTermLimit;
+        foreach (var term in (filter is FilterAnd and ? and.Terms : filter is null ? [] : [filter]).OfType<FilterComparison>())
+        {
+            if (term.Field.Kind == FieldKind.Attribute || term.Field == walked) continue;
+            var sql = new RunSearchSql(Dialect);
+            var count = Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM (SELECT 1 {sql.Matching(term)} LIMIT {fewest}) t", tx,
+                sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray()), CultureInfo.InvariantCulture);
+            if (count < fewest) (best, fewest) = (term, count);
+        }
+        return best;
+    }
+
+    /// <summary>
+    /// "The run is in one of these experiments"; with a driving term, written so no index serves it (<c>+column</c>)
+    /// and the search starts from the term's runs instead of the experiment's.
+    /// </summary>
+    private static string InExperiments(RunSearchSql sql, IReadOnlyList<long> experimentIds, FilterComparison? driver) =>
+        $"{(driver is null ? "" : "+")}r.experiment_id IN ({string.Join(", ", experimentIds.Select(e => sql.Bind(e)))})";
 
     /// <summary>
     /// A search of one experiment ordered by one metric, without sorting: runs with a value come from the index on

@@ -87,6 +87,8 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
             await Store.LogBatchAsync(run.RunId, metrics, [new Param("optimizer", i % 2 == 0 ? "adam" : "sgd")], [new RunTag("team", i % 3 == 0 ? "a" : "b")]);
         }
         var store = (SqliteTrackingStore)Store;
+        // Every term here matches too many of these runs to start from (as on a big store).
+        store.DrivingTermLimit = 1;
         var statements = new List<(string Sql, KeyValuePair<string, object>[] Parameters)>();
         store.SearchStatementObserver = (sql, parameters) => statements.Add((sql, parameters.ToArray()));
         string[] order = orderBy is null ? [] : [orderBy];
@@ -97,18 +99,101 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
         store.SearchStatementObserver = null;
 
         Assert.NotEmpty(statements);
+        foreach (var (sql, parameters) in statements)
+        {
+            var plan = Plan(sql, parameters);
+            Assert.False(plan.Any(step => step.Contains("TEMP B-TREE", StringComparison.Ordinal)), $"{sql}\n{string.Join("\n", plan)}");
+        }
+    }
+
+    /// <summary>SQLite's query plan of a search statement, one step a line, over the test's store file.</summary>
+    private List<string> Plan(string sql, IEnumerable<KeyValuePair<string, object>> parameters)
+    {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={System.IO.Path.Combine(_folder.Path, SqliteTrackingStore.DatabaseFileName)}");
         connection.Open();
         connection.CreateFunction("cw_lower", (string? v) => v?.ToLowerInvariant(), isDeterministic: true);
-        foreach (var (sql, parameters) in statements)
+        using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in parameters) explain.Parameters.AddWithValue(name, value);
+        var plan = new List<string>();
+        using var r = explain.ExecuteReader();
+        while (r.Read()) plan.Add(r.GetString(3));
+        return plan;
+    }
+
+    [Theory]
+    [InlineData("metrics.acc DESC", "params.seed = 's7'")]
+    [InlineData("metrics.acc DESC", "params.optimizer = 'adam' and tags.team IN ('x', 'z')")]
+    [InlineData(null, "metrics.loss > 0.99")]
+    public async Task A_term_matching_few_runs_is_where_the_search_starts(string? orderBy, string? filter)
+    {
+        var id = await Store.CreateExperimentAsync("selective");
+        for (var i = 0; i < 40; i++)
         {
-            using var explain = connection.CreateCommand();
-            explain.CommandText = "EXPLAIN QUERY PLAN " + sql;
-            foreach (var (name, value) in parameters) explain.Parameters.AddWithValue(name, value);
-            var plan = new List<string>();
-            using (var r = explain.ExecuteReader())
-                while (r.Read()) plan.Add(r.GetString(3));
-            Assert.False(plan.Any(step => step.Contains("TEMP B-TREE", StringComparison.Ordinal)), $"{sql}\n{string.Join("\n", plan)}");
+            var run = await Store.CreateRunAsync(id, null, 1_000 + i, "u");
+            await Store.LogBatchAsync(run.RunId, [new Metric("acc", i / 40.0, 1, 0), new Metric("loss", i == 3 ? 0.995 : 0.5, 1, 0)],
+                [new Param("optimizer", i % 2 == 0 ? "adam" : "sgd"), new Param("seed", $"s{i}")], [new RunTag("team", i == 8 ? "z" : "a")]);
+        }
+        var store = (SqliteTrackingStore)Store;
+        store.DrivingTermLimit = 5;
+        var statements = new List<(string Sql, KeyValuePair<string, object>[] Parameters)>();
+        store.SearchStatementObserver = (sql, parameters) => statements.Add((sql, parameters.ToArray()));
+        var page = await Store.SearchRunsAsync(new RunQuery([id], filter, orderBy is null ? [] : [orderBy], MaxResults: 10));
+        store.SearchStatementObserver = null;
+
+        Assert.Single(page);
+        var (text, plan) = Assert.Single(statements.Select(s => (s.Sql, Plan(s.Sql, s.Parameters))));
+        // The matching runs are listed from the term's (key, value) index and looked up by id; nothing walks the experiment.
+        Assert.Contains(plan, step => step.StartsWith("SEARCH r USING INDEX sqlite_autoindex_runs_1 (run_uuid=?)", StringComparison.Ordinal));
+        Assert.Contains(plan, step => step.StartsWith("LIST SUBQUERY", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("ix_runs_order", StringComparison.Ordinal) || step.Contains("ix_latest_asc", StringComparison.Ordinal) || step.Contains("ix_latest_desc", StringComparison.Ordinal));
+        Assert.Contains("+r.experiment_id", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Walking_and_starting_from_a_term_return_the_same_pages()
+    {
+        var id = await Store.CreateExperimentAsync("both plans");
+        var rng = new Random(17);
+        for (var i = 0; i < 120; i++)
+        {
+            var run = await Store.CreateRunAsync(id, null, 1_000 + i % 25, "u");
+            var metrics = new List<Metric>();
+            if (i % 7 != 3) metrics.Add(new Metric("acc", i % 13 == 0 ? double.NaN : Math.Round(rng.NextDouble(), 1), 1, 0));
+            if (i % 5 != 1) metrics.Add(new Metric("loss", Math.Round(rng.NextDouble(), 2), 1, 0));
+            await Store.LogBatchAsync(run.RunId, metrics, [new Param("optimizer", i % 3 == 0 ? "adam" : "sgd"), new Param("lr", (i % 4).ToString(System.Globalization.CultureInfo.InvariantCulture))],
+                i % 6 == 0 ? [] : [new RunTag("team", i % 4 == 0 ? "a" : "b")]);
+        }
+        var store = (SqliteTrackingStore)Store;
+        foreach (var (filter, order) in new (string?, string[])[]
+                 {
+                     ("params.optimizer = 'adam'", ["metrics.acc DESC"]),
+                     ("metrics.acc > 0.3 and params.optimizer = 'sgd'", ["metrics.loss ASC"]),
+                     ("tags.team = 'a' and params.lr IN ('0', '2')", ["metrics.acc ASC"]),
+                     ("params.lr != '0' and metrics.loss <= 0.5", []),
+                     ("tags.team LIKE 'b%'", ["attributes.start_time ASC"]),
+                     ("metrics.acc >= 0.5 and metrics.loss < 0.9", ["metrics.acc DESC"]),
+                 })
+        {
+            store.DrivingTermLimit = 1;
+            var walked = await AllPagesAsync(filter, order);
+            store.DrivingTermLimit = 1_000;
+            var started = await AllPagesAsync(filter, order);
+            Assert.True(walked.Count > 7, $"{filter}: {walked.Count} runs");
+            Assert.True(walked.SequenceEqual(started), $"{filter} by {string.Join(", ", order)}:\n{string.Join(" ", walked)}\n{string.Join(" ", started)}");
+        }
+
+        async Task<List<string>> AllPagesAsync(string? filter, string[] order)
+        {
+            var ids = new List<string>();
+            string? token = null;
+            do
+            {
+                var page = await Store.SearchRunsAsync(new RunQuery([id], filter, order, MaxResults: 7, PageToken: token));
+                ids.AddRange(page.Select(r => r.RunId));
+                token = page.NextPageToken;
+            } while (token is not null);
+            return ids;
         }
     }
 }
