@@ -60,6 +60,12 @@ internal abstract class SqlDialect
     /// <summary>The first highest non-NaN point of a history range (see <see cref="LowestPoint"/>).</summary>
     public virtual string HighestPoint(string range) => $"SELECT step, timestamp, seq, value {range} AND value IS NOT NULL ORDER BY value DESC, step, timestamp, seq LIMIT 1";
 
+    /// <summary>
+    /// Whether the database's planner knows from statistics how many runs a filter term matches (PostgreSQL, after
+    /// ANALYZE): then a search leaves the choice of where to start to it. SQLite keeps none here, so the store counts.
+    /// </summary>
+    public virtual bool PlansFromStatistics => false;
+
     /// <summary>A hint naming the index a metric-ordered search walks (none where the planner needs none).</summary>
     public virtual string MetricOrderIndex(bool ascending) => "";
 }

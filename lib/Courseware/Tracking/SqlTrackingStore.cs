@@ -896,11 +896,12 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
     /// The term of the filter's top-level AND that matches fewest runs, if fewer than <see cref="DrivingTermLimit"/>
     /// (counted, stopping at the limit, from its (key, value) index). SQLite plans without statistics and cannot
     /// tell <c>params.seed = '7'</c> (a few runs: start from them) from <c>params.optimizer = 'adam'</c> (a quarter
-    /// of them: walk the order and probe), so the store looks. A range on the metric the search walks is not a
-    /// candidate: it already bounds the walk.
+    /// of them: walk the order and probe), so the store looks; PostgreSQL's planner knows from its statistics. A range
+    /// on the metric the search walks is not a candidate: it already bounds the walk.
     /// </summary>
     private FilterComparison? SelectiveTerm(FilterNode? filter, FieldRef? walked, DbTransaction tx)
     {
+        if (Dialect.PlansFromStatistics) return null;
         FilterComparison? best = null;
         var fewest = (long)DrivingTermLimit;
         foreach (var term in (filter is FilterAnd and ? and.Terms : filter is null ? [] : [filter]).OfType<FilterComparison>())
