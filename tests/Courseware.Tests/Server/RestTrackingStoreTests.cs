@@ -137,4 +137,26 @@ public sealed class RestOverPostgresTests(PostgresCluster cluster) : TrackingSto
         Assert.IsType<PostgresTrackingStore>(_server.Store);
         Assert.Equal(new Uri(Path.Combine(_server.Folder, "artifacts") + "/").AbsoluteUri.TrimEnd('/'), Store.DefaultArtifactRoot);
     }
+
+    [Fact]
+    public async Task TrackingServer_Start_serves_a_postgres_location_and_keeps_it_off_the_command_line()
+    {
+        var connection = await cluster.CreateDatabaseAsync() + ";Password=not-on-the-command-line";
+        using var artifacts = new TempFolder();
+        using (var server = TrackingServer.Start(connection, TrackingServerLauncherTests.Cli(), artifacts: artifacts.Path))
+        {
+            using (var tracker = Tracker.Open(server.Url))
+            using (var run = tracker.StartRun("served from postgres"))
+                run.LogMetric("acc", 0.5);
+            // Other users of the machine read a process's command line (ps); the location travels in the environment.
+            var commandLine = (await File.ReadAllTextAsync($"/proc/{server.ProcessId}/cmdline")).Replace('\0', ' ');
+            Assert.DoesNotContain("not-on-the-command-line", commandLine);
+            Assert.Contains("--artifacts " + artifacts.Path, commandLine);
+            Assert.DoesNotContain("not-on-the-command-line", server.ToHtml());
+            Assert.Equal(connection, server.StorePath);
+        }
+        await using var store = PostgresTrackingStore.Open(connection, artifacts.Path);
+        var experiment = await store.GetExperimentByNameAsync("served from postgres");
+        Assert.Equal(0.5, (await store.SearchRunsAsync(new RunQuery([experiment!.ExperimentId]))).Single().Metric("acc"));
+    }
 }

@@ -24,6 +24,7 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _errors;
+    private readonly TrackingLocation _location;
     private int _disposed;
 
     static TrackingServer() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
@@ -33,19 +34,19 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
         foreach (var server in left) server.Dispose();
     };
 
-    private TrackingServer(Process process, StringBuilder errors, string url, string storePath)
+    private TrackingServer(Process process, StringBuilder errors, string url, TrackingLocation location)
     {
         _process = process;
         _errors = errors;
         Url = url;
-        StorePath = storePath;
+        _location = location;
     }
 
     /// <summary>The server's base URL, e.g. <c>http://127.0.0.1:41235</c>; give it to <see cref="Tracker.Open(string?, TrackerOptions?)"/>.</summary>
     public string Url { get; }
 
-    /// <summary>The store folder being served.</summary>
-    public string StorePath { get; }
+    /// <summary>The store being served: its folder's full path, or the PostgreSQL location as given.</summary>
+    public string StorePath => _location.Store;
 
     /// <summary>The server process's id.</summary>
     public int ProcessId => _process.Id;
@@ -62,15 +63,23 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
 
     /// <summary>
     /// Starts <c>courseware server --store <paramref name="storePath"/> --port 0</c>, waits until it answers /health,
-    /// prints and returns its URL. A server this process started earlier for the same folder is stopped first.
+    /// prints and returns its URL. A server this process started earlier for the same store is stopped first.
     /// </summary>
-    /// <param name="storePath">Store folder (default <see cref="Tracker.DefaultLocation"/>).</param>
+    /// <param name="storePath">
+    /// Store folder (default <see cref="Tracker.DefaultLocation"/>), or a PostgreSQL location (<see cref="TrackingLocation"/>),
+    /// which reaches the server through its environment (<see cref="TrackingLocation.EnvironmentVariable"/>), not its
+    /// command line, so a password in it is not shown to other users of the machine.
+    /// </param>
     /// <param name="command">The <c>courseware</c> executable; default: <c>../cli/courseware</c> relative to Courseware.dll's folder.</param>
     /// <param name="startTimeout">How long to wait for it to answer (default <see cref="DefaultStartTimeout"/>).</param>
     /// <param name="monitors">A drift monitoring YAML (<see cref="Drift.MonitorConfig"/>) whose gauges the server serves at <c>/metrics</c>.</param>
-    public static TrackingServer Start(string? storePath = null, string? command = null, TimeSpan? startTimeout = null, string? monitors = null)
+    /// <param name="artifacts">The artifact folder of a PostgreSQL store (default <see cref="TrackingLocation.DefaultArtifactFolder"/>).</param>
+    public static TrackingServer Start(string? storePath = null, string? command = null, TimeSpan? startTimeout = null, string? monitors = null, string? artifacts = null)
     {
-        storePath = Path.GetFullPath(storePath ?? Tracker.DefaultLocation);
+        var location = TrackingLocation.Parse(storePath ?? Tracker.DefaultLocation, artifacts);
+        if (location.Kind == TrackingStoreKind.Server)
+            throw new ArgumentException($"{location} is a tracking server already; start one over a store folder or a PostgreSQL database.", nameof(storePath));
+        storePath = location.Store;
         TrackingServer? previous;
         lock (RunningLock) Running.TryGetValue(storePath, out previous);
         previous?.Dispose();
@@ -85,7 +94,18 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
             UseShellExecute = false,
             CreateNoWindow = true,
         };
-        foreach (var arg in new[] { "server", "--store", storePath, "--host", "127.0.0.1", "--port", "0" }) info.ArgumentList.Add(arg);
+        foreach (var arg in new[] { "server", "--host", "127.0.0.1", "--port", "0" }) info.ArgumentList.Add(arg);
+        if (location.Kind == TrackingStoreKind.Postgres)
+        {
+            info.Environment[TrackingLocation.EnvironmentVariable] = location.Store;
+            info.ArgumentList.Add("--artifacts");
+            info.ArgumentList.Add(location.ArtifactFolder!);
+        }
+        else
+        {
+            info.ArgumentList.Add("--store");
+            info.ArgumentList.Add(storePath);
+        }
         if (monitors is not null)
         {
             info.ArgumentList.Add("--monitors");
@@ -99,7 +119,7 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
         {
             var url = WaitUntilListening(process, errors, startTimeout ?? DefaultStartTimeout);
             Console.WriteLine($"Tracking server: {url}");
-            var server = new TrackingServer(process, errors, url, storePath);
+            var server = new TrackingServer(process, errors, url, location);
             lock (RunningLock) Running[storePath] = server;
             return server;
         }
@@ -160,7 +180,7 @@ public sealed class TrackingServer : HtmlDisplayable, IDisposable
 
     /// <summary>A link to the UI.</summary>
     public override string ToHtml() =>
-        $"<a href=\"{Html.Escape(Url)}\" target=\"_blank\">Tracking UI: {Html.Escape(Url)}</a> (store {Html.Escape(StorePath)})";
+        $"<a href=\"{Html.Escape(Url)}\" target=\"_blank\">Tracking UI: {Html.Escape(Url)}</a> (store {Html.Escape(_location.ToString())})";
 
     /// <inheritdoc />
     public override string ToString() => Url;
