@@ -83,14 +83,14 @@ try
 
     // 3. Paging through every run by a metric over REST: keyset tokens (all pages) against MLflow offset tokens
     //    (the old behaviour: each page sorts again; timed on 5 pages deep in the list, then extrapolated).
-    var pages = runCount / 1000 + 1;
+    var pages = (runCount + 999) / 1000;
     var (keysetTimes, offsetTimes) = (new List<double>(), new List<double>());
     for (var r = 0; r < Math.Min(rounds, 3); r++)
     {
         var sw = Stopwatch.StartNew();
         var seen = await Seed.PageThroughAsync(rest, experimentId, "metrics.acc DESC");
         keysetTimes.Add(sw.Elapsed.TotalSeconds);
-        if (seen != runCount + 1) throw new InvalidOperationException($"paging saw {seen} runs");
+        if (seen != runCount) throw new InvalidOperationException($"paging saw {seen} runs");
         sw.Restart();
         for (var p = 0; p < 5; p++)
             await rest.SearchRunsAsync(new RunQuery([experimentId], null, ["metrics.acc DESC"], 1000, Seed.OffsetToken((runCount / 2) + p * 1000)));
