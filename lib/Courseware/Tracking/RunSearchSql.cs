@@ -98,18 +98,24 @@ internal sealed class RunSearchSql
 
     /// <summary>
     /// The WHERE condition for a filter over runs aliased <c>r</c> ("1=1" for no filter). A term on params, tags or
-    /// metrics probes each run the search reaches (<c>EXISTS</c>: one primary-key seek, so a walk that stops after a
-    /// page stays cheap), except <paramref name="driver"/>, which becomes the list of runs the search starts from.
+    /// metrics is a list of the runs it matches (<c>r.run_uuid IN (...)</c>), which a planner with statistics
+    /// (<see cref="SqlDialect.PlansFromStatistics"/>) turns into the semi-join it prefers. Without statistics (SQLite) a
+    /// term is a probe of each run the search reaches instead — the run's one value for the key, read by primary key
+    /// — so a walk that stops after a page never lists every match first; except <paramref name="driver"/>, the list
+    /// the search starts from, and every term when <paramref name="listAll"/> (a count visits every run anyway, and
+    /// one list per term costs less than a probe per run). The probe is a scalar subquery, not <c>EXISTS</c>: SQLite
+    /// 3.53 turns an <c>EXISTS</c> into a join that scans the term's (key, value) index range for every run.
     /// </summary>
-    public string Where(FilterNode? node, FilterComparison? driver = null) => node switch
+    public string Where(FilterNode? node, FilterComparison? driver = null, bool listAll = false) => node switch
     {
         null => "1=1",
-        FilterAnd and => "(" + string.Join(" AND ", and.Terms.Select(t => Where(t, driver))) + ")",
-        FilterOr or => "(" + string.Join(" OR ", or.Terms.Select(t => Where(t, driver))) + ")",
+        FilterAnd and => "(" + string.Join(" AND ", and.Terms.Select(t => Where(t, driver, listAll))) + ")",
+        FilterOr or => "(" + string.Join(" OR ", or.Terms.Select(t => Where(t, driver, listAll))) + ")",
         FilterComparison c when c.Field.Kind == FieldKind.Attribute => Condition(AttributeColumn(c.Field.Key), c.Op, c.Value),
-        // A run lacking the key never matches (MLflow), hence a semi-join rather than an outer join with NULLs.
-        FilterComparison c when ReferenceEquals(c, driver) => $"r.run_uuid IN (SELECT x.run_uuid {Matching(c)})",
-        FilterComparison c => $"EXISTS (SELECT 1 {Matching(c)} AND x.run_uuid = r.run_uuid)",
+        // A run lacking the key never matches (MLflow): the list holds only runs with it, and a probe of a missing key
+        // is NULL, which no comparison (not even != or NOT IN) holds for.
+        FilterComparison c when listAll || _dialect.PlansFromStatistics || ReferenceEquals(c, driver) => $"r.run_uuid IN (SELECT x.run_uuid {Matching(c)})",
+        FilterComparison c => Condition($"(SELECT x.value FROM {Table(c.Field.Kind)} x WHERE x.run_uuid = r.run_uuid AND x.key = {Bind(c.Field.Key)})", c.Op, c.Value),
         _ => throw new ArgumentOutOfRangeException(nameof(node)),
     };
 

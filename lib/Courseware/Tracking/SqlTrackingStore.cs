@@ -841,7 +841,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
         {
             var sql = new RunSearchSql(Dialect);
             var driver = SelectiveTerm(parsed, null, tx);
-            var text = $"SELECT COUNT(*) FROM runs r WHERE {InExperiments(sql, ids, driver)} AND r.lifecycle_stage IN ({StageList(viewType)}) AND {sql.Where(parsed, driver)}";
+            var text = $"SELECT COUNT(*) FROM runs r WHERE {InExperiments(sql, ids, driver)} AND r.lifecycle_stage IN ({StageList(viewType)}) AND {sql.Where(parsed, driver, listAll: driver is null)}";
             using var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray());
             return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }, cancellationToken);

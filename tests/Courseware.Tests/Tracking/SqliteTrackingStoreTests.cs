@@ -103,6 +103,10 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
         {
             var plan = Plan(sql, parameters);
             Assert.False(plan.Any(step => step.Contains("TEMP B-TREE", StringComparison.Ordinal)), $"{sql}\n{string.Join("\n", plan)}");
+            // Each filter term is one primary-key probe per run reached, never a scan of the term's (key, value) index
+            // per run (SQLite 3.53 plans an EXISTS that way: key=? AND value>?, for every run).
+            Assert.All(plan.Where(step => step.StartsWith("SEARCH x ", StringComparison.Ordinal)),
+                step => Assert.Equal("SEARCH x USING PRIMARY KEY (run_uuid=? AND key=?)", step));
         }
     }
 
