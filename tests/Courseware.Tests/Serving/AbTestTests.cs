@@ -3,7 +3,7 @@ using Courseware.Evaluation;
 using Courseware.Registry;
 using Courseware.Serving;
 
-namespace Courseware.Tests.Registry;
+namespace Courseware.Tests.Serving;
 
 /// <summary>
 /// The A/B statistics (values from statsmodels 0.13.5 / scipy 1.10.1, printed by reference/ab_reference.py) and the

@@ -11,7 +11,7 @@ using Courseware.Tests.Tracking;
 using Courseware.Tracking;
 using Microsoft.ML;
 
-namespace Courseware.Tests.Registry;
+namespace Courseware.Tests.Serving;
 
 /// <summary>
 /// End to end over HTTP on 127.0.0.1: an ONNX, a TinyGpt and an ML.NET version registered, served and asked; schema

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Reference values for the A/B tests of serving (tests/Courseware.Tests/Registry/AbTestTests.cs).
+"""Reference values for the A/B tests of serving (tests/Courseware.Tests/Serving/AbTestTests.cs).
 
-    /usr/bin/python3 tests/Courseware.Tests/Registry/reference/ab_reference.py
+    /usr/bin/python3 tests/Courseware.Tests/Serving/reference/ab_reference.py
 
 Group A is the champion, B the challenger; every difference is B − A. The printed values are pasted into the tests.
 """

@@ -14,7 +14,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Xunit.Abstractions;
 
-namespace Courseware.Tests.Registry;
+namespace Courseware.Tests.Serving;
 
 /// <summary>The model server over HTTP on 127.0.0.1: schema errors, metrics, bounded concurrent load and a hot swap.</summary>
 public sealed class ServingTests(ITestOutputHelper output) : IAsyncLifetime
