@@ -262,8 +262,9 @@ public abstract class TrackingStoreContract : IAsyncLifetime
                 var seen = reads % 2 == 0
                     ? await Store.GetRunAsync(run.RunId)
                     : (await Store.SearchRunsAsync(new RunQuery(["0"], null, null, 10))).Single();
-                if (long.Parse(seen.Info.RunName, System.Globalization.CultureInfo.InvariantCulture) > (long)seen.Metric("m"))
-                    torn.Add($"read {reads}: name {seen.Info.RunName} beside metric {seen.Metric("m")}");
+                var metric = seen.Metric("m") ?? throw new InvalidOperationException($"read {reads}: the run has no metric m");
+                if (long.Parse(seen.Info.RunName, System.Globalization.CultureInfo.InvariantCulture) > metric)
+                    torn.Add($"read {reads}: name {seen.Info.RunName} beside metric {metric}");
             }
         }
         finally
