@@ -28,7 +28,7 @@ try
     await using var direct = SqliteTrackingStore.Open(Path.Combine(work, "direct"));
     using var server = TrackingServer.Start(Path.Combine(work, "served"), cli);
     await using var rest = await RestTrackingStore.ConnectAsync(server.Url);
-    await IngestSectionAsync("SqliteTrackingStore", direct, rest, batches, rounds);
+    await IngestSectionAsync("SqliteTrackingStore", direct, rest, server.ProcessId, batches, rounds);
     // The same over PostgreSQL (--pg "Host=...;Username=...;Database=..."), each in a fresh schema: the store a course
     // server shares among many writers, where every batch's commit waits for the disk.
     if (StringArg("--pg") is { } pg)
@@ -36,7 +36,7 @@ try
         await using var pgDirect = PostgresTrackingStore.Open(await FreshSchemaAsync(pg), Path.Combine(work, "pg-direct-artifacts"));
         using var pgServer = TrackingServer.Start(await FreshSchemaAsync(pg), cli, artifacts: Path.Combine(work, "pg-served-artifacts"));
         await using var pgRest = await RestTrackingStore.ConnectAsync(pgServer.Url);
-        await IngestSectionAsync("PostgresTrackingStore", pgDirect, pgRest, batches, rounds);
+        await IngestSectionAsync("PostgresTrackingStore", pgDirect, pgRest, pgServer.ProcessId, batches, rounds);
     }
     // One point per request, MLflow's log_metric pattern (its users report ~90 s for 1,000 calls, mlflow#5269).
     var singles = batches[0].Take(2_000).Select(m => (IReadOnlyCollection<Metric>)[m]).ToList();
@@ -107,7 +107,7 @@ finally
     try { Directory.Delete(work, recursive: true); } catch (IOException) { }
 }
 
-static async Task IngestSectionAsync(string storeName, ITrackingStore direct, ITrackingStore rest, List<IReadOnlyCollection<Metric>> batches, int rounds)
+static async Task IngestSectionAsync(string storeName, ITrackingStore direct, ITrackingStore rest, int serverProcessId, List<IReadOnlyCollection<Metric>> batches, int rounds)
 {
     var (directRates, restRates, parallelRates) = (new List<double>(), new List<double>(), new List<double>());
     for (var r = 0; r < rounds; r++)
@@ -123,6 +123,8 @@ static async Task IngestSectionAsync(string storeName, ITrackingStore direct, IT
     Console.WriteLine($"| direct {storeName}.LogBatchAsync | {directRates.Max():N0} | {Median(directRates):N0} | 1.00 | |");
     Console.WriteLine($"| REST runs/log-batch, 1 client | {restRates.Max():N0} | {Median(restRates):N0} | {Median(restRates) / Median(directRates):0.00} | 1.00 |");
     Console.WriteLine($"| REST runs/log-batch, 4 clients (4 runs) | {parallelRates.Max():N0} | {Median(parallelRates):N0} | {Median(parallelRates) / Median(directRates):0.00} | {Median(parallelRates) / Median(restRates):0.00} |");
+    if (File.Exists($"/proc/{serverProcessId}/status"))
+        Console.WriteLine($"server process: {string.Join(", ", File.ReadLines($"/proc/{serverProcessId}/status").Where(l => l.StartsWith("VmHWM", StringComparison.Ordinal) || l.StartsWith("VmRSS", StringComparison.Ordinal)).Select(l => string.Join(" ", l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))))}; server GC {Environment.GetEnvironmentVariable("DOTNET_gcServer") ?? "1 (TrackingServer.Start's default)"}");
 }
 
 static async Task<string> FreshSchemaAsync(string connectionString)

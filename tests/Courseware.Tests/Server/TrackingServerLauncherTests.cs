@@ -34,6 +34,9 @@ public sealed class TrackingServerLauncherTests
                 run.LogMetric("acc", 0.75);
             pid = server.ProcessId;
             Assert.Contains(url, server.ToHtml());
+            // Server GC for the many concurrent clients a server has, unless the caller chose (bench/server).
+            var environment = File.ReadAllText($"/proc/{pid}/environ").Split('\0');
+            Assert.Contains($"DOTNET_gcServer={Environment.GetEnvironmentVariable("DOTNET_gcServer") ?? "1"}", environment);
         }
         Assert.True(HasExited(pid));
         using var http = new HttpClient();
