@@ -85,6 +85,9 @@ internal sealed class RunSearchSql
     /// <summary>Parameters referenced by the SQL produced so far.</summary>
     public IReadOnlyList<KeyValuePair<string, object>> Parameters => _parameters;
 
+    /// <summary><see cref="Parameters"/> as a command's arguments.</summary>
+    public (string Name, object? Value)[] Arguments => _parameters.Select(p => (p.Key, (object?)p.Value)).ToArray();
+
     /// <summary>LEFT JOINs needed by <see cref="OrderBy"/> (empty when ordering by attributes only).</summary>
     public string Joins => _joins.ToString();
 

@@ -842,7 +842,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
             var sql = new RunSearchSql(Dialect);
             var driver = SelectiveTerm(parsed, null, tx);
             var text = $"SELECT COUNT(*) FROM runs r WHERE {InExperiments(sql, ids, driver)} AND r.lifecycle_stage IN ({StageList(viewType)}) AND {sql.Where(parsed, driver, listAll: driver is null)}";
-            using var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray());
+            using var cmd = Command(text, tx, sql.Arguments);
             return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
         }, cancellationToken);
     }
@@ -909,7 +909,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
             if (term.Field.Kind == FieldKind.Attribute || term.Field == walked) continue;
             var sql = new RunSearchSql(Dialect);
             var count = Convert.ToInt64(Scalar($"SELECT COUNT(*) FROM (SELECT 1 {sql.Matching(term)} LIMIT {fewest}) t", tx,
-                sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray()), CultureInfo.InvariantCulture);
+                sql.Arguments), CultureInfo.InvariantCulture);
             if (count < fewest) (best, fewest) = (term, count);
         }
         return best;
@@ -965,7 +965,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IStoreServices
     {
         SearchStatementObserver?.Invoke(text, sql.Parameters);
         rows ??= new List<object?[]>(Math.Min(limit, 1024));
-        using var cmd = Command(text, tx, sql.Parameters.Select(p => (p.Key, (object?)p.Value)).ToArray());
+        using var cmd = Command(text, tx, sql.Arguments);
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
