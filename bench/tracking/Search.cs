@@ -25,7 +25,8 @@ public static class SearchBench
                      ("metrics.acc > 0.99", ["metrics.acc DESC"]),
                      (null, []),
                      ("params.lr IN ('0.001', '0.002') and tags.team = 'nlp'", ["attributes.start_time DESC"]),
-                     // Selective terms (0.1 % and 2.5 % of the runs): the search starts from their runs and sorts.
+                     // One term matching 0.1 % of the runs (the search starts from them), and two matching 10 % and 25 %
+                     // that together match 2.5 % (a term under DrivingTermLimit runs starts it, else the order is walked).
                      ("params.seed = '102'", ["metrics.acc DESC"]),
                      ("params.lr = '0.001' and params.batch = '16'", ["metrics.loss ASC"]),
                  })
