@@ -75,12 +75,14 @@ public sealed record TrackingLocation
         }
         if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || Path.IsPathRooted(location))
             return new(TrackingStoreKind.Folder, Path.GetFullPath(location), null);
+        // Any URI may carry user:password; a refusal shows it without them.
+        var shown = $"'{(uri.UserInfo.Length == 0 ? location : location.Replace(uri.UserInfo + "@", "…@", StringComparison.Ordinal))}'";
         return uri.Scheme switch
         {
             "http" or "https" => new(TrackingStoreKind.Server, location, null),
             "file" => new(TrackingStoreKind.Folder, ArtifactLocations.LocalPathOf(ArtifactLocations.Normalize(location, "location")), null),
-            "sqlite" => throw Invalid($"'{location}'", $"give the store folder (a path or file: URI) that holds {SqliteTrackingStore.DatabaseFileName} and artifacts/"),
-            _ => throw Invalid($"'{location}'", $"no tracking store for '{uri.Scheme}:' URIs"),
+            "sqlite" => throw Invalid(shown, $"give the store folder (a path or file: URI) that holds {SqliteTrackingStore.DatabaseFileName} and artifacts/"),
+            _ => throw Invalid(shown, $"no tracking store for '{uri.Scheme}:' URIs"),
         };
     }
 

@@ -82,6 +82,12 @@ public sealed class TrackingServerLauncherTests
         var failed = Assert.Throws<InvalidOperationException>(() => TrackingServer.Start(file, Cli(), TimeSpan.FromSeconds(60)));
         Assert.Contains("did not start", failed.Message);
         Assert.Contains("Cannot open the tracking store", failed.Message);
+        // A location that is a server already, or names no store, is refused before any process starts.
+        var server = Assert.Throws<ArgumentException>(() => TrackingServer.Start("http://127.0.0.1:5000", Cli()));
+        Assert.Contains("is a tracking server already", server.Message);
+        var unknown = Assert.Throws<TrackingException>(() => TrackingServer.Start("mysql://root:secret@db/x", Cli()));
+        Assert.Contains("no tracking store for 'mysql:' URIs", unknown.Message);
+        Assert.DoesNotContain("secret", unknown.Message);
     }
 
     [Fact]

@@ -90,15 +90,27 @@ public class RunFilterTests
         Assert.Equal("order_by", e.Field);
     }
 
-    [Fact]
-    public void Sql_binds_every_user_value_as_a_parameter()
+    [Theory]
+    [InlineData(false)] // each term a per-run probe
+    [InlineData(true)]  // each term a list of matching runs
+    public void Sql_binds_every_user_value_as_a_parameter(bool listAll)
     {
         var sql = new RunSearchSql(new TestDialect());
-        var where = sql.Where(RunFilterParser.ParseFilter("params.p = 'x'' OR 1=1 --' or metrics.`m; DROP` > 3"));
+        var where = sql.Where(RunFilterParser.ParseFilter("params.p = 'x'' OR 1=1 --' or metrics.`m; DROP` > 3"), listAll: listAll);
         Assert.DoesNotContain("OR 1=1", where);
         Assert.DoesNotContain("DROP", where);
         Assert.Equal(["p", "x' OR 1=1 --", "m; DROP", 3.0], sql.Parameters.Select(p => p.Value));
         Assert.All(sql.Parameters, p => Assert.Contains(p.Key, where));
+    }
+
+    [Fact]
+    public void The_count_of_a_terms_matches_binds_its_values_too()
+    {
+        var sql = new RunSearchSql(new TestDialect());
+        var matching = sql.Matching((FilterComparison)RunFilterParser.ParseFilter("tags.`t'); DROP TABLE runs; --` LIKE '%'' OR ''1''=''1'")!);
+        Assert.DoesNotContain("DROP", matching);
+        Assert.DoesNotContain("'1'", matching);
+        Assert.Equal(["t'); DROP TABLE runs; --", "%' OR '1'='1"], sql.Parameters.Select(p => p.Value));
     }
 
     [Fact]

@@ -49,6 +49,8 @@ public sealed class TrackingLocationTests
     [InlineData("sqlite:runs.db", "give the store folder")]
     [InlineData("s3://bucket/runs", "no tracking store for 's3:' URIs")]
     [InlineData("postgresql://ml:secret@db:notaport/tracking", "the PostgreSQL location is not a tracking location")]
+    [InlineData("mysql://root:secret@db/tracking", "'mysql://…@db/tracking' is not a tracking location")]
+    [InlineData("sqlite://u:secret@h/runs.db", "give the store folder")]
     public void A_string_that_names_no_store_says_what_was_expected(string location, string problem)
     {
         var e = Assert.Throws<TrackingException>(() => TrackingLocation.Parse(location));
