@@ -1,4 +1,5 @@
 using Courseware.Registry;
+using Courseware.Tests.Fixtures;
 using Courseware.Tests.Models;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;
@@ -65,18 +66,6 @@ public sealed class FlavorTests : IAsyncLifetime
         Assert.Equal(1, loaded.Version.Version);
     }
 
-    private sealed class Penguin
-    {
-        public string Species { get; set; } = "";
-        public float BeakLength { get; set; }
-        public float BeakDepth { get; set; }
-    }
-
-    private sealed class Prediction
-    {
-        public string PredictedSpecies { get; set; } = "";
-    }
-
     [Fact]
     public async Task MLNet_versions_load_and_predict_and_their_signature_lists_the_columns()
     {
@@ -98,7 +87,7 @@ public sealed class FlavorTests : IAsyncLifetime
         Assert.Equal(["Species: string", "BeakLength: float32", "BeakDepth: float32"], v.Signature.Inputs.Select(i => i.ToString()));
         Assert.Contains(v.Signature.Outputs, o => o.ToString() == "PredictedSpecies: string");
         using var loaded = await _registry.LoadMLNetAsync("models:/penguins/1");
-        var engine = loaded.Model.CreatePredictionEngine<Penguin, Prediction>();
+        var engine = loaded.Model.CreatePredictionEngine<Penguin, PenguinPrediction>();
         Assert.Equal("Gentoo", engine.Predict(new Penguin { BeakLength = 48, BeakDepth = 14.5f }).PredictedSpecies);
     }
 }

@@ -6,6 +6,7 @@ using Courseware.Cli.Serving;
 using Courseware.Models;
 using Courseware.Registry;
 using Courseware.Serving;
+using Courseware.Tests.Fixtures;
 using Courseware.Tests.Models;
 using Courseware.Tests.Tracking;
 using Courseware.Tracking;
@@ -24,18 +25,6 @@ public sealed class MultiFlavourServingTests : IAsyncLifetime
     private readonly TempFolder _folder = new();
     private SqliteTrackingStore _store = null!;
     private ModelRegistry _registry = null!;
-
-    public sealed class Penguin
-    {
-        public string Species { get; set; } = "";
-        public float BeakLength { get; set; }
-        public float BeakDepth { get; set; }
-    }
-
-    public sealed class Prediction
-    {
-        public string PredictedSpecies { get; set; } = "";
-    }
 
     public async Task InitializeAsync()
     {
@@ -129,7 +118,7 @@ public sealed class MultiFlavourServingTests : IAsyncLifetime
         {
             using var http = Client(penguins);
             using var local = await _registry.LoadMLNetAsync("models:/penguins/2");
-            var engine = local.Model.CreatePredictionEngine<Penguin, Prediction>();
+            var engine = local.Model.CreatePredictionEngine<Penguin, PenguinPrediction>();
             var rows = new[] { (41f, 18.1f), (47.5f, 14.2f), (44f, 16f) };
             var (status, body) = await PostAsync(http, "/predict",
                 """{"inputs": [{"Species": null, "BeakLength": 41, "BeakDepth": 18.1}, {"Species": "", "BeakLength": 47.5, "BeakDepth": 14.2}, {"Species": null, "BeakLength": 44, "BeakDepth": 16}]}""");
